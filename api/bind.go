@@ -1,0 +1,202 @@
+package api
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"pingan/internal/errs"
+)
+
+// Body limits (SPEC §6).
+const (
+	maxJSONBody   = 1 << 20
+	maxImportBody = 16 << 20
+)
+
+// readBody reads the whole body up to limit. Returns errs.ErrTooLarge past
+// it and errs.ErrInvalid for bytes that are not UTF-8.
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	if c.Request.ContentLength > limit {
+		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
+	case err != nil:
+		return nil, fmt.Errorf("reading body: %v: %w", err, errs.ErrInvalid)
+	case !utf8.Valid(data):
+		return nil, errs.Invalid("body", "is not valid UTF-8")
+	}
+	return data, nil
+}
+
+// bindJSON decodes one JSON object into dst, refusing unknown fields,
+// trailing data, invalid UTF-8 and bodies over 1 MiB. Errors name the field.
+func bindJSON(c *gin.Context, dst any) error {
+	data, err := readBody(c, maxJSONBody)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(data, dst)
+}
+
+func decodeStrict(data []byte, dst any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return errs.Invalid("body", "a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return errs.Invalid("body", fmt.Sprintf("malformed JSON at byte %d", se.Offset))
+		case errors.As(err, &te):
+			field := te.Field
+			if field == "" {
+				field = "body"
+			}
+			return errs.Invalid(field, "must be of type "+jsonType(te.Type.Kind().String()))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return errs.Invalid(name, "unknown field")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return errs.Invalid("body", "truncated JSON")
+		}
+		return errs.Invalid("body", "malformed JSON")
+	}
+	if dec.More() {
+		return errs.Invalid("body", "exactly one JSON object is expected")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errs.Invalid("body", "trailing data after the JSON object")
+	}
+	return nil
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct", "ptr":
+		return "object"
+	}
+	return "number"
+}
+
+// checkQuery refuses query parameters outside allowed (SPEC §6: unknown
+// parameters are 400) and repeated ones.
+func checkQuery(c *gin.Context, allowed ...string) error {
+	bad := errs.FieldErrors{}
+	q := c.Request.URL.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		known := false
+		for _, a := range allowed {
+			known = known || a == k
+		}
+		switch {
+		case !known:
+			bad.Add(k, "unknown query parameter")
+		case len(q[k]) > 1:
+			bad.Add(k, "given more than once")
+		case !utf8.ValidString(q[k][0]):
+			bad.Add(k, "is not valid UTF-8")
+		}
+	}
+	return bad.Err()
+}
+
+// Pagination (SPEC §6: default 20, at most 100).
+const (
+	defaultLimit = 20
+	maxLimit     = 100
+)
+
+// pageLimit reads ?limit=.
+func pageLimit(c *gin.Context) (int, error) {
+	v, ok := c.GetQuery("limit")
+	if !ok {
+		return defaultLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, errs.Invalid("limit", fmt.Sprintf("a whole number from 1 to %d", maxLimit))
+	}
+	return n, nil
+}
+
+// cursors makes opaque, tamper-evident page cursors: base64url of the
+// position plus an HMAC, so a forged or edited cursor is a clear 400 rather
+// than a strange page.
+type cursors struct{ key []byte }
+
+func (k cursors) encode(position string) string {
+	m := hmac.New(sha256.New, k.key)
+	m.Write([]byte(position))
+	return base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:16], position...))
+}
+
+// decode reads ?cursor=; "" when absent. Returns errs.ErrInvalid for a
+// cursor this server did not make.
+func (k cursors) decode(c *gin.Context) (string, error) {
+	v, ok := c.GetQuery("cursor")
+	if !ok {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(raw) <= 16 || len(v) > 1024 {
+		return "", errs.Invalid("cursor", "not a cursor from this API")
+	}
+	m := hmac.New(sha256.New, k.key)
+	m.Write(raw[16:])
+	if !hmac.Equal(m.Sum(nil)[:16], raw[:16]) {
+		return "", errs.Invalid("cursor", "not a cursor from this API")
+	}
+	return string(raw[16:]), nil
+}
+
+// page is the list envelope.
+type page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// newPage fetches limit+1 rows' worth from the caller and trims: when more
+// exist, next_cursor points after the last item returned.
+func newPage[T any](items []T, limit int, k cursors, position func(T) string) page[T] {
+	p := page[T]{Items: items}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		next := k.encode(position(items[limit-1]))
+		p.NextCursor = &next
+	}
+	return p
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"pingan/internal/errs"
+)
+
+// errorBody is the one error shape of SPEC §6.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// kinds maps each error kind to its status and code, in the order tried.
+var kinds = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{errs.ErrInvalid, http.StatusBadRequest, "invalid_argument"},
+	{errs.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{errs.ErrForbidden, http.StatusForbidden, "permission_denied"},
+	{errs.ErrNotFound, http.StatusNotFound, "not_found"},
+	{errs.ErrConflict, http.StatusConflict, "conflict"},
+	{errs.ErrPrecondition, http.StatusPreconditionFailed, "precondition_failed"},
+	{errs.ErrUnprocessable, http.StatusUnprocessableEntity, "unprocessable"},
+	{errs.ErrPreconditionRequired, http.StatusPreconditionRequired, "precondition_required"},
+	{errs.ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+	{errs.ErrRateLimited, http.StatusTooManyRequests, "rate_limited"},
+	{errs.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+}
+
+// publicMessages are what a client reads for kinds whose wrapped text may
+// carry internal detail.
+var publicMessages = map[string]string{
+	"unauthenticated": "authentication required or invalid",
+	"not_found":       "not found",
+	"unavailable":     "a dependency is unavailable; try again shortly",
+	"rate_limited":    "too many requests; retry later",
+}
+
+// writeError maps err to its status and the error body, once, for every
+// handler. Internal errors are logged with the request id and never shown.
+func writeError(c *gin.Context, err error) {
+	status, code := http.StatusInternalServerError, "internal"
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			status, code = k.status, k.code
+			break
+		}
+	}
+	body := errorDetail{Code: code, Message: err.Error()}
+	if m, ok := publicMessages[code]; ok {
+		body.Message = m
+	}
+	var fe errs.FieldErrors
+	var rl *errs.RateLimitError
+	var ce *errs.ConflictError
+	switch {
+	case errors.As(err, &fe):
+		body.Message = "the request has invalid fields"
+		fields := make(map[string]any, len(fe))
+		for k, v := range fe {
+			fields[k] = v
+		}
+		body.Details = map[string]any{"fields": fields}
+	case errors.As(err, &rl):
+		c.Header("Retry-After", strconv.Itoa(rl.RetryAfterSeconds))
+		body.Details = map[string]any{"retry_after_seconds": rl.RetryAfterSeconds}
+	case errors.As(err, &ce):
+		body.Details = ce.Details
+	}
+	if status == http.StatusInternalServerError {
+		body.Message = "internal error"
+		logger(c).Error("internal error", slog.String("error", err.Error()))
+	} else if status == http.StatusServiceUnavailable {
+		logger(c).Warn("dependency unavailable", slog.String("error", err.Error()))
+	}
+	c.AbortWithStatusJSON(status, errorBody{Error: body})
+}
+
+// fail is a shorthand for a client error built here in the HTTP layer.
+func fail(c *gin.Context, kind error, msg string) {
+	writeError(c, &httpError{kind: kind, msg: msg})
+}
+
+type httpError struct {
+	kind error
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+func (e *httpError) Unwrap() error { return e.kind }

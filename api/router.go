@@ -1,0 +1,105 @@
+// Package api is the HTTP layer: the one route table, middleware, request
+// and response types matching openapi.yaml, and the error mapping. Handlers
+// bind and validate, convert, call a domain service and map the error; no
+// SQL and no business rules live here.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"pingan/internal/access"
+	"pingan/internal/auth"
+	"pingan/internal/category"
+	"pingan/internal/errs"
+	"pingan/internal/region"
+	"pingan/internal/user"
+)
+
+// Checker is a dependency that readiness probes (the database, the blob store).
+type Checker interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps is everything the HTTP layer calls.
+type Deps struct {
+	Auth       *auth.Service
+	Regions    *region.Service
+	Users      *user.Service
+	Categories *category.Service
+	// Ready are probed by /readyz, by name.
+	Ready      map[string]Checker
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry
+	Production bool
+	// CursorKey signs page cursors.
+	CursorKey []byte
+}
+
+type server struct {
+	auth       *auth.Service
+	regions    *region.Service
+	users      *user.Service
+	categories *category.Service
+	ready      map[string]Checker
+	cursors    cursors
+}
+
+// New builds the router.
+func New(d Deps) http.Handler {
+	// Release mode always: debug mode only prints the route table and a
+	// warning, and production must never run in it.
+	gin.SetMode(gin.ReleaseMode)
+	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
+		ready: d.Ready, cursors: cursors{key: d.CursorKey}}
+
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	// The client address is the peer's; a deployment behind a proxy names
+	// it here (docs/deploy.md), otherwise X-Forwarded-For could forge the
+	// address that login limits count by.
+	_ = r.SetTrustedProxies(nil)
+	metrics := newHTTPMetrics(d.Registry)
+	r.Use(requestID(d.Logger), accessLog(), metrics.handler(), recovery(), securityHeaders(d.Production))
+	r.NoRoute(func(c *gin.Context) { fail(c, errs.ErrNotFound, "no such route") })
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
+			Code: "method_not_allowed", Message: "this route does not accept " + c.Request.Method}})
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+
+	v1 := r.Group("/api/v1")
+	v1.POST("/auth/login", s.login)
+	v1.POST("/auth/refresh", s.refresh)
+	v1.POST("/auth/logout", s.logout)
+
+	all := []access.Role{access.GridWorker, access.Mediator, access.Supervisor, access.Admin}
+	authed := v1.Group("", s.authenticate())
+	anyone := authed.Group("", allow(all...))
+	admin := authed.Group("", allow(access.Admin))
+
+	anyone.GET("/me", s.me)
+
+	anyone.GET("/regions", s.listRegions)
+	anyone.GET("/regions/:code", s.getRegion)
+	admin.POST("/regions/import", s.importRegions)
+
+	admin.GET("/users", s.listUsers)
+	admin.POST("/users", s.createUser)
+	admin.GET("/users/:id", s.getUser)
+	admin.PATCH("/users/:id", s.patchUser)
+
+	anyone.GET("/categories", s.listCategories)
+	admin.POST("/categories", s.createCategory)
+	admin.PATCH("/categories/:kind/:code", s.patchCategory)
+	return r
+}

@@ -1,0 +1,203 @@
+// Command pingan is the whole product in one binary: the API server, its
+// migrations and its command-line tools (SPEC §3.1).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"pingan/internal/access"
+	"pingan/internal/app"
+	"pingan/internal/config"
+	"pingan/internal/demo"
+	"pingan/internal/region"
+	"pingan/internal/user"
+)
+
+const usage = `usage: pingan <command> [flags]
+
+commands:
+  serve                 run the API (configuration from PINGAN_* variables, see README)
+  migrate               apply database migrations and exit
+  user create           create an account: -username -password -role -region -name [-phone]
+  region import FILE    import regions from a GeoJSON FeatureCollection (may create the city)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "pingan:", err)
+		os.Exit(1)
+	}
+}
+
+// run is main with its inputs passed in, so that tests can start the real
+// server on port 0. ready, if not nil, receives the listening address.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, ready chan<- string) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{}))
+	switch args[0] {
+	case "serve":
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (PINGAN_ADDR)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, logger, out, ready)
+	case "migrate":
+		a, err := app.Open(ctx, cfg, logger, time.Now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "migrations applied")
+		return a.Close()
+	case "user":
+		if len(args) < 2 || args[1] != "create" {
+			return errors.New(usage)
+		}
+		return createUser(ctx, cfg, logger, args[2:], out)
+	case "region":
+		if len(args) != 3 || args[1] != "import" {
+			return errors.New(usage)
+		}
+		return importRegions(ctx, cfg, logger, args[2], out)
+	}
+	return errors.New(usage)
+}
+
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.Writer, ready chan<- string) error {
+	start := time.Now()
+	a, err := app.Open(ctx, cfg, logger, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if a.GeneratedKeys {
+		logger.Warn("signing and data keys generated in the data directory; set PINGAN_JWT_KEYS and PINGAN_DATA_KEY in production",
+			slog.String("data_dir", cfg.DataDir))
+	}
+	if err := demo.LoadCategories(ctx, a.DB); err != nil {
+		return err
+	}
+	if err := maybeLoadDemo(ctx, a, out); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("PINGAN_ADDR: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Duration("startup", time.Since(start)),
+		slog.String("db", a.DB.Dialect()), slog.Bool("production", cfg.Production))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Drain in-flight requests before closing the database.
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// maybeLoadDemo loads the demo set when PINGAN_DEMO says so, or by default
+// on an empty embedded database, and prints the demo accounts.
+func maybeLoadDemo(ctx context.Context, a *app.App, out io.Writer) error {
+	n, err := a.DB.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	load := a.Config.Demo == "on" || (a.Config.Demo == "auto" && a.Config.Embedded() && n == 0)
+	if !load {
+		return nil
+	}
+	if err := demo.Load(ctx, a.DB, a.Users); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDemo data loaded. Demo accounts (password %q):\n", demo.Password)
+	for _, acc := range demo.Accounts() {
+		fmt.Fprintf(out, "  %-24s %s\n", acc.Username, acc.Note)
+	}
+	fmt.Fprintln(out)
+	return nil
+}
+
+func createUser(ctx context.Context, cfg *config.Config, logger *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	var in user.NewUser
+	var role string
+	fs.StringVar(&in.Username, "username", "", "login name")
+	fs.StringVar(&in.Password, "password", "", "password (at least 8 characters)")
+	fs.StringVar(&in.Name, "name", "", "display name")
+	fs.StringVar(&in.Phone, "phone", "", "phone number (stored encrypted)")
+	fs.StringVar(&role, "role", "", "grid_worker, mediator, supervisor or admin")
+	fs.StringVar(&in.RegionCode, "region", "", "scope: the region code")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	in.Role = access.Role(role)
+	a, err := app.Open(ctx, cfg, logger, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Users.CreateUser(ctx, access.System, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "created %s (%s, %s) id %s\n", u.Username, u.Role, u.RegionCode, u.ID)
+	return nil
+}
+
+func importRegions(ctx context.Context, cfg *config.Config, logger *slog.Logger, path string, out io.Writer) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	rs, err := region.ParseFeatureCollection(data)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, logger, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.Regions.ImportRegions(ctx, access.System, rs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "imported %d regions\n", n)
+	return nil
+}

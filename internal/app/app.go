@@ -1,0 +1,96 @@
+// Package app wires the configuration, stores and services into a running
+// API. main uses it, and so do the end-to-end tests, so that both run the
+// same assembly.
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"pingan/api"
+	"pingan/internal/auth"
+	"pingan/internal/blob"
+	"pingan/internal/category"
+	"pingan/internal/config"
+	"pingan/internal/pii"
+	"pingan/internal/region"
+	"pingan/internal/store"
+	"pingan/internal/user"
+)
+
+// App is an assembled server.
+type App struct {
+	Config  *config.Config
+	DB      *store.DB
+	Blob    blob.Store
+	Handler http.Handler
+	// Services, for the command line and tests.
+	Auth       *auth.Service
+	Users      *user.Service
+	Regions    *region.Service
+	Categories *category.Service
+	Sealer     *pii.Sealer
+	Logger     *slog.Logger
+	// GeneratedKeys is set when keys were made in the data directory.
+	GeneratedKeys bool
+}
+
+// Open connects to the database and blob store, applies migrations and
+// builds the services and router. Now is the clock (time.Now in main).
+func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time) (*App, error) {
+	generated, err := ensureKeys(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	sealer, err := pii.NewSealer(cfg.DataKey)
+	if err != nil {
+		return nil, fmt.Errorf("PINGAN_DATA_KEY: %w", err)
+	}
+	db, err := store.Open(ctx, cfg.DB, sealer)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	bs, err := blob.Open(ctx, cfg.Blob)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	signer, err := auth.NewSigner(cfg.JWTKeys, now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Blob: bs, Sealer: sealer, Logger: logger, GeneratedKeys: generated}
+	a.Auth = auth.NewService(db, db, db, signer, sealer, now)
+	a.Users = user.NewService(db, db, auth.HashPassword, auth.CheckPasswordPolicy, now)
+	a.Regions = region.NewService(db)
+	a.Categories = category.NewService(db)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.SQL(), "pingan"))
+	mac := hmac.New(sha256.New, cfg.DataKey)
+	mac.Write([]byte("pingan/cursor"))
+	a.Handler = api.New(api.Deps{
+		Auth: a.Auth, Regions: a.Regions, Users: a.Users, Categories: a.Categories,
+		Ready:    map[string]api.Checker{"database": db, "blob": bs},
+		Logger:   logger,
+		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
+	})
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,233 @@
+// Package auth logs people in and keeps them in (SPEC §6.1): argon2id
+// passwords, short-lived JWT access tokens with kid-based key rotation, and
+// rotating refresh tokens with family revocation and a retry grace.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"pingan/internal/access"
+	"pingan/internal/errs"
+	"pingan/internal/pii"
+	"pingan/internal/region"
+	"pingan/internal/user"
+)
+
+// Limits and lifetimes.
+const (
+	RefreshTTL = 30 * 24 * time.Hour
+	// RetryGrace is how long a spent refresh token may be presented again
+	// and get the same successor (a phone that lost the response).
+	RetryGrace = 10 * time.Second
+	// FailureWindow, MaxUserFailures and MaxIPFailures bound login guessing.
+	FailureWindow   = time.Minute
+	MaxUserFailures = 5
+	MaxIPFailures   = 20
+)
+
+// Tokens is what a login or a refresh answers.
+type Tokens struct {
+	AccessToken  string
+	ExpiresIn    int
+	RefreshToken string
+	User         user.User
+}
+
+// Service authenticates callers.
+type Service struct {
+	store   Store
+	users   user.Store
+	regions region.Store
+	signer  *Signer
+	sealer  *pii.Sealer
+	now     func() time.Time
+	// dummyHash is checked for unknown usernames so that they take as long
+	// as wrong passwords.
+	dummyHash string
+}
+
+// NewService builds the service.
+func NewService(store Store, users user.Store, regions region.Store, signer *Signer, sealer *pii.Sealer, now func() time.Time) *Service {
+	dummy, err := HashPassword("pingan-timing-equaliser")
+	if err != nil {
+		panic(err)
+	}
+	return &Service{store: store, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy}
+}
+
+// Login checks a username and password from ip. Returns errs.ErrUnauthenticated
+// for a wrong username or password alike, and a *errs.RateLimitError after
+// too many failures.
+func (s *Service) Login(ctx context.Context, username, password, ip string) (Tokens, error) {
+	now := s.now()
+	userKey, ipKey := "user:"+username, "ip:"+ip
+	for _, lim := range []struct {
+		key string
+		max int
+	}{{userKey, MaxUserFailures}, {ipKey, MaxIPFailures}} {
+		n, oldest, err := s.store.LoginFailures(ctx, lim.key, now.Add(-FailureWindow))
+		if err != nil {
+			return Tokens{}, err
+		}
+		if n >= lim.max {
+			wait := int(oldest.Add(FailureWindow).Sub(now).Seconds()) + 1
+			return Tokens{}, &errs.RateLimitError{RetryAfterSeconds: max(wait, 1)}
+		}
+	}
+
+	u, err := s.users.FindUserByUsername(ctx, username)
+	hash := u.PasswordHash
+	if err != nil {
+		if !errors.Is(err, errs.ErrNotFound) {
+			return Tokens{}, err
+		}
+		hash = s.dummyHash
+	}
+	ok, herr := CheckPassword(hash, password)
+	if err != nil || herr != nil || !ok || !u.Active {
+		if rerr := s.store.RecordLoginFailure(ctx, []string{userKey, ipKey}, now); rerr != nil {
+			return Tokens{}, rerr
+		}
+		return Tokens{}, fmt.Errorf("login %q: %w", username, errs.ErrUnauthenticated)
+	}
+	if err := s.store.ClearLoginFailures(ctx, userKey, now.Add(-FailureWindow)); err != nil {
+		return Tokens{}, err
+	}
+	refresh, row := s.newRefresh(u.ID, uuid.Must(uuid.NewV7()).String(), now)
+	if err := s.store.CreateRefreshToken(ctx, row); err != nil {
+		return Tokens{}, err
+	}
+	return s.issue(u, refresh)
+}
+
+// Refresh exchanges a refresh token for a new pair. The old token is spent;
+// presenting it again within RetryGrace returns the same successor, later
+// revokes the whole family. Returns errs.ErrUnauthenticated.
+func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
+	now := s.now()
+	old, err := s.findRefresh(ctx, token)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if old.RevokedAt != nil || now.After(old.ExpiresAt) {
+		return Tokens{}, fmt.Errorf("refresh token revoked or expired: %w", errs.ErrUnauthenticated)
+	}
+	u, err := s.activeUser(ctx, old.UserID)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if old.UsedAt == nil {
+		next, row := s.newRefresh(u.ID, old.FamilyID, now)
+		err := s.store.RotateRefreshToken(ctx, old.ID, now, s.sealer.Seal(next), row)
+		if err == nil {
+			return s.issue(u, next)
+		}
+		if !errors.Is(err, errs.ErrConflict) {
+			return Tokens{}, err
+		}
+		// A concurrent request spent it first: treat this one as its retry.
+		if old, err = s.findRefresh(ctx, token); err != nil {
+			return Tokens{}, err
+		}
+	}
+	if old.UsedAt != nil && now.Sub(*old.UsedAt) <= RetryGrace && old.SuccessorSealed != "" {
+		next, err := s.sealer.Open(old.SuccessorSealed)
+		if err == nil {
+			succ, ferr := s.findRefresh(ctx, next)
+			if ferr == nil && succ.RevokedAt == nil {
+				return s.issue(u, next)
+			}
+		}
+	}
+	// Re-use of a spent token: someone else may hold this chain.
+	if err := s.store.RevokeFamily(ctx, old.FamilyID, now); err != nil {
+		return Tokens{}, err
+	}
+	return Tokens{}, fmt.Errorf("refresh token re-used; family revoked: %w", errs.ErrUnauthenticated)
+}
+
+// Logout revokes the refresh token. An unknown token is not an error.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	t, err := s.findRefresh(ctx, token)
+	if errors.Is(err, errs.ErrUnauthenticated) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.store.RevokeRefreshToken(ctx, t.ID, s.now())
+}
+
+// Authenticate verifies an access token and loads its user afresh, so that a
+// disabled user, or one whose role or scope changed, is refused or re-scoped
+// at once. Returns errs.ErrUnauthenticated.
+func (s *Service) Authenticate(ctx context.Context, token string) (access.Principal, user.User, error) {
+	id, err := s.signer.Verify(token)
+	if err != nil {
+		return access.Principal{}, user.User{}, err
+	}
+	u, err := s.activeUser(ctx, id)
+	if err != nil {
+		return access.Principal{}, user.User{}, err
+	}
+	r, err := s.regions.FindRegionByCode(ctx, u.RegionCode)
+	if err != nil {
+		if errors.Is(err, errs.ErrNotFound) {
+			return access.Principal{}, user.User{}, fmt.Errorf("user %s has no scope region: %w", u.ID, errs.ErrUnauthenticated)
+		}
+		return access.Principal{}, user.User{}, err
+	}
+	p := access.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, RegionCode: r.Code, RegionPath: r.Path}
+	return p, u, nil
+}
+
+func (s *Service) activeUser(ctx context.Context, id string) (user.User, error) {
+	u, err := s.users.FindUserByID(ctx, id)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && !u.Active) {
+		return user.User{}, fmt.Errorf("user %s unknown or disabled: %w", id, errs.ErrUnauthenticated)
+	}
+	return u, err
+}
+
+func (s *Service) findRefresh(ctx context.Context, token string) (RefreshToken, error) {
+	if token == "" || len(token) > 256 {
+		return RefreshToken{}, fmt.Errorf("refresh token malformed: %w", errs.ErrUnauthenticated)
+	}
+	t, err := s.store.FindRefreshToken(ctx, hashToken(token))
+	if errors.Is(err, errs.ErrNotFound) {
+		return RefreshToken{}, fmt.Errorf("refresh token unknown: %w", errs.ErrUnauthenticated)
+	}
+	return t, err
+}
+
+func (s *Service) newRefresh(userID, family string, now time.Time) (string, RefreshToken) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: no randomness: " + err.Error())
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	return token, RefreshToken{ID: uuid.Must(uuid.NewV7()).String(), FamilyID: family, UserID: userID,
+		TokenHash: hashToken(token), ExpiresAt: now.Add(RefreshTTL), CreatedAt: now}
+}
+
+func (s *Service) issue(u user.User, refresh string) (Tokens, error) {
+	at, err := s.signer.Sign(u.ID)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return Tokens{AccessToken: at, ExpiresIn: int(AccessTTL.Seconds()), RefreshToken: refresh, User: u}, nil
+}
+
+func hashToken(t string) string {
+	sum := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,70 @@
+package category
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"pingan/internal/errs"
+)
+
+// Service validates category changes; reads are open to every role.
+type Service struct{ store Store }
+
+// NewService builds the service.
+func NewService(store Store) *Service { return &Service{store: store} }
+
+var codePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
+
+// FindCategories lists categories of kind ("" for all). Returns
+// errs.ErrInvalid for an unknown kind.
+func (s *Service) FindCategories(ctx context.Context, kind Kind) ([]Category, error) {
+	if kind != "" && kind != Incident && kind != Dispute {
+		return nil, errs.Invalid("kind", "incident or dispute")
+	}
+	return s.store.FindCategories(ctx, kind)
+}
+
+// CreateCategory validates and stores c. Returns errs.FieldErrors and
+// errs.ErrConflict when (kind, code) exists.
+func (s *Service) CreateCategory(ctx context.Context, c Category) (Category, error) {
+	bad := errs.FieldErrors{}
+	if c.Kind != Incident && c.Kind != Dispute {
+		bad.Add("kind", "incident or dispute")
+	}
+	if !codePattern.MatchString(c.Code) {
+		bad.Add("code", "2–64 lower-case letters, digits or '_', starting with a letter")
+	}
+	checkName(bad, "name_zh", &c.NameZH)
+	checkName(bad, "name_en", &c.NameEN)
+	if err := bad.Err(); err != nil {
+		return Category{}, err
+	}
+	if err := s.store.CreateCategory(ctx, c); err != nil {
+		return Category{}, err
+	}
+	return c, nil
+}
+
+// UpdateCategory applies a patch. Returns errs.ErrNotFound and errs.FieldErrors.
+func (s *Service) UpdateCategory(ctx context.Context, kind Kind, code string, u Update) (Category, error) {
+	bad := errs.FieldErrors{}
+	if u.NameZH != nil {
+		checkName(bad, "name_zh", u.NameZH)
+	}
+	if u.NameEN != nil {
+		checkName(bad, "name_en", u.NameEN)
+	}
+	if err := bad.Err(); err != nil {
+		return Category{}, err
+	}
+	return s.store.UpdateCategory(ctx, kind, code, u)
+}
+
+func checkName(bad errs.FieldErrors, field string, v *string) {
+	*v = strings.TrimSpace(*v)
+	if n := utf8.RuneCountInString(*v); n == 0 || n > 100 {
+		bad.Add(field, "required, at most 100 characters")
+	}
+}

@@ -1,0 +1,208 @@
+// Package config loads the one Config of the process from the environment
+// (SPEC §3.2). It is read once in main and passed down; nothing else reads
+// the environment.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything the server needs to start.
+type Config struct {
+	Addr    string
+	DataDir string
+	// DB is the database URL: sqlite://PATH or mysql://DSN.
+	DB string
+	// Blob is the blob store URL: file://DIR or minio://ACCESS:SECRET@HOST:PORT/BUCKET?secure=false.
+	Blob string
+	// JWTKeys verify access tokens; JWTKeys[0] signs. Empty means "generate in the data dir".
+	JWTKeys []Key
+	// DataKey encrypts personal data at rest (32 bytes). Nil means "generate in the data dir".
+	DataKey  []byte
+	Location *time.Location
+	// Demo is "auto" (load on an empty embedded database), "on" or "off".
+	Demo       string
+	Production bool
+}
+
+// Key is a named secret (the name is the JWT kid).
+type Key struct {
+	ID     string
+	Secret []byte
+}
+
+// Embedded reports whether the database is the embedded SQLite default.
+func (c *Config) Embedded() bool { return strings.HasPrefix(c.DB, "sqlite://") }
+
+// Load reads the environment through getenv (os.Getenv in main). The error
+// is one line naming the variable at fault.
+func Load(getenv func(string) string) (*Config, error) {
+	c := &Config{
+		Addr:    or(getenv("PINGAN_ADDR"), ":8080"),
+		DataDir: or(getenv("PINGAN_DATA_DIR"), "./data"),
+	}
+	c.DB = or(getenv("PINGAN_DB"), "sqlite://"+filepath.Join(c.DataDir, "pingan.db"))
+	c.Blob = or(getenv("PINGAN_BLOB"), "file://"+filepath.Join(c.DataDir, "blobs"))
+
+	switch env := or(getenv("PINGAN_ENV"), "development"); env {
+	case "development":
+	case "production":
+		c.Production = true
+	default:
+		return nil, fmt.Errorf("PINGAN_ENV: %q is not development or production", env)
+	}
+	if err := checkURL("PINGAN_DB", c.DB, "sqlite", "mysql"); err != nil {
+		return nil, err
+	}
+	if err := checkURL("PINGAN_BLOB", c.Blob, "file", "minio"); err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(c.Blob, "minio://") {
+		if _, err := ParseMinio(c.Blob); err != nil {
+			return nil, err
+		}
+	}
+	if v := getenv("PINGAN_JWT_KEYS"); v != "" {
+		keys, err := ParseKeys(v)
+		if err != nil {
+			return nil, fmt.Errorf("PINGAN_JWT_KEYS: %w", err)
+		}
+		c.JWTKeys = keys
+	}
+	if v := getenv("PINGAN_DATA_KEY"); v != "" {
+		k, err := decodeSecret(v)
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("PINGAN_DATA_KEY: must be 32 bytes, base64 or hex encoded")
+		}
+		c.DataKey = k
+	}
+	tz := or(getenv("PINGAN_TZ"), "Asia/Shanghai")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("PINGAN_TZ: unknown time zone %q", tz)
+	}
+	c.Location = loc
+	switch d := strings.ToLower(getenv("PINGAN_DEMO")); d {
+	case "", "auto":
+		c.Demo = "auto"
+	case "on", "1", "true", "yes":
+		c.Demo = "on"
+	case "off", "0", "false", "no":
+		c.Demo = "off"
+	default:
+		return nil, fmt.Errorf("PINGAN_DEMO: %q is not on, off or auto", d)
+	}
+	if c.Production {
+		switch {
+		case len(c.JWTKeys) == 0:
+			return nil, fmt.Errorf("PINGAN_JWT_KEYS: required in production (generated keys are refused)")
+		case c.DataKey == nil:
+			return nil, fmt.Errorf("PINGAN_DATA_KEY: required in production (generated keys are refused)")
+		case c.Demo == "on":
+			return nil, fmt.Errorf("PINGAN_DEMO: the demo data set is refused in production")
+		case !strings.HasPrefix(c.DB, "mysql://"):
+			return nil, fmt.Errorf("PINGAN_DB: production needs MySQL/MariaDB (mysql://…)")
+		case !strings.HasPrefix(c.Blob, "minio://"):
+			return nil, fmt.Errorf("PINGAN_BLOB: production needs MinIO (minio://…)")
+		}
+		c.Demo = "off"
+	}
+	return c, nil
+}
+
+// ParseKeys reads "kid:secret[,kid:secret…]"; each secret is base64 or hex
+// and at least 32 bytes. The first key signs.
+func ParseKeys(v string) ([]Key, error) {
+	var keys []Key
+	seen := map[string]bool{}
+	for _, part := range strings.Split(v, ",") {
+		id, secret, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok || id == "" || secret == "" {
+			return nil, fmt.Errorf("want kid:secret[,kid:secret…]")
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("kid %q appears twice", id)
+		}
+		seen[id] = true
+		b, err := decodeSecret(secret)
+		if err != nil || len(b) < 32 {
+			return nil, fmt.Errorf("secret of kid %q must be at least 32 bytes, base64 or hex encoded", id)
+		}
+		keys = append(keys, Key{ID: id, Secret: b})
+	}
+	return keys, nil
+}
+
+// FormatKeys is the inverse of ParseKeys.
+func FormatKeys(keys []Key) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.ID + ":" + base64.StdEncoding.EncodeToString(k.Secret)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Minio is a parsed minio:// URL.
+type Minio struct {
+	Endpoint, AccessKey, SecretKey, Bucket string
+	Secure                                 bool
+}
+
+// ParseMinio reads minio://ACCESS:SECRET@HOST:PORT/BUCKET?secure=false.
+func ParseMinio(v string) (Minio, error) {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "minio" || u.Host == "" || u.User == nil {
+		return Minio{}, fmt.Errorf("PINGAN_BLOB: want minio://ACCESS:SECRET@HOST:PORT/BUCKET?secure=false")
+	}
+	secret, _ := u.User.Password()
+	m := Minio{Endpoint: u.Host, AccessKey: u.User.Username(), SecretKey: secret, Bucket: strings.Trim(u.Path, "/")}
+	if m.AccessKey == "" || m.SecretKey == "" {
+		return Minio{}, fmt.Errorf("PINGAN_BLOB: access key and secret are required")
+	}
+	if m.Bucket == "" || strings.Contains(m.Bucket, "/") {
+		return Minio{}, fmt.Errorf("PINGAN_BLOB: one bucket name is required as the path")
+	}
+	switch s := u.Query().Get("secure"); s {
+	case "", "true":
+		m.Secure = true
+	case "false":
+	default:
+		return Minio{}, fmt.Errorf("PINGAN_BLOB: secure must be true or false")
+	}
+	return m, nil
+}
+
+func checkURL(name, v string, schemes ...string) error {
+	scheme, rest, ok := strings.Cut(v, "://")
+	if ok && rest != "" {
+		for _, s := range schemes {
+			if scheme == s {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%s: want %s://…", name, strings.Join(schemes, ":// or "))
+}
+
+func decodeSecret(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil && len(s) >= 64 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawURLEncoding.DecodeString(s)
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,139 @@
+package region
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"pingan/internal/access"
+	"pingan/internal/errs"
+)
+
+// Service applies the scope rule to region reads and admin imports.
+type Service struct{ store Store }
+
+// NewService builds the service over store.
+func NewService(store Store) *Service { return &Service{store: store} }
+
+// codePattern: GB/T 2260 style digits, extended by communities and grids;
+// letters are allowed in the extension for sites with their own grid codes.
+var codePattern = regexp.MustCompile(`^[0-9][0-9A-Za-z]{5,31}$`)
+
+// ValidCode reports whether code is a well-formed region code.
+func ValidCode(code string) bool { return codePattern.MatchString(code) }
+
+// FindRegion returns the region if it lies in p's scope. Returns
+// errs.ErrNotFound otherwise, whether or not it exists.
+func (s *Service) FindRegion(ctx context.Context, p access.Principal, code string) (Region, error) {
+	if !ValidCode(code) {
+		return Region{}, fmt.Errorf("region %q: %w", code, errs.ErrNotFound)
+	}
+	r, err := s.store.FindRegionByCode(ctx, code)
+	if err != nil {
+		return Region{}, err
+	}
+	if err := p.CheckObject("region", code, r.Path); err != nil {
+		return Region{}, err
+	}
+	return r, nil
+}
+
+// ScopeFilter resolves a region code given as a list filter. Returns
+// errs.ErrForbidden when it is outside p's scope (or does not exist: a list
+// filter does not disclose existence either).
+func (s *Service) ScopeFilter(ctx context.Context, p access.Principal, code string) (Region, error) {
+	r, err := s.store.FindRegionByCode(ctx, code)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && !p.Covers(r.Path)) {
+		return Region{}, fmt.Errorf("region %s is outside your scope: %w", code, errs.ErrForbidden)
+	}
+	return r, err
+}
+
+// FindRegions lists regions in p's scope. Returns errs.ErrForbidden when
+// f.Parent is outside it.
+func (s *Service) FindRegions(ctx context.Context, p access.Principal, f Filter) ([]Region, error) {
+	if f.Parent != "" {
+		if _, err := s.ScopeFilter(ctx, p, f.Parent); err != nil {
+			return nil, err
+		}
+	}
+	f.Scope = p.RegionCode
+	return s.store.FindRegions(ctx, f)
+}
+
+// ImportRegions validates and upserts regions from an admin's import. Every
+// region must lie in p's scope, below an existing parent or one in the same
+// batch, one level under it. Nothing is written when anything is wrong;
+// the error names every bad feature. Returns the number written.
+func (s *Service) ImportRegions(ctx context.Context, p access.Principal, rs []Region) (int, error) {
+	if len(rs) == 0 {
+		return 0, errs.Invalid("features", "at least one feature is required")
+	}
+	// Parents first, so that each child finds its parent's path.
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rs[order[a]].Level.Depth() < rs[order[b]].Level.Depth() })
+
+	bad := errs.FieldErrors{}
+	batch := map[string]*Region{}
+	for _, i := range order {
+		r := &rs[i]
+		field := fmt.Sprintf("features[%d]", i)
+		if _, dup := batch[r.Code]; dup {
+			bad.Add(field, fmt.Sprintf("code %s appears twice", r.Code))
+			continue
+		}
+		batch[r.Code] = r
+		if r.ParentCode == "" {
+			// The root is made once, at installation, from the command line.
+			if r.Level == City && p.RegionPath == access.System.RegionPath {
+				r.Path = "/" + r.Code + "/"
+				continue
+			}
+			bad.Add(field, "parent_code is required (only `pingan region import` may create the city)")
+			continue
+		}
+		parent, ok := batch[r.ParentCode]
+		if !ok {
+			stored, err := s.store.FindRegionByCode(ctx, r.ParentCode)
+			if errors.Is(err, errs.ErrNotFound) {
+				bad.Add(field, fmt.Sprintf("parent %s does not exist", r.ParentCode))
+				continue
+			} else if err != nil {
+				return 0, err
+			}
+			parent = &stored
+		}
+		if parent.Path == "" {
+			bad.Add(field, fmt.Sprintf("parent %s is itself invalid", r.ParentCode))
+			continue
+		}
+		if parent.Level.Child() != r.Level {
+			bad.Add(field, fmt.Sprintf("level %s cannot sit under a %s", r.Level, parent.Level))
+			continue
+		}
+		r.Path = parent.Path + r.Code + "/"
+		if !p.Covers(r.Path) {
+			bad.Add(field, fmt.Sprintf("region %s is outside your scope", r.Code))
+			continue
+		}
+		if existing, err := s.store.FindRegionByCode(ctx, r.Code); err == nil && existing.Path != r.Path {
+			bad.Add(field, fmt.Sprintf("region %s exists under another parent; moving regions is not supported", r.Code))
+		}
+	}
+	if err := bad.Err(); err != nil {
+		return 0, err
+	}
+	sorted := make([]Region, len(order))
+	for k, i := range order {
+		sorted[k] = rs[i]
+	}
+	if err := s.store.UpsertRegions(ctx, sorted); err != nil {
+		return 0, err
+	}
+	return len(sorted), nil
+}

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"pingan/internal/auth"
+	"pingan/internal/errs"
+)
+
+type refreshTokenRow struct {
+	ID              string `gorm:"primaryKey"`
+	FamilyID        string
+	UserID          string
+	TokenHash       string
+	ExpiresAt       time.Time
+	CreatedAt       time.Time
+	UsedAt          *time.Time
+	SuccessorID     *string
+	SuccessorSealed *string
+	RevokedAt       *time.Time
+}
+
+func (refreshTokenRow) TableName() string { return "refresh_tokens" }
+
+func refreshToRow(t auth.RefreshToken) refreshTokenRow {
+	return refreshTokenRow{ID: t.ID, FamilyID: t.FamilyID, UserID: t.UserID, TokenHash: t.TokenHash,
+		ExpiresAt: utc(t.ExpiresAt), CreatedAt: utc(t.CreatedAt), UsedAt: utcPtr(t.UsedAt), RevokedAt: utcPtr(t.RevokedAt)}
+}
+
+func (r refreshTokenRow) domain() auth.RefreshToken {
+	t := auth.RefreshToken{ID: r.ID, FamilyID: r.FamilyID, UserID: r.UserID, TokenHash: r.TokenHash,
+		ExpiresAt: r.ExpiresAt, CreatedAt: r.CreatedAt, UsedAt: r.UsedAt, RevokedAt: r.RevokedAt}
+	if r.SuccessorID != nil {
+		t.SuccessorID = *r.SuccessorID
+	}
+	if r.SuccessorSealed != nil {
+		t.SuccessorSealed = *r.SuccessorSealed
+	}
+	return t
+}
+
+type loginFailureRow struct {
+	ID         string `gorm:"primaryKey"`
+	LimiterKey string
+	At         time.Time
+}
+
+func (loginFailureRow) TableName() string { return "login_failures" }
+
+// CreateRefreshToken stores a new token.
+func (db *DB) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
+	row := refreshToRow(t)
+	return translate(db.gorm.WithContext(ctx).Create(&row).Error)
+}
+
+// FindRefreshToken returns errs.ErrNotFound if no token has this hash.
+func (db *DB) FindRefreshToken(ctx context.Context, hash string) (auth.RefreshToken, error) {
+	var row refreshTokenRow
+	if err := db.gorm.WithContext(ctx).Take(&row, "token_hash = ?", hash).Error; err != nil {
+		return auth.RefreshToken{}, fmt.Errorf("find refresh token: %w", translate(err))
+	}
+	return row.domain(), nil
+}
+
+// RotateRefreshToken marks old as used by next and stores next in one
+// transaction. Returns errs.ErrConflict when old was used or revoked meanwhile.
+func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, usedAt time.Time, successorSealed string, next auth.RefreshToken) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&refreshTokenRow{}).Where("id = ? AND used_at IS NULL AND revoked_at IS NULL", oldID).
+			Updates(map[string]any{"used_at": utc(usedAt), "successor_id": next.ID, "successor_sealed": successorSealed})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("refresh token %s already used: %w", oldID, errs.ErrConflict)
+		}
+		row := refreshToRow(next)
+		return tx.Create(&row).Error
+	})
+}
+
+// RevokeFamily revokes every token of a family.
+func (db *DB) RevokeFamily(ctx context.Context, familyID string, at time.Time) error {
+	return translate(db.gorm.WithContext(ctx).Model(&refreshTokenRow{}).
+		Where("family_id = ? AND revoked_at IS NULL", familyID).Update("revoked_at", utc(at)).Error)
+}
+
+// RevokeRefreshToken revokes one token.
+func (db *DB) RevokeRefreshToken(ctx context.Context, id string, at time.Time) error {
+	return translate(db.gorm.WithContext(ctx).Model(&refreshTokenRow{}).
+		Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", utc(at)).Error)
+}
+
+// RecordLoginFailure notes one failed login under each key.
+func (db *DB) RecordLoginFailure(ctx context.Context, keys []string, at time.Time) error {
+	rows := make([]loginFailureRow, len(keys))
+	for i, k := range keys {
+		rows[i] = loginFailureRow{ID: uuid.Must(uuid.NewV7()).String(), LimiterKey: k, At: utc(at)}
+	}
+	return translate(db.gorm.WithContext(ctx).Create(&rows).Error)
+}
+
+// LoginFailures counts failures under key since the given time and returns
+// the oldest of them.
+func (db *DB) LoginFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
+	q := db.gorm.WithContext(ctx).Model(&loginFailureRow{}).Where("limiter_key = ? AND at > ?", key, utc(since))
+	var n int64
+	if err := q.Count(&n).Error; err != nil || n == 0 {
+		return 0, time.Time{}, translate(err)
+	}
+	// A separate row read rather than MIN(at): SQLite returns an aggregate of
+	// a DATETIME column as text that the driver does not parse.
+	var first loginFailureRow
+	if err := db.gorm.WithContext(ctx).Where("limiter_key = ? AND at > ?", key, utc(since)).
+		Order("at").Take(&first).Error; err != nil {
+		return 0, time.Time{}, translate(err)
+	}
+	return int(n), first.At, nil
+}
+
+// ClearLoginFailures forgets key's failures and every failure older than before.
+func (db *DB) ClearLoginFailures(ctx context.Context, key string, before time.Time) error {
+	return translate(db.gorm.WithContext(ctx).Where("limiter_key = ? OR at < ?", key, utc(before)).
+		Delete(&loginFailureRow{}).Error)
+}

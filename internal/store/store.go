@@ -1,0 +1,218 @@
+// Package store implements every domain Store with GORM on SQLite (the
+// embedded default) and MySQL/MariaDB. Row structs are unexported; driver
+// errors are translated to the kinds of internal/errs here and nowhere else.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/go-sql-driver/mysql"
+	"github.com/pressly/goose/v3"
+	gormmysql "gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"pingan/internal/errs"
+	"pingan/internal/pii"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the database handle shared by every store method.
+type DB struct {
+	gorm    *gorm.DB
+	sql     *sql.DB
+	dialect string // "sqlite" or "mysql"
+	sealer  *pii.Sealer
+}
+
+// Open connects to rawURL (sqlite://PATH or mysql://DSN). The sealer encrypts
+// personal data columns. Returns an error wrapping errs.ErrUnavailable when
+// the database cannot be reached.
+func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
+	scheme, rest, _ := strings.Cut(rawURL, "://")
+	cfg := &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	var (
+		g   *gorm.DB
+		err error
+	)
+	switch scheme {
+	case "sqlite":
+		if dir := filepath.Dir(rest); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		}
+		// WAL with synchronous=FULL: a COMMIT is on disk before a 201 is sent.
+		dsn := rest + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_time_format=sqlite"
+		g, err = gorm.Open(sqlite.Open(dsn), cfg)
+	case "mysql":
+		var mc *mysql.Config
+		mc, err = mysql.ParseDSN(rest)
+		if err != nil {
+			return nil, fmt.Errorf("PINGAN_DB: %v", err)
+		}
+		mc.ParseTime = true
+		mc.Loc = time.UTC
+		mc.InterpolateParams = true
+		if mc.Params == nil {
+			mc.Params = map[string]string{}
+		}
+		mc.Params["time_zone"] = "'+00:00'"
+		mc.Params["charset"] = "utf8mb4"
+		g, err = gorm.Open(gormmysql.New(gormmysql.Config{DSNConfig: mc}), cfg)
+	default:
+		return nil, fmt.Errorf("PINGAN_DB: unknown scheme %q", scheme)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %v: %w", err, errs.ErrUnavailable)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	if scheme == "sqlite" {
+		// One writer at a time is SQLite's model; one connection avoids
+		// SQLITE_BUSY on lock upgrades and is plenty for a small site.
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
+		// Below MySQL's default wait_timeout (8 h) and any proxy idle cut.
+		sqlDB.SetConnMaxLifetime(5 * time.Minute)
+		sqlDB.SetConnMaxIdleTime(time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("reach database: %v: %w", err, errs.ErrUnavailable)
+	}
+	return &DB{gorm: g, sql: sqlDB, dialect: scheme, sealer: sealer}, nil
+}
+
+// Close releases the connections.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// SQL exposes the pool for metrics collectors.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Dialect is "sqlite" or "mysql".
+func (db *DB) Dialect() string { return db.dialect }
+
+// Ping reports whether the database answers. Returns an error wrapping
+// errs.ErrUnavailable when it does not.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %v: %w", err, errs.ErrUnavailable)
+	}
+	return nil
+}
+
+// Migrate applies every pending migration, each in its own transaction, and
+// records them in goose's version table.
+func (db *DB) Migrate(ctx context.Context) error {
+	dialect := goose.DialectSQLite3
+	if db.dialect == "mysql" {
+		dialect = goose.DialectMySQL
+	}
+	sub, err := migrationFS(db.dialect)
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(dialect, db.sql, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// migrationFS is the embedded migrations as the dialect reads them. The SQL
+// is written once, for MySQL; SQLite gets DATETIME for DATETIME(6), since
+// its driver parses times only from columns declared exactly DATETIME.
+func migrationFS(dialect string) (fs.FS, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil || dialect != "sqlite" {
+		return sub, err
+	}
+	out := fstest.MapFS{}
+	err = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, path)
+		if err != nil {
+			return err
+		}
+		out[path] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(string(b), "DATETIME(6)", "DATETIME"))}
+		return nil
+	})
+	return out, err
+}
+
+// tx runs fn in one transaction.
+func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return translate(db.gorm.WithContext(ctx).Transaction(fn))
+}
+
+// translate maps driver errors to the kinds of internal/errs.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return fmt.Errorf("%v: %w", err, errs.ErrNotFound)
+	case errors.Is(err, gorm.ErrDuplicatedKey), strings.Contains(err.Error(), "UNIQUE constraint failed"):
+		return fmt.Errorf("%v: %w", err, errs.ErrConflict)
+	case isUnavailable(err):
+		return fmt.Errorf("%v: %w", err, errs.ErrUnavailable)
+	}
+	return err
+}
+
+func isUnavailable(err error) bool {
+	if errors.Is(err, errs.ErrUnavailable) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "broken pipe", "bad connection", "i/o timeout", "connection reset", "no such host"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// utc normalises times before they are written, so that SQLite's text
+// timestamps sort correctly and MySQL's DATETIME holds UTC.
+func utc(t time.Time) time.Time { return t.UTC().Round(time.Microsecond) }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := utc(*t)
+	return &v
+}
