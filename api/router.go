@@ -50,8 +50,9 @@ type server struct {
 	cursors    cursors
 }
 
-// New builds the router.
-func New(d Deps) http.Handler {
+// New builds the router. The engine is returned so that tests can list its
+// routes against openapi.yaml.
+func New(d Deps) *gin.Engine {
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
