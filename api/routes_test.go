@@ -1,0 +1,67 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"pingan/internal/demo"
+)
+
+// TestRouteRoleTable checks every route for every role and for no token
+// (SPEC §13.3, function-level authorisation).
+func TestRouteRoleTable(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	gw, err := e.app.DB.FindUserByUsername(t.Context(), "demo-gridworker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := []string{"", "demo-gridworker", "demo-mediator", "demo-supervisor", "demo-admin"}
+	type row struct {
+		method, route, path string
+		body                any
+		want                [5]int // no token, grid worker, mediator, supervisor, admin
+	}
+	all200 := [5]int{200, 200, 200, 200, 200}
+	anyone := [5]int{401, 200, 200, 200, 200}
+	adminOnly := func(adminStatus int) [5]int { return [5]int{401, 403, 403, 403, adminStatus} }
+	table := []row{
+		{"GET", "/healthz", "/healthz", nil, all200},
+		{"GET", "/readyz", "/readyz", nil, all200},
+		{"GET", "/metrics", "/metrics", nil, all200},
+		{"POST", "/api/v1/auth/login", "/api/v1/auth/login", map[string]any{}, [5]int{400, 400, 400, 400, 400}},
+		{"POST", "/api/v1/auth/refresh", "/api/v1/auth/refresh", map[string]any{}, [5]int{400, 400, 400, 400, 400}},
+		{"POST", "/api/v1/auth/logout", "/api/v1/auth/logout", map[string]any{}, [5]int{400, 400, 400, 400, 400}},
+		{"GET", "/api/v1/me", "/api/v1/me", nil, anyone},
+		{"GET", "/api/v1/regions", "/api/v1/regions", nil, anyone},
+		{"GET", "/api/v1/regions/:code", "/api/v1/regions/" + demo.CityCode, nil, [5]int{401, 404, 404, 200, 200}},
+		{"GET", "/api/v1/regions/:code", "/api/v1/regions/" + demo.FuqianGrid1, nil, anyone},
+		{"POST", "/api/v1/regions/import", "/api/v1/regions/import", map[string]any{}, adminOnly(400)},
+		{"GET", "/api/v1/users", "/api/v1/users", nil, adminOnly(200)},
+		{"POST", "/api/v1/users", "/api/v1/users", map[string]any{}, adminOnly(400)},
+		{"GET", "/api/v1/users/:id", "/api/v1/users/" + gw.ID, nil, adminOnly(200)},
+		{"PATCH", "/api/v1/users/:id", "/api/v1/users/" + gw.ID, map[string]any{}, adminOnly(200)},
+		{"GET", "/api/v1/categories", "/api/v1/categories", nil, anyone},
+		{"POST", "/api/v1/categories", "/api/v1/categories", map[string]any{}, adminOnly(400)},
+		{"PATCH", "/api/v1/categories/:kind/:code", "/api/v1/categories/incident/fire", map[string]any{}, adminOnly(200)},
+	}
+	covered := map[string]bool{}
+	for _, r := range table {
+		covered[r.method+" "+r.route] = true
+		for i, who := range roles {
+			token := ""
+			if who != "" {
+				token = e.login(t, who)
+			}
+			got := e.do(t, req{method: r.method, path: r.path, body: r.body, token: token})
+			if got.Code != r.want[i] {
+				t.Errorf("%s %s as %q: %d, want %d: %s", r.method, r.path, who, got.Code, r.want[i], got.Body)
+			}
+		}
+	}
+	for _, rt := range e.app.Handler.(*gin.Engine).Routes() {
+		if !covered[rt.Method+" "+rt.Path] {
+			t.Errorf("route %s %s is missing from the role table", rt.Method, rt.Path)
+		}
+	}
+}
