@@ -94,12 +94,7 @@ func (s *server) importRegions(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	rs, err := region.ParseFeatureCollection(data)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	n, err := s.regions.ImportRegions(c.Request.Context(), caller(c), rs)
+	n, err := s.regions.Import(c.Request.Context(), caller(c), data)
 	if err != nil {
 		writeError(c, err)
 		return

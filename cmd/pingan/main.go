@@ -20,7 +20,6 @@ import (
 	"pingan/internal/app"
 	"pingan/internal/config"
 	"pingan/internal/demo"
-	"pingan/internal/region"
 	"pingan/internal/user"
 )
 
@@ -185,16 +184,12 @@ func importRegions(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 	if err != nil {
 		return err
 	}
-	rs, err := region.ParseFeatureCollection(data)
-	if err != nil {
-		return err
-	}
 	a, err := app.Open(ctx, cfg, logger, time.Now)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	n, err := a.Regions.ImportRegions(ctx, access.System, rs)
+	n, err := a.Regions.Import(ctx, access.System, data)
 	if err != nil {
 		return err
 	}

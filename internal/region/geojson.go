@@ -20,30 +20,29 @@ const MaxImportFeatures = 5000
 // ParseFeatureCollection reads a GeoJSON FeatureCollection whose features
 // carry code, name, level, parent_code and population in their properties
 // and an optional Polygon or MultiPolygon geometry. The centroid is computed
-// from the geometry. Returns errs.FieldErrors naming every bad feature.
-func ParseFeatureCollection(data []byte) ([]Region, error) {
+// from the geometry. The regions come back in feature order, bad ones as
+// zero values; bad features are named in the errs.FieldErrors returned
+// beside them ("features[3]"). An error of another kind means the document
+// itself is unreadable.
+func ParseFeatureCollection(data []byte) ([]Region, errs.FieldErrors, error) {
 	fc, err := geojson.UnmarshalFeatureCollection(data)
 	if err != nil {
-		return nil, errs.Invalid("body", "not a GeoJSON FeatureCollection: "+clip(err.Error()))
+		return nil, nil, errs.Invalid("body", "not a GeoJSON FeatureCollection: "+clip(err.Error()))
 	}
 	if len(fc.Features) > MaxImportFeatures {
-		return nil, errs.Invalid("features", fmt.Sprintf("at most %d features per import", MaxImportFeatures))
+		return nil, nil, errs.Invalid("features", fmt.Sprintf("at most %d features per import", MaxImportFeatures))
 	}
 	bad := errs.FieldErrors{}
-	out := make([]Region, 0, len(fc.Features))
+	out := make([]Region, len(fc.Features))
 	for i, f := range fc.Features {
-		field := fmt.Sprintf("features[%d]", i)
 		r, problem := featureRegion(f)
 		if problem != "" {
-			bad.Add(field, problem)
+			bad.Add(fmt.Sprintf("features[%d]", i), problem)
 			continue
 		}
-		out = append(out, r)
+		out[i] = r
 	}
-	if err := bad.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, bad, nil
 }
 
 func featureRegion(f *geojson.Feature) (Region, string) {

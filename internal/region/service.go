@@ -63,14 +63,25 @@ func (s *Service) FindRegions(ctx context.Context, p access.Principal, f Filter)
 	return s.store.FindRegions(ctx, f)
 }
 
-// ImportRegions validates and upserts regions from an admin's import. Every
-// region must lie in p's scope, below an existing parent or one in the same
-// batch, one level under it. Nothing is written when anything is wrong;
-// the error names every bad feature. Returns the number written.
-func (s *Service) ImportRegions(ctx context.Context, p access.Principal, rs []Region) (int, error) {
+// Import reads a GeoJSON FeatureCollection (see ParseFeatureCollection) and
+// upserts its regions. Every region must lie in p's scope, below an
+// existing parent or one in the same batch, one level under it. Nothing is
+// written when anything is wrong; the error names every bad feature.
+// Returns the number written.
+func (s *Service) Import(ctx context.Context, p access.Principal, geojson []byte) (int, error) {
+	rs, bad, err := ParseFeatureCollection(geojson)
+	if err != nil {
+		return 0, err
+	}
 	if len(rs) == 0 {
 		return 0, errs.Invalid("features", "at least one feature is required")
 	}
+	return s.importRegions(ctx, p, rs, bad)
+}
+
+// importRegions checks the tree of the features that parsed (zero-valued
+// entries are the ones that did not, already named in bad) and writes them.
+func (s *Service) importRegions(ctx context.Context, p access.Principal, rs []Region, bad errs.FieldErrors) (int, error) {
 	// Parents first, so that each child finds its parent's path.
 	order := make([]int, len(rs))
 	for i := range order {
@@ -78,11 +89,13 @@ func (s *Service) ImportRegions(ctx context.Context, p access.Principal, rs []Re
 	}
 	sort.SliceStable(order, func(a, b int) bool { return rs[order[a]].Level.Depth() < rs[order[b]].Level.Depth() })
 
-	bad := errs.FieldErrors{}
 	batch := map[string]*Region{}
 	for _, i := range order {
 		r := &rs[i]
 		field := fmt.Sprintf("features[%d]", i)
+		if r.Code == "" {
+			continue
+		}
 		if _, dup := batch[r.Code]; dup {
 			bad.Add(field, fmt.Sprintf("code %s appears twice", r.Code))
 			continue
