@@ -29,6 +29,10 @@ const (
 // readBody reads the whole body up to limit. Returns errs.ErrTooLarge past
 // it and errs.ErrInvalid for bytes that are not UTF-8.
 func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	// Routes that take a body take no query parameters.
+	if err := checkQuery(c); err != nil {
+		return nil, err
+	}
 	if c.Request.ContentLength > limit {
 		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
 	}
@@ -38,7 +42,7 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	case errors.As(err, &mbe):
 		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
 	case err != nil:
-		return nil, fmt.Errorf("reading body: %v: %w", err, errs.ErrInvalid)
+		return nil, errs.Invalid("body", "could not be read")
 	case !utf8.Valid(data):
 		return nil, errs.Invalid("body", "is not valid UTF-8")
 	}

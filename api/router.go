@@ -61,6 +61,10 @@ func New(d Deps) *gin.Engine {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// No redirects to other spellings of a path: a client gets the route it
+	// named or a 404.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
 	// The client address is the peer's; a deployment behind a proxy names
 	// it here (docs/deploy.md), otherwise X-Forwarded-For could forge the
@@ -87,6 +91,7 @@ func New(d Deps) *gin.Engine {
 	authed := v1.Group("", s.authenticate())
 	anyone := authed.Group("", allow(all...))
 	admin := authed.Group("", allow(access.Admin))
+	readers := authed.Group("", allow(access.Supervisor, access.Admin))
 
 	anyone.GET("/me", s.me)
 
@@ -94,9 +99,9 @@ func New(d Deps) *gin.Engine {
 	anyone.GET("/regions/:code", s.getRegion)
 	admin.POST("/regions/import", s.importRegions)
 
-	admin.GET("/users", s.listUsers)
+	readers.GET("/users", s.listUsers)
 	admin.POST("/users", s.createUser)
-	admin.GET("/users/:id", s.getUser)
+	readers.GET("/users/:id", s.getUser)
 	admin.PATCH("/users/:id", s.patchUser)
 
 	anyone.GET("/categories", s.listCategories)

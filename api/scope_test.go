@@ -129,3 +129,21 @@ func TestListParameters(t *testing.T) {
 	expect(t, e.do(t, req{method: "GET", path: "/api/v1/nowhere", token: admin}), 404, "not_found")
 	expect(t, e.do(t, req{method: "DELETE", path: "/api/v1/regions", token: admin}), 405, "method_not_allowed")
 }
+
+func TestQueryOnNonListRoutes(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	admin := e.login(t, "demo-admin")
+	expect(t, e.do(t, req{method: "GET", path: "/api/v1/me?x=1", token: admin}), 400, "invalid_argument")
+	expect(t, e.do(t, req{method: "GET", path: "/api/v1/regions/" + demo.CityCode + "?boundary=0", token: admin}), 400, "invalid_argument")
+	expect(t, e.do(t, req{method: "POST", path: "/api/v1/categories?kind=incident", token: admin, body: map[string]any{}}), 400, "invalid_argument")
+	expect(t, e.do(t, req{method: "GET", path: "/api/v1/regions/", token: admin}), 404, "not_found")
+	// A supervisor reads accounts in scope, but cannot change them.
+	sup := e.login(t, "demo-county-supervisor")
+	r := e.do(t, req{method: "GET", path: "/api/v1/users?limit=100", token: sup})
+	expect(t, r, 200, "")
+	for _, it := range r.json(t)["items"].([]any) {
+		if u := it.(map[string]any); u["region_code"].(string)[:6] != demo.DongyingDistrict {
+			t.Fatalf("county supervisor reads %v", u)
+		}
+	}
+}

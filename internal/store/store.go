@@ -185,7 +185,8 @@ func translate(err error) error {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return fmt.Errorf("%v: %w", err, errs.ErrNotFound)
 	case errors.Is(err, gorm.ErrDuplicatedKey), strings.Contains(err.Error(), "UNIQUE constraint failed"):
-		return fmt.Errorf("%v: %w", err, errs.ErrConflict)
+		// The driver's text names tables and indexes; the client reads this.
+		return fmt.Errorf("already exists: %w", errs.ErrConflict)
 	case isUnavailable(err):
 		return fmt.Errorf("%v: %w", err, errs.ErrUnavailable)
 	}
