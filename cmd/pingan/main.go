@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	// The city's time zone must load on images without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"pingan/internal/access"
 	"pingan/internal/app"
@@ -111,7 +113,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Duration("startup", time.Since(start)),
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Float64("startup_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.String("db", a.DB.Dialect()), slog.Bool("production", cfg.Production))
 	if ready != nil {
 		ready <- ln.Addr().String()

@@ -198,7 +198,7 @@ func isUnavailable(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	for _, s := range []string{"connection refused", "broken pipe", "bad connection", "i/o timeout", "connection reset", "no such host"} {
+	for _, s := range []string{"database is closed", "connection refused", "broken pipe", "bad connection", "i/o timeout", "connection reset", "no such host"} {
 		if strings.Contains(msg, s) {
 			return true
 		}
