@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -193,4 +196,38 @@ func TestUserCreateCommand(t *testing.T) {
 		t.Fatalf("login: %d", status)
 	}
 	stop()
+}
+
+// TestGracefulShutdownDrains: a request in flight when the stop signal comes
+// is still answered before the server exits.
+func TestGracefulShutdownDrains(t *testing.T) {
+	base, _, stop := start(t, map[string]string{"PINGAN_DATA_DIR": t.TempDir()})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"username":"demo-admin","password":"pingan-demo"}`
+	fmt.Fprintf(conn, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	time.Sleep(200 * time.Millisecond) // the server is now reading the body
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case err := <-stopped:
+		t.Fatalf("server stopped with a request in flight: %v", err)
+	default:
+	}
+	fmt.Fprint(conn, body[10:])
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request lost: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("in-flight login: %d", resp.StatusCode)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
 }

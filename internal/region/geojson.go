@@ -46,6 +46,9 @@ func ParseFeatureCollection(data []byte) ([]Region, errs.FieldErrors, error) {
 }
 
 func featureRegion(f *geojson.Feature) (Region, string) {
+	if f == nil {
+		return Region{}, "is not a Feature object"
+	}
 	str := func(k string) string { s, _ := f.Properties[k].(string); return strings.TrimSpace(s) }
 	r := Region{Code: str("code"), Name: str("name"), Level: Level(str("level")), ParentCode: str("parent_code")}
 	switch {
