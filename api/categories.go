@@ -72,7 +72,7 @@ func (s *server) createCategory(c *gin.Context) {
 	if req.Active != nil {
 		in.Active = *req.Active
 	}
-	out, err := s.categories.CreateCategory(c.Request.Context(), in)
+	out, err := s.categories.CreateCategory(c.Request.Context(), caller(c), in)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -86,7 +86,7 @@ func (s *server) patchCategory(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out, err := s.categories.UpdateCategory(c.Request.Context(), category.Kind(c.Param("kind")), c.Param("code"),
+	out, err := s.categories.UpdateCategory(c.Request.Context(), caller(c), category.Kind(c.Param("kind")), c.Param("code"),
 		category.Update{NameZH: req.NameZH, NameEN: req.NameEN, Active: req.Active})
 	if err != nil {
 		writeError(c, err)

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,8 +154,15 @@ func (e *env) do(t testing.TB, r req) resp {
 	if r.token != "" {
 		hr.Header.Set("Authorization", "Bearer "+r.token)
 	}
+	// Every POST outside /auth needs an Idempotency-Key: give each request a
+	// fresh one unless the test sets the header itself ("" leaves it out).
+	if _, set := r.header["Idempotency-Key"]; !set && r.method == "POST" && !strings.Contains(r.path, "/auth/") {
+		hr.Header.Set("Idempotency-Key", newKey())
+	}
 	for k, v := range r.header {
-		hr.Header.Set(k, v)
+		if v != "" {
+			hr.Header.Set(k, v)
+		}
 	}
 	rec := httptest.NewRecorder()
 	e.app.Handler.ServeHTTP(rec, hr)
@@ -161,6 +170,10 @@ func (e *env) do(t testing.TB, r req) resp {
 	validateAgainstSpec(t, hr, out.Code, out.Header, out.Body)
 	return out
 }
+
+var keySeq atomic.Int64
+
+func newKey() string { return fmt.Sprintf("test-%d-%d", time.Now().UnixNano(), keySeq.Add(1)) }
 
 // login returns an access token for a demo account, cached per env.
 func (e *env) login(t testing.TB, username string) string {

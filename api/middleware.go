@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pingan/internal/access"
+	"pingan/internal/audit"
 	"pingan/internal/errs"
 )
 
@@ -39,6 +40,7 @@ func requestID(base *slog.Logger) gin.HandlerFunc {
 		}
 		c.Set(ctxRequestID, id)
 		c.Set(ctxLogger, base.With(slog.String("request_id", id)))
+		c.Request = c.Request.WithContext(audit.WithMeta(c.Request.Context(), audit.Meta{RequestID: id, ClientIP: c.ClientIP()}))
 		c.Header("X-Request-ID", id)
 		c.Next()
 	}

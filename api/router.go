@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ import (
 	"pingan/internal/auth"
 	"pingan/internal/category"
 	"pingan/internal/errs"
+	"pingan/internal/idempotency"
 	"pingan/internal/region"
 	"pingan/internal/user"
 )
@@ -39,6 +41,10 @@ type Deps struct {
 	Production bool
 	// CursorKey signs page cursors.
 	CursorKey []byte
+	// Idempotency and Tx make POSTs safe to repeat; Now is the clock.
+	Idempotency idempotency.Store
+	Tx          Transactor
+	Now         func() time.Time
 }
 
 type server struct {
@@ -48,6 +54,9 @@ type server struct {
 	categories *category.Service
 	ready      map[string]Checker
 	cursors    cursors
+	idem       idempotency.Store
+	tx         Transactor
+	now        func() time.Time
 }
 
 // New builds the router. The engine is returned so that tests can list its
@@ -57,7 +66,10 @@ func New(d Deps) *gin.Engine {
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
-		ready: d.Ready, cursors: cursors{key: d.CursorKey}}
+		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -97,15 +109,15 @@ func New(d Deps) *gin.Engine {
 
 	anyone.GET("/regions", s.listRegions)
 	anyone.GET("/regions/:code", s.getRegion)
-	admin.POST("/regions/import", s.importRegions)
+	admin.POST("/regions/import", s.idempotent(maxImportBody), s.importRegions)
 
 	readers.GET("/users", s.listUsers)
-	admin.POST("/users", s.createUser)
+	admin.POST("/users", s.idempotent(maxJSONBody), s.createUser)
 	readers.GET("/users/:id", s.getUser)
 	admin.PATCH("/users/:id", s.patchUser)
 
 	anyone.GET("/categories", s.listCategories)
-	admin.POST("/categories", s.createCategory)
+	admin.POST("/categories", s.idempotent(maxJSONBody), s.createCategory)
 	admin.PATCH("/categories/:kind/:code", s.patchCategory)
 	return r
 }

@@ -74,9 +74,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func
 	}
 	a := &App{Config: cfg, DB: db, Blob: bs, Sealer: sealer, Logger: logger, GeneratedKeys: generated}
 	a.Auth = auth.NewService(db, db, db, signer, sealer, now)
-	a.Users = user.NewService(db, db, auth.HashPassword, auth.CheckPasswordPolicy, now)
-	a.Regions = region.NewService(db)
-	a.Categories = category.NewService(db)
+	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, now)
+	a.Regions = region.NewService(db, db, now)
+	a.Categories = category.NewService(db, db, now)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -88,6 +88,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
+		Idempotency: db, Tx: db, Now: now,
 	})
 	return a, nil
 }

@@ -2,18 +2,38 @@ package category
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"pingan/internal/access"
+	"pingan/internal/audit"
 	"pingan/internal/errs"
 )
 
 // Service validates category changes; reads are open to every role.
-type Service struct{ store Store }
+type Service struct {
+	store Store
+	log   audit.Log
+	now   func() time.Time
+}
 
 // NewService builds the service.
-func NewService(store Store) *Service { return &Service{store: store} }
+func NewService(store Store, log audit.Log, now func() time.Time) *Service {
+	return &Service{store: store, log: log, now: now}
+}
+
+func (s *Service) audited(ctx context.Context, p access.Principal, action string, c Category, write func(ctx context.Context) error) error {
+	return s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := write(ctx); err != nil {
+			return err
+		}
+		d, _ := json.Marshal(map[string]any{"kind": c.Kind, "code": c.Code, "name_zh": c.NameZH, "active": c.Active})
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, s.now(), action, "category", string(c.Kind)+"/"+c.Code, string(d)))
+	})
+}
 
 var codePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
 
@@ -28,7 +48,7 @@ func (s *Service) FindCategories(ctx context.Context, kind Kind) ([]Category, er
 
 // CreateCategory validates and stores c. Returns errs.FieldErrors and
 // errs.ErrConflict when (kind, code) exists.
-func (s *Service) CreateCategory(ctx context.Context, c Category) (Category, error) {
+func (s *Service) CreateCategory(ctx context.Context, p access.Principal, c Category) (Category, error) {
 	bad := errs.FieldErrors{}
 	if c.Kind != Incident && c.Kind != Dispute {
 		bad.Add("kind", "incident or dispute")
@@ -41,14 +61,15 @@ func (s *Service) CreateCategory(ctx context.Context, c Category) (Category, err
 	if err := bad.Err(); err != nil {
 		return Category{}, err
 	}
-	if err := s.store.CreateCategory(ctx, c); err != nil {
+	err := s.audited(ctx, p, "category.create", c, func(ctx context.Context) error { return s.store.CreateCategory(ctx, c) })
+	if err != nil {
 		return Category{}, err
 	}
 	return c, nil
 }
 
 // UpdateCategory applies a patch. Returns errs.ErrNotFound and errs.FieldErrors.
-func (s *Service) UpdateCategory(ctx context.Context, kind Kind, code string, u Update) (Category, error) {
+func (s *Service) UpdateCategory(ctx context.Context, p access.Principal, kind Kind, code string, u Update) (Category, error) {
 	bad := errs.FieldErrors{}
 	if u.NameZH != nil {
 		checkName(bad, "name_zh", u.NameZH)
@@ -59,7 +80,13 @@ func (s *Service) UpdateCategory(ctx context.Context, kind Kind, code string, u 
 	if err := bad.Err(); err != nil {
 		return Category{}, err
 	}
-	return s.store.UpdateCategory(ctx, kind, code, u)
+	var out Category
+	err := s.audited(ctx, p, "category.update", Category{Kind: kind, Code: code}, func(ctx context.Context) error {
+		var err error
+		out, err = s.store.UpdateCategory(ctx, kind, code, u)
+		return err
+	})
+	return out, err
 }
 
 func checkName(bad errs.FieldErrors, field string, v *string) {

@@ -2,20 +2,29 @@ package region
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"sort"
+	"time"
 
 	"pingan/internal/access"
+	"pingan/internal/audit"
 	"pingan/internal/errs"
 )
 
 // Service applies the scope rule to region reads and admin imports.
-type Service struct{ store Store }
+type Service struct {
+	store Store
+	log   audit.Log
+	now   func() time.Time
+}
 
 // NewService builds the service over store.
-func NewService(store Store) *Service { return &Service{store: store} }
+func NewService(store Store, log audit.Log, now func() time.Time) *Service {
+	return &Service{store: store, log: log, now: now}
+}
 
 // codePattern: GB/T 2260 style digits, extended by communities and grids;
 // letters are allowed in the extension for sites with their own grid codes.
@@ -145,7 +154,18 @@ func (s *Service) importRegions(ctx context.Context, p access.Principal, rs []Re
 	for k, i := range order {
 		sorted[k] = rs[i]
 	}
-	if err := s.store.UpsertRegions(ctx, sorted); err != nil {
+	codes := make([]string, len(sorted))
+	for i, r := range sorted {
+		codes[i] = r.Code
+	}
+	d, _ := json.Marshal(map[string]any{"count": len(sorted), "codes": codes})
+	err := s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.UpsertRegions(ctx, sorted); err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, s.now(), "region.import", "region", sorted[0].Code, string(d)))
+	})
+	if err != nil {
 		return 0, err
 	}
 	return len(sorted), nil

@@ -55,13 +55,13 @@ func (loginFailureRow) TableName() string { return "login_failures" }
 // CreateRefreshToken stores a new token.
 func (db *DB) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
 	row := refreshToRow(t)
-	return translate(db.gorm.WithContext(ctx).Create(&row).Error)
+	return translate(db.conn(ctx).Create(&row).Error)
 }
 
 // FindRefreshToken returns errs.ErrNotFound if no token has this hash.
 func (db *DB) FindRefreshToken(ctx context.Context, hash string) (auth.RefreshToken, error) {
 	var row refreshTokenRow
-	if err := db.gorm.WithContext(ctx).Take(&row, "token_hash = ?", hash).Error; err != nil {
+	if err := db.conn(ctx).Take(&row, "token_hash = ?", hash).Error; err != nil {
 		return auth.RefreshToken{}, fmt.Errorf("find refresh token: %w", translate(err))
 	}
 	return row.domain(), nil
@@ -86,13 +86,13 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, usedAt time.
 
 // RevokeFamily revokes every token of a family.
 func (db *DB) RevokeFamily(ctx context.Context, familyID string, at time.Time) error {
-	return translate(db.gorm.WithContext(ctx).Model(&refreshTokenRow{}).
+	return translate(db.conn(ctx).Model(&refreshTokenRow{}).
 		Where("family_id = ? AND revoked_at IS NULL", familyID).Update("revoked_at", utc(at)).Error)
 }
 
 // RevokeRefreshToken revokes one token.
 func (db *DB) RevokeRefreshToken(ctx context.Context, id string, at time.Time) error {
-	return translate(db.gorm.WithContext(ctx).Model(&refreshTokenRow{}).
+	return translate(db.conn(ctx).Model(&refreshTokenRow{}).
 		Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", utc(at)).Error)
 }
 
@@ -102,13 +102,13 @@ func (db *DB) RecordLoginFailure(ctx context.Context, keys []string, at time.Tim
 	for i, k := range keys {
 		rows[i] = loginFailureRow{ID: uuid.Must(uuid.NewV7()).String(), LimiterKey: k, At: utc(at)}
 	}
-	return translate(db.gorm.WithContext(ctx).Create(&rows).Error)
+	return translate(db.conn(ctx).Create(&rows).Error)
 }
 
 // LoginFailures counts failures under key since the given time and returns
 // the oldest of them.
 func (db *DB) LoginFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
-	q := db.gorm.WithContext(ctx).Model(&loginFailureRow{}).Where("limiter_key = ? AND at > ?", key, utc(since))
+	q := db.conn(ctx).Model(&loginFailureRow{}).Where("limiter_key = ? AND at > ?", key, utc(since))
 	var n int64
 	if err := q.Count(&n).Error; err != nil || n == 0 {
 		return 0, time.Time{}, translate(err)
@@ -116,7 +116,7 @@ func (db *DB) LoginFailures(ctx context.Context, key string, since time.Time) (i
 	// A separate row read rather than MIN(at): SQLite returns an aggregate of
 	// a DATETIME column as text that the driver does not parse.
 	var first loginFailureRow
-	if err := db.gorm.WithContext(ctx).Where("limiter_key = ? AND at > ?", key, utc(since)).
+	if err := db.conn(ctx).Where("limiter_key = ? AND at > ?", key, utc(since)).
 		Order("at").Take(&first).Error; err != nil {
 		return 0, time.Time{}, translate(err)
 	}
@@ -125,6 +125,6 @@ func (db *DB) LoginFailures(ctx context.Context, key string, since time.Time) (i
 
 // ClearLoginFailures forgets key's failures and every failure older than before.
 func (db *DB) ClearLoginFailures(ctx context.Context, key string, before time.Time) error {
-	return translate(db.gorm.WithContext(ctx).Where("limiter_key = ? OR at < ?", key, utc(before)).
+	return translate(db.conn(ctx).Where("limiter_key = ? OR at < ?", key, utc(before)).
 		Delete(&loginFailureRow{}).Error)
 }

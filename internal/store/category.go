@@ -25,7 +25,7 @@ func (r categoryRow) domain() category.Category {
 
 // FindCategories lists categories by kind then code; kind "" means all.
 func (db *DB) FindCategories(ctx context.Context, kind category.Kind) ([]category.Category, error) {
-	q := db.gorm.WithContext(ctx)
+	q := db.conn(ctx)
 	if kind != "" {
 		q = q.Where("kind = ?", string(kind))
 	}
@@ -43,7 +43,7 @@ func (db *DB) FindCategories(ctx context.Context, kind category.Kind) ([]categor
 // FindCategory returns errs.ErrNotFound if there is none.
 func (db *DB) FindCategory(ctx context.Context, kind category.Kind, code string) (category.Category, error) {
 	var row categoryRow
-	if err := db.gorm.WithContext(ctx).Take(&row, "kind = ? AND code = ?", string(kind), code).Error; err != nil {
+	if err := db.conn(ctx).Take(&row, "kind = ? AND code = ?", string(kind), code).Error; err != nil {
 		return category.Category{}, fmt.Errorf("find category %s/%s: %w", kind, code, translate(err))
 	}
 	return row.domain(), nil
@@ -52,7 +52,7 @@ func (db *DB) FindCategory(ctx context.Context, kind category.Kind, code string)
 // CreateCategory returns errs.ErrConflict if (kind, code) exists.
 func (db *DB) CreateCategory(ctx context.Context, c category.Category) error {
 	row := categoryRow{Kind: string(c.Kind), Code: c.Code, NameZH: c.NameZH, NameEN: c.NameEN, Active: c.Active}
-	if err := db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := db.conn(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("create category %s/%s: %w", c.Kind, c.Code, translate(err))
 	}
 	return nil

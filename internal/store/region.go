@@ -62,7 +62,7 @@ func regionToRow(r region.Region, now time.Time) regionRow {
 // FindRegionByCode returns errs.ErrNotFound if there is no such region.
 func (db *DB) FindRegionByCode(ctx context.Context, code string) (region.Region, error) {
 	var row regionRow
-	if err := db.gorm.WithContext(ctx).Take(&row, "code = ?", code).Error; err != nil {
+	if err := db.conn(ctx).Take(&row, "code = ?", code).Error; err != nil {
 		return region.Region{}, fmt.Errorf("find region %s: %w", code, translate(err))
 	}
 	return row.domain(), nil
@@ -75,7 +75,7 @@ func (db *DB) FindRegions(ctx context.Context, f region.Filter) ([]region.Region
 	if err != nil {
 		return nil, err
 	}
-	q := db.gorm.WithContext(ctx).Omit("boundary").Where("path LIKE ?", likePrefix(scope.Path))
+	q := db.conn(ctx).Omit("boundary").Where("path LIKE ?", likePrefix(scope.Path))
 	if f.Parent != "" {
 		q = q.Where("parent_code = ?", f.Parent)
 	}

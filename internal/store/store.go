@@ -172,9 +172,33 @@ func migrationFS(dialect string) (fs.FS, error) {
 	return out, err
 }
 
-// tx runs fn in one transaction.
+type txKey struct{}
+
+// InTx runs fn in one transaction: every store call made with the context fn
+// receives joins it, so a service can make several writes (a change, its
+// timeline event, its audit entry, an idempotency record) atomically. A
+// call already inside a transaction joins it.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	}))
+}
+
+// conn is the handle for one statement: the context's transaction if there
+// is one, the pool otherwise.
+func (db *DB) conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx.WithContext(ctx)
+	}
+	return db.gorm.WithContext(ctx)
+}
+
+// tx runs fn in one transaction, or in a savepoint of the context's.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return translate(db.gorm.WithContext(ctx).Transaction(fn))
+	return translate(db.conn(ctx).Transaction(fn))
 }
 
 // translate maps driver errors to the kinds of internal/errs.

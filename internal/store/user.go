@@ -45,7 +45,7 @@ func (db *DB) userFromRow(r userRow) (user.User, error) {
 // CreateUser returns errs.ErrConflict when the username is taken.
 func (db *DB) CreateUser(ctx context.Context, u user.User) error {
 	row := db.userToRow(u)
-	if err := db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := db.conn(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("create user %s: %w", u.Username, translate(err))
 	}
 	return nil
@@ -63,7 +63,7 @@ func (db *DB) FindUserByUsername(ctx context.Context, username string) (user.Use
 
 func (db *DB) findUser(ctx context.Context, where string, arg string) (user.User, error) {
 	var row userRow
-	if err := db.gorm.WithContext(ctx).Take(&row, where, arg).Error; err != nil {
+	if err := db.conn(ctx).Take(&row, where, arg).Error; err != nil {
 		return user.User{}, fmt.Errorf("find user: %w", translate(err))
 	}
 	return db.userFromRow(row)
@@ -71,7 +71,7 @@ func (db *DB) findUser(ctx context.Context, where string, arg string) (user.User
 
 // FindUsers lists users whose region lies under f.ScopePath, by username.
 func (db *DB) FindUsers(ctx context.Context, f user.Filter) ([]user.User, error) {
-	q := db.gorm.WithContext(ctx).Table("users").Select("users.*").
+	q := db.conn(ctx).Table("users").Select("users.*").
 		Joins("JOIN regions ON regions.code = users.region_code").
 		Where("regions.path LIKE ?", likePrefix(f.ScopePath))
 	if f.Role != "" {
@@ -126,6 +126,6 @@ func (db *DB) UpdateUser(ctx context.Context, u user.User, revokeTokens bool) er
 // CountUsers counts all accounts.
 func (db *DB) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
-	err := db.gorm.WithContext(ctx).Model(&userRow{}).Count(&n).Error
+	err := db.conn(ctx).Model(&userRow{}).Count(&n).Error
 	return n, translate(err)
 }

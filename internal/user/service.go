@@ -2,6 +2,7 @@ package user
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"pingan/internal/access"
+	"pingan/internal/audit"
 	"pingan/internal/errs"
 	"pingan/internal/region"
 )
@@ -27,14 +29,24 @@ type (
 type Service struct {
 	store   Store
 	regions region.Store
+	log     audit.Log
 	hash    Hasher
 	policy  Policy
 	now     func() time.Time
 }
 
 // NewService builds the service.
-func NewService(store Store, regions region.Store, hash Hasher, policy Policy, now func() time.Time) *Service {
-	return &Service{store: store, regions: regions, hash: hash, policy: policy, now: now}
+func NewService(store Store, regions region.Store, log audit.Log, hash Hasher, policy Policy, now func() time.Time) *Service {
+	return &Service{store: store, regions: regions, log: log, hash: hash, policy: policy, now: now}
+}
+
+func details(u User, extra ...string) string {
+	m := map[string]any{"username": u.Username, "role": u.Role, "region_code": u.RegionCode, "active": u.Active}
+	for i := 0; i+1 < len(extra); i += 2 {
+		m[extra[i]] = extra[i+1]
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 // NewUser is what creating an account takes.
@@ -71,7 +83,13 @@ func (s *Service) CreateUser(ctx context.Context, p access.Principal, in NewUser
 	now := s.now()
 	u := User{ID: uuid.Must(uuid.NewV7()).String(), Username: in.Username, PasswordHash: hash, Name: strings.TrimSpace(in.Name),
 		Phone: in.Phone, Role: in.Role, RegionCode: in.RegionCode, Active: true, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	err = s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "user.create", "user", u.ID, details(u)))
+	})
+	if err != nil {
 		return User{}, err
 	}
 	return u, nil
@@ -197,7 +215,18 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 		revoke = true
 	}
 	u.UpdatedAt = s.now()
-	if err := s.store.UpdateUser(ctx, u, revoke); err != nil {
+	changed := "false"
+	if up.Password != nil {
+		changed = "true"
+	}
+	err = s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.UpdateUser(ctx, u, revoke); err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, u.UpdatedAt, "user.update", "user", u.ID,
+			details(u, "password_changed", changed)))
+	})
+	if err != nil {
 		return User{}, err
 	}
 	return u, nil

@@ -1,0 +1,168 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"pingan/internal/errs"
+	"pingan/internal/idempotency"
+)
+
+// Transactor runs a function in one database transaction; store calls made
+// with the context it passes join it.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+var errRollback = errors.New("rollback: the handler answered an error")
+
+// idempotent makes a POST safe to repeat (SPEC §6). It requires an
+// Idempotency-Key, claims it, runs the handler inside one transaction with
+// its response held back, stores the response in that same transaction,
+// and only then sends it: a 2xx reaches the client after COMMIT, and a
+// repeat gets the stored bytes. Client errors (4xx) are stored too, after
+// rolling back whatever the handler wrote; server errors release the key
+// so that the client may retry.
+func (s *server) idempotent(limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		key := c.GetHeader("Idempotency-Key")
+		if key == "" || len(key) > 255 {
+			writeError(c, errs.Invalid("Idempotency-Key", "header required, 1–255 characters"))
+			return
+		}
+		body, err := readBody(c, limit)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		c.Request.Body = io.NopCloser(bytes.NewReader(body))
+		p := caller(c)
+		ctx := c.Request.Context()
+		now := s.now()
+		rec := idempotency.Record{
+			UserID: p.UserID, KeyHash: idempotency.Hash([]byte(key)), Owner: uuid.Must(uuid.NewV7()).String(),
+			RequestHash: idempotency.Hash([]byte(c.Request.Method), []byte(c.Request.URL.Path), []byte(c.ContentType()), body),
+			LockedUntil: now.Add(idempotency.Lock), CreatedAt: now,
+		}
+		existing, claimed, err := s.idem.ClaimIdempotencyKey(ctx, rec, now)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		if !claimed {
+			switch {
+			case existing.RequestHash != rec.RequestHash:
+				fail(c, errs.ErrUnprocessable, "this Idempotency-Key was used with a different request")
+			case !existing.Done:
+				fail(c, errs.ErrConflict, "a request with this Idempotency-Key is still in progress")
+			default:
+				replay(c, existing)
+			}
+			return
+		}
+
+		buf := &heldWriter{ResponseWriter: c.Writer, status: http.StatusOK}
+		c.Writer = buf
+		err = s.tx.InTx(ctx, func(ctx context.Context) error {
+			c.Request = c.Request.WithContext(ctx)
+			c.Next()
+			if buf.status >= 400 {
+				return errRollback
+			}
+			return s.idem.CompleteIdempotencyKey(ctx, rec.UserID, rec.KeyHash, rec.Owner, buf.status, buf.kept(), buf.body.Bytes())
+		})
+		c.Writer = buf.ResponseWriter
+		c.Request = c.Request.WithContext(ctx)
+		switch {
+		case errors.Is(err, errRollback) && buf.status < 500:
+			if cerr := s.idem.CompleteIdempotencyKey(ctx, rec.UserID, rec.KeyHash, rec.Owner, buf.status, buf.kept(), buf.body.Bytes()); cerr != nil {
+				logger(c).Warn("storing a client error for an idempotency key", slog.String("error", cerr.Error()))
+			}
+		case err != nil:
+			if rerr := s.idem.ReleaseIdempotencyKey(ctx, rec.UserID, rec.KeyHash, rec.Owner); rerr != nil {
+				logger(c).Warn("releasing an idempotency key", slog.String("error", rerr.Error()))
+			}
+			if !errors.Is(err, errRollback) {
+				// The commit itself failed: whatever the handler said is void.
+				buf.discard()
+				writeError(c, fmt.Errorf("commit: %w", err))
+				return
+			}
+		}
+		buf.flush()
+	}
+}
+
+// replayedHeaders are the response headers stored with a record.
+var replayedHeaders = []string{"Content-Type", "ETag", "Location"}
+
+func replay(c *gin.Context, r idempotency.Record) {
+	for _, h := range replayedHeaders {
+		if v, ok := r.Headers[h]; ok {
+			c.Header(h, v)
+		}
+	}
+	c.Header("Idempotent-Replayed", "true")
+	c.Status(r.Status)
+	_, _ = c.Writer.Write(r.Body)
+	c.Abort()
+}
+
+// heldWriter holds a handler's response until the transaction decides its fate.
+type heldWriter struct {
+	gin.ResponseWriter
+	status  int
+	written bool
+	body    bytes.Buffer
+}
+
+func (w *heldWriter) WriteHeader(code int) {
+	if !w.written {
+		w.status = code
+	}
+}
+
+func (w *heldWriter) WriteHeaderNow() { w.written = true }
+
+func (w *heldWriter) Write(b []byte) (int, error) {
+	w.written = true
+	return w.body.Write(b)
+}
+
+func (w *heldWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+func (w *heldWriter) Status() int { return w.status }
+
+func (w *heldWriter) Size() int { return w.body.Len() }
+
+func (w *heldWriter) Written() bool { return w.written }
+
+func (w *heldWriter) kept() map[string]string {
+	out := map[string]string{}
+	for _, h := range replayedHeaders {
+		if v := w.ResponseWriter.Header().Get(h); v != "" {
+			out[h] = v
+		}
+	}
+	return out
+}
+
+func (w *heldWriter) discard() {
+	for _, h := range replayedHeaders {
+		w.ResponseWriter.Header().Del(h)
+	}
+	w.body.Reset()
+}
+
+func (w *heldWriter) flush() {
+	w.ResponseWriter.WriteHeader(w.status)
+	_, _ = w.ResponseWriter.Write(w.body.Bytes())
+}

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"pingan/internal/access"
+	"pingan/internal/audit"
+)
+
+type auditRow struct {
+	ID        string `gorm:"primaryKey"`
+	At        time.Time
+	ActorID   string
+	ActorRole string
+	Action    string
+	Entity    string
+	EntityID  string
+	RequestID string
+	ClientIP  string `gorm:"column:client_ip"`
+	Details   *string
+}
+
+func (auditRow) TableName() string { return "audit_log" }
+
+// AppendAudit writes e, joining the context's transaction.
+func (db *DB) AppendAudit(ctx context.Context, e audit.Entry) error {
+	row := auditRow{ID: e.ID, At: utc(e.At), ActorID: e.ActorID, ActorRole: string(e.ActorRole), Action: e.Action,
+		Entity: e.Entity, EntityID: e.EntityID, RequestID: e.RequestID, ClientIP: e.ClientIP}
+	if e.Details != "" {
+		row.Details = &e.Details
+	}
+	if err := db.conn(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("append audit %s: %w", e.Action, translate(err))
+	}
+	return nil
+}
+
+// FindAudit lists entries newest first.
+func (db *DB) FindAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
+	q := db.conn(ctx)
+	if f.Entity != "" {
+		q = q.Where("entity = ?", f.Entity)
+	}
+	if f.ActorID != "" {
+		q = q.Where("actor_id = ?", f.ActorID)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("at >= ?", utc(f.From))
+	}
+	if !f.To.IsZero() {
+		q = q.Where("at < ?", utc(f.To))
+	}
+	if f.BeforeID != "" {
+		at := utc(f.BeforeAt)
+		q = q.Where("(at < ? OR (at = ? AND id < ?))", at, at, f.BeforeID)
+	}
+	var rows []auditRow
+	if err := q.Order("at DESC, id DESC").Limit(f.Limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find audit: %w", translate(err))
+	}
+	out := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		out[i] = audit.Entry{ID: r.ID, At: r.At, ActorID: r.ActorID, ActorRole: access.Role(r.ActorRole), Action: r.Action,
+			Entity: r.Entity, EntityID: r.EntityID, RequestID: r.RequestID, ClientIP: r.ClientIP}
+		if r.Details != nil {
+			out[i].Details = *r.Details
+		}
+	}
+	return out, nil
+}
