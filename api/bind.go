@@ -172,6 +172,11 @@ func (k cursors) decode(c *gin.Context) (string, error) {
 	if !ok {
 		return "", nil
 	}
+	return k.decodeValue(v)
+}
+
+// decodeValue checks and opens one cursor value.
+func (k cursors) decodeValue(v string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil || len(raw) <= 16 || len(v) > 1024 {
 		return "", errs.Invalid("cursor", "not a cursor from this API")

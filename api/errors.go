@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,7 +61,8 @@ func writeError(c *gin.Context, err error) {
 			break
 		}
 	}
-	body := errorDetail{Code: code, Message: err.Error()}
+	// The kind is in the code; the message need not end with it again.
+	body := errorDetail{Code: code, Message: strings.TrimSuffix(err.Error(), ": "+kindText(err))}
 	if m, ok := publicMessages[code]; ok {
 		body.Message = m
 	}
@@ -88,6 +90,15 @@ func writeError(c *gin.Context, err error) {
 		logger(c).Warn("dependency unavailable", slog.String("error", err.Error()))
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: body})
+}
+
+func kindText(err error) string {
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return k.err.Error()
+		}
+	}
+	return ""
 }
 
 // fail is a shorthand for a client error built here in the HTTP layer.

@@ -15,10 +15,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"pingan/internal/access"
+	"pingan/internal/audit"
 	"pingan/internal/auth"
 	"pingan/internal/category"
 	"pingan/internal/errs"
 	"pingan/internal/idempotency"
+	"pingan/internal/incident"
+	"pingan/internal/photo"
 	"pingan/internal/region"
 	"pingan/internal/user"
 )
@@ -34,6 +37,9 @@ type Deps struct {
 	Regions    *region.Service
 	Users      *user.Service
 	Categories *category.Service
+	Incidents  *incident.Service
+	Photos     *photo.Service
+	Audit      audit.Store
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
 	Logger     *slog.Logger
@@ -52,6 +58,10 @@ type server struct {
 	regions    *region.Service
 	users      *user.Service
 	categories *category.Service
+	incidents  *incident.Service
+	photos     *photo.Service
+	auditLog   audit.Store
+	engine     *gin.Engine
 	ready      map[string]Checker
 	cursors    cursors
 	idem       idempotency.Store
@@ -66,12 +76,14 @@ func New(d Deps) *gin.Engine {
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
+		incidents: d.Incidents, photos: d.Photos, auditLog: d.Audit,
 		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
 
 	r := gin.New()
+	s.engine = r
 	r.HandleMethodNotAllowed = true
 	// No redirects to other spellings of a path: a client gets the route it
 	// named or a 404.
@@ -104,6 +116,9 @@ func New(d Deps) *gin.Engine {
 	anyone := authed.Group("", allow(all...))
 	admin := authed.Group("", allow(access.Admin))
 	readers := authed.Group("", allow(access.Supervisor, access.Admin))
+	reporters := authed.Group("", allow(access.GridWorker, access.Mediator, access.Admin))
+	command := authed.Group("", allow(access.GridWorker, access.Supervisor, access.Admin))
+	keyed := s.idempotent(maxJSONBody)
 
 	anyone.GET("/me", s.me)
 
@@ -112,12 +127,29 @@ func New(d Deps) *gin.Engine {
 	admin.POST("/regions/import", s.idempotent(maxImportBody), s.importRegions)
 
 	readers.GET("/users", s.listUsers)
-	admin.POST("/users", s.idempotent(maxJSONBody), s.createUser)
+	admin.POST("/users", keyed, s.createUser)
 	readers.GET("/users/:id", s.getUser)
 	admin.PATCH("/users/:id", s.patchUser)
 
 	anyone.GET("/categories", s.listCategories)
-	admin.POST("/categories", s.idempotent(maxJSONBody), s.createCategory)
+	admin.POST("/categories", keyed, s.createCategory)
 	admin.PATCH("/categories/:kind/:code", s.patchCategory)
+
+	reporters.POST("/incidents", keyed, s.createIncident)
+	anyone.GET("/incidents", s.listIncidents)
+	anyone.GET("/incidents/:id", s.getIncident)
+	command.POST("/incidents/:id/transitions", keyed, s.transitionIncident)
+	anyone.GET("/incidents/:id/timeline", s.incidentTimeline)
+
+	reporters.POST("/uploads", keyed, s.createUpload)
+	reporters.POST("/uploads/:id/complete", keyed, s.completeUpload)
+	reporters.POST("/photos", s.idempotent(maxPhotoBody), s.uploadPhoto)
+	anyone.GET("/photos/:id", s.getPhoto)
+	anyone.GET("/photos/:id/thumb", s.getPhotoThumb)
+
+	reporters.POST("/sync", s.sync)
+	anyone.GET("/sync/changes", s.changes)
+
+	admin.GET("/audit", s.listAudit)
 	return r
 }

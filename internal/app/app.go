@@ -16,10 +16,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"pingan/api"
+	"pingan/internal/access"
 	"pingan/internal/auth"
 	"pingan/internal/blob"
 	"pingan/internal/category"
 	"pingan/internal/config"
+	"pingan/internal/errs"
+	"pingan/internal/incident"
+	"pingan/internal/photo"
 	"pingan/internal/pii"
 	"pingan/internal/region"
 	"pingan/internal/store"
@@ -37,6 +41,8 @@ type App struct {
 	Users      *user.Service
 	Regions    *region.Service
 	Categories *category.Service
+	Incidents  *incident.Service
+	Photos     *photo.Service
 	Sealer     *pii.Sealer
 	Logger     *slog.Logger
 	// GeneratedKeys is set when keys were made in the data directory.
@@ -45,7 +51,9 @@ type App struct {
 
 // Open connects to the database and blob store, applies migrations and
 // builds the services and router. Now is the clock (time.Now in main).
-func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time) (*App, error) {
+func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock func() time.Time) (*App, error) {
+	// The databases keep microseconds: a time handed out must read back equal.
+	now := func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
 	generated, err := ensureKeys(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
@@ -77,6 +85,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func
 	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, now)
 	a.Regions = region.NewService(db, db, now)
 	a.Categories = category.NewService(db, db, now)
+	a.Incidents = incident.NewService(db, db, db, db, db, cfg.Location, now)
+	a.Photos = photo.NewService(db, bs, caseScope{a.Incidents}, db, now)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -85,12 +95,24 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func
 	mac.Write([]byte("pingan/cursor"))
 	a.Handler = api.New(api.Deps{
 		Auth: a.Auth, Regions: a.Regions, Users: a.Users, Categories: a.Categories,
+		Incidents: a.Incidents, Photos: a.Photos, Audit: db,
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Now: now,
 	})
 	return a, nil
+}
+
+// caseScope tells the photo service who may see the case a photo belongs to.
+type caseScope struct{ incidents *incident.Service }
+
+func (c caseScope) CanSeeCase(ctx context.Context, p access.Principal, kind, id string) error {
+	if kind != "incident" {
+		return fmt.Errorf("%s %s: %w", kind, id, errs.ErrNotFound)
+	}
+	_, err := c.incidents.FindIncident(ctx, p, id)
+	return err
 }
 
 // Close releases the database.

@@ -36,6 +36,8 @@ type DB struct {
 	sql     *sql.DB
 	dialect string // "sqlite" or "mysql"
 	sealer  *pii.Sealer
+	// seq is a small pool of its own for sequence counters (MySQL only).
+	seq *gorm.DB
 }
 
 // Open connects to rawURL (sqlite://PATH or mysql://DSN). The sealer encrypts
@@ -50,8 +52,9 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
 	var (
-		g   *gorm.DB
-		err error
+		g           *gorm.DB
+		err         error
+		mysqlConfig *mysql.Config
 	)
 	switch scheme {
 	case "sqlite":
@@ -77,6 +80,7 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		}
 		mc.Params["time_zone"] = "'+00:00'"
 		mc.Params["charset"] = "utf8mb4"
+		mysqlConfig = mc
 		g, err = gorm.Open(gormmysql.New(gormmysql.Config{DSNConfig: mc}), cfg)
 	default:
 		return nil, fmt.Errorf("PINGAN_DB: unknown scheme %q", scheme)
@@ -105,11 +109,29 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("reach database: %v: %w", err, errs.ErrUnavailable)
 	}
-	return &DB{gorm: g, sql: sqlDB, dialect: scheme, sealer: sealer}, nil
+	db := &DB{gorm: g, sql: sqlDB, dialect: scheme, sealer: sealer}
+	if scheme == "mysql" {
+		if db.seq, err = gorm.Open(gormmysql.New(gormmysql.Config{DSNConfig: mysqlConfig}), cfg); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("open database: %v: %w", err, errs.ErrUnavailable)
+		}
+		seqDB, _ := db.seq.DB()
+		seqDB.SetMaxOpenConns(4)
+		seqDB.SetMaxIdleConns(4)
+		seqDB.SetConnMaxLifetime(5 * time.Minute)
+	}
+	return db, nil
 }
 
 // Close releases the connections.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	if db.seq != nil {
+		if s, err := db.seq.DB(); err == nil {
+			s.Close()
+		}
+	}
+	return db.sql.Close()
+}
 
 // SQL exposes the pool for metrics collectors.
 func (db *DB) SQL() *sql.DB { return db.sql }

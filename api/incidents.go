@@ -1,0 +1,309 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"pingan/internal/errs"
+	"pingan/internal/incident"
+)
+
+type locationBody struct {
+	Lat     *float64 `json:"lat"`
+	Lng     *float64 `json:"lng"`
+	Address *string  `json:"address"`
+}
+
+type createIncidentRequest struct {
+	Category        *string       `json:"category"`
+	Severity        *string       `json:"severity"`
+	Description     *string       `json:"description"`
+	Location        *locationBody `json:"location"`
+	OccurredAt      *time.Time    `json:"occurred_at"`
+	ClientCreatedAt *time.Time    `json:"client_created_at"`
+	RegionCode      *string       `json:"region_code"`
+	PhotoIDs        []string      `json:"photo_ids"`
+}
+
+type locationResponse struct {
+	Lat     *float64 `json:"lat"`
+	Lng     *float64 `json:"lng"`
+	Address string   `json:"address"`
+}
+
+type incidentResponse struct {
+	ID              string           `json:"id"`
+	CaseNo          string           `json:"case_no"`
+	Category        string           `json:"category"`
+	Severity        string           `json:"severity"`
+	Status          string           `json:"status"`
+	Description     string           `json:"description"`
+	Location        locationResponse `json:"location"`
+	RegionCode      string           `json:"region_code"`
+	OccurredAt      time.Time        `json:"occurred_at"`
+	ReportedAt      time.Time        `json:"reported_at"`
+	ClientCreatedAt *time.Time       `json:"client_created_at"`
+	ReporterID      string           `json:"reporter_id"`
+	PhotoIDs        []string         `json:"photo_ids"`
+	Version         int              `json:"version"`
+	CreatedAt       time.Time        `json:"created_at"`
+	UpdatedAt       time.Time        `json:"updated_at"`
+}
+
+func newIncidentResponse(i incident.Incident) incidentResponse {
+	var cc *time.Time
+	if i.ClientCreatedAt != nil {
+		t := i.ClientCreatedAt.UTC()
+		cc = &t
+	}
+	return incidentResponse{ID: i.ID, CaseNo: i.CaseNo, Category: i.Category, Severity: string(i.Severity), Status: string(i.Status),
+		Description: i.Description, Location: locationResponse{Lat: i.Location.Lat, Lng: i.Location.Lng, Address: i.Location.Address},
+		RegionCode: i.RegionCode, OccurredAt: i.OccurredAt.UTC(), ReportedAt: i.ReportedAt.UTC(), ClientCreatedAt: cc,
+		ReporterID: i.ReporterID, PhotoIDs: i.PhotoIDs, Version: i.Version, CreatedAt: i.CreatedAt.UTC(), UpdatedAt: i.UpdatedAt.UTC()}
+}
+
+type transitionRequest struct {
+	Action *string `json:"action"`
+	Note   *string `json:"note"`
+}
+
+type eventResponse struct {
+	ID        string    `json:"id"`
+	Action    string    `json:"action"`
+	From      *string   `json:"from"`
+	To        string    `json:"to"`
+	ActorID   string    `json:"actor_id"`
+	Note      string    `json:"note"`
+	RequestID string    `json:"request_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *server) createIncident(c *gin.Context) {
+	var req createIncidentRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	in := incident.NewIncident{PhotoIDs: req.PhotoIDs, ClientCreatedAt: req.ClientCreatedAt}
+	bad := errs.FieldErrors{}
+	str := func(field string, v *string, dst *string) {
+		if v == nil {
+			bad.Add(field, "required")
+			return
+		}
+		*dst = *v
+	}
+	var severity string
+	str("category", req.Category, &in.Category)
+	str("severity", req.Severity, &severity)
+	str("description", req.Description, &in.Description)
+	in.Severity = incident.Severity(severity)
+	if req.OccurredAt == nil {
+		bad.Add("occurred_at", "required")
+	} else {
+		in.OccurredAt = *req.OccurredAt
+	}
+	if req.Location != nil {
+		in.Location = incident.Location{Lat: req.Location.Lat, Lng: req.Location.Lng}
+		if req.Location.Address != nil {
+			in.Location.Address = *req.Location.Address
+		}
+	}
+	if req.RegionCode != nil {
+		in.RegionCode = *req.RegionCode
+	}
+	if err := bad.Err(); err != nil {
+		writeError(c, err)
+		return
+	}
+	inc, err := s.incidents.CreateIncident(c.Request.Context(), caller(c), in)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/incidents/"+inc.ID)
+	c.Header("ETag", etag(inc.Version))
+	c.JSON(http.StatusCreated, newIncidentResponse(inc))
+}
+
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// ifMatch reads the version from If-Match. Returns errs.ErrPreconditionRequired
+// when it is missing and errs.ErrInvalid when it is not a version.
+func ifMatch(c *gin.Context) (int, error) {
+	v := c.GetHeader("If-Match")
+	if v == "" {
+		return 0, &httpError{kind: errs.ErrPreconditionRequired, msg: "If-Match with the ETag of the case is required"}
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.Trim(v, `"`), "W/"))
+	if err != nil || n < 1 {
+		return 0, errs.Invalid("If-Match", `an ETag such as "3"`)
+	}
+	return n, nil
+}
+
+// notModified answers 304 when If-None-Match names the current version.
+func notModified(c *gin.Context, version int) bool {
+	tag := etag(version)
+	c.Header("ETag", tag)
+	for _, v := range strings.Split(c.GetHeader("If-None-Match"), ",") {
+		if v = strings.TrimSpace(v); v == tag || v == "*" || v == "W/"+tag {
+			c.Status(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
+
+func (s *server) getIncident(c *gin.Context) {
+	if err := checkQuery(c); err != nil {
+		writeError(c, err)
+		return
+	}
+	inc, err := s.incidents.FindIncident(c.Request.Context(), caller(c), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if notModified(c, inc.Version) {
+		return
+	}
+	c.JSON(http.StatusOK, newIncidentResponse(inc))
+}
+
+func (s *server) listIncidents(c *gin.Context) {
+	if err := checkQuery(c, "region", "status", "category", "severity", "from", "to", "reporter", "limit", "cursor"); err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := pageLimit(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	q := incident.Query{Region: c.Query("region"), Filter: incident.Filter{Limit: limit + 1,
+		Status: incident.Status(c.Query("status")), Category: c.Query("category"), Severity: incident.Severity(c.Query("severity"))}}
+	bad := errs.FieldErrors{}
+	if q.Status != "" && !q.Status.Valid() {
+		bad.Add("status", "not an incident status")
+	}
+	if q.Severity != "" && !q.Severity.Valid() {
+		bad.Add("severity", "one of low, medium, high, critical")
+	}
+	if len(q.Category) > 64 {
+		bad.Add("category", "not a category code")
+	}
+	switch r := c.Query("reporter"); r {
+	case "":
+	case "me":
+		q.ReporterMe = true
+	default:
+		bad.Add("reporter", `only "me" is supported`)
+	}
+	q.From, q.To = timeParam(c, bad, "from"), timeParam(c, bad, "to")
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		bad.Add("to", "must be after from")
+	}
+	if pos, err := s.cursors.decode(c); err != nil {
+		bad.Add("cursor", "not a cursor from this API")
+	} else if pos != "" {
+		if q.BeforeAt, q.BeforeID, err = splitPosition(pos); err != nil {
+			bad.Add("cursor", "not a cursor from this API")
+		}
+	}
+	if err := bad.Err(); err != nil {
+		writeError(c, err)
+		return
+	}
+	items, err := s.incidents.FindIncidents(c.Request.Context(), caller(c), q)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := make([]incidentResponse, len(items))
+	for i, it := range items {
+		out[i] = newIncidentResponse(it)
+	}
+	c.JSON(http.StatusOK, newPage(out, limit, s.cursors, func(r incidentResponse) string {
+		return joinPosition(r.CreatedAt, r.ID)
+	}))
+}
+
+// timeParam reads an RFC 3339 time or a date (local midnight is not known
+// here, so a date means UTC midnight; clients send full times).
+func timeParam(c *gin.Context, bad errs.FieldErrors, name string) time.Time {
+	v := c.Query(name)
+	if v == "" {
+		return time.Time{}
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t
+	}
+	bad.Add(name, "an RFC 3339 time such as 2026-10-01T00:00:00+08:00")
+	return time.Time{}
+}
+
+func joinPosition(t time.Time, id string) string { return t.UTC().Format(time.RFC3339Nano) + "|" + id }
+
+func splitPosition(pos string) (time.Time, string, error) {
+	ts, id, ok := strings.Cut(pos, "|")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", errs.Invalid("cursor", "malformed")
+	}
+	return t, id, nil
+}
+
+func (s *server) transitionIncident(c *gin.Context) {
+	version, err := ifMatch(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req transitionRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	if req.Action == nil {
+		writeError(c, errs.Invalid("action", "required"))
+		return
+	}
+	note := ""
+	if req.Note != nil {
+		note = *req.Note
+	}
+	inc, err := s.incidents.Transition(c.Request.Context(), caller(c), c.Param("id"), version, *req.Action, note)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("ETag", etag(inc.Version))
+	c.JSON(http.StatusOK, newIncidentResponse(inc))
+}
+
+func (s *server) incidentTimeline(c *gin.Context) {
+	if err := checkQuery(c); err != nil {
+		writeError(c, err)
+		return
+	}
+	events, err := s.incidents.Timeline(c.Request.Context(), caller(c), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := make([]eventResponse, len(events))
+	for i, e := range events {
+		out[i] = eventResponse{ID: e.ID, Action: e.Action, To: string(e.To), ActorID: e.ActorID, Note: e.Note,
+			RequestID: e.RequestID, CreatedAt: e.CreatedAt.UTC()}
+		if e.From != "" {
+			f := string(e.From)
+			out[i].From = &f
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}

@@ -1,0 +1,176 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"pingan/internal/errs"
+	"pingan/internal/incident"
+)
+
+// MaxSyncOperations bounds one offline batch (SPEC §6).
+const MaxSyncOperations = 100
+
+// syncable are the routes a queued operation may call: creates and actions
+// a phone makes while offline.
+var syncable = []*regexp.Regexp{
+	regexp.MustCompile(`^/api/v1/incidents$`),
+	regexp.MustCompile(`^/api/v1/incidents/[0-9a-fA-F-]{36}/transitions$`),
+}
+
+type syncOperation struct {
+	IdempotencyKey *string         `json:"idempotency_key"`
+	Method         *string         `json:"method"`
+	Path           *string         `json:"path"`
+	IfMatch        *string         `json:"if_match"`
+	Body           json.RawMessage `json:"body"`
+}
+
+type syncRequest struct {
+	Operations []syncOperation `json:"operations"`
+}
+
+type syncResult struct {
+	Index          int             `json:"index"`
+	IdempotencyKey string          `json:"idempotency_key"`
+	Status         int             `json:"status"`
+	Body           json.RawMessage `json:"body"`
+}
+
+// sync replays a phone's queue: each operation goes through the router as
+// its own request, with its own idempotency key, so it gets exactly the
+// checks and answer it would have had online, and one bad item loses none
+// of the others. Replaying the batch writes nothing new.
+func (s *server) sync(c *gin.Context) {
+	var req syncRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	switch n := len(req.Operations); {
+	case req.Operations == nil:
+		writeError(c, errs.Invalid("operations", "required"))
+		return
+	case n > MaxSyncOperations:
+		writeError(c, errs.Invalid("operations", fmt.Sprintf("at most %d per batch", MaxSyncOperations)))
+		return
+	}
+	results := make([]syncResult, len(req.Operations))
+	for i, op := range req.Operations {
+		results[i] = s.syncOne(c, i, op)
+	}
+	c.JSON(http.StatusOK, gin.H{"results": results})
+}
+
+func (s *server) syncOne(c *gin.Context, i int, op syncOperation) syncResult {
+	res := syncResult{Index: i}
+	if op.IdempotencyKey != nil {
+		res.IdempotencyKey = *op.IdempotencyKey
+	}
+	fail := func(field, msg string) syncResult {
+		res.Status = http.StatusBadRequest
+		res.Body, _ = json.Marshal(errorBody{Error: errorDetail{Code: "invalid_argument", Message: "the operation is invalid",
+			Details: map[string]any{"fields": map[string]any{field: msg}}}})
+		return res
+	}
+	switch {
+	case op.IdempotencyKey == nil || *op.IdempotencyKey == "" || len(*op.IdempotencyKey) > 255:
+		return fail("idempotency_key", "required, 1–255 characters")
+	case op.Method == nil || *op.Method != http.MethodPost:
+		return fail("method", "must be POST")
+	case op.Path == nil || !isSyncable(*op.Path):
+		return fail("path", "must be a create or action route of incidents")
+	case len(bytes.TrimSpace(op.Body)) == 0 || bytes.TrimSpace(op.Body)[0] != '{':
+		return fail("body", "a JSON object is required")
+	}
+	sub := httptest.NewRequest(http.MethodPost, *op.Path, bytes.NewReader(op.Body)).WithContext(c.Request.Context())
+	sub.RemoteAddr = c.Request.RemoteAddr
+	sub.Header.Set("Authorization", c.GetHeader("Authorization"))
+	sub.Header.Set("Content-Type", "application/json")
+	sub.Header.Set("Idempotency-Key", *op.IdempotencyKey)
+	sub.Header.Set("X-Request-ID", requestIDOf(c)+"."+strconv.Itoa(i))
+	if op.IfMatch != nil {
+		sub.Header.Set("If-Match", *op.IfMatch)
+	}
+	rec := httptest.NewRecorder()
+	s.engine.ServeHTTP(rec, sub)
+	res.Status = rec.Code
+	res.Body = json.RawMessage(rec.Body.Bytes())
+	if len(res.Body) == 0 || !json.Valid(res.Body) {
+		res.Body = json.RawMessage("null")
+	}
+	return res
+}
+
+func isSyncable(path string) bool {
+	for _, re := range syncable {
+		if re.MatchString(path) {
+			return true
+		}
+	}
+	return false
+}
+
+func requestIDOf(c *gin.Context) string {
+	id, _ := c.Get(ctxRequestID)
+	s, _ := id.(string)
+	return s
+}
+
+// changes lists the cases in the caller's scope changed since the cursor,
+// oldest change first, for a phone coming back online. next_cursor is
+// where to continue; when has_more is false it is the point to ask from
+// next time.
+func (s *server) changes(c *gin.Context) {
+	if err := checkQuery(c, "since", "limit"); err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := pageLimit(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	f := incident.ChangeFilter{Filter: incident.Filter{Limit: limit + 1}}
+	since := c.Query("since")
+	if since != "" {
+		pos, err := s.cursors.decodeValue(since)
+		if err == nil {
+			f.AfterAt, f.AfterID, err = splitPosition(pos)
+		}
+		if err != nil {
+			writeError(c, errs.Invalid("since", "not a cursor from this API"))
+			return
+		}
+	}
+	items, err := s.incidents.FindChanges(c.Request.Context(), caller(c), f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	more := len(items) > limit
+	if more {
+		items = items[:limit]
+	}
+	out := make([]incidentResponse, len(items))
+	for i, it := range items {
+		out[i] = newIncidentResponse(it)
+	}
+	next := since
+	if len(items) > 0 {
+		last := items[len(items)-1]
+		next = s.cursors.encode(joinPosition(last.UpdatedAt, last.ID))
+	}
+	var nextPtr *string
+	if next != "" {
+		nextPtr = &next
+	}
+	c.JSON(http.StatusOK, gin.H{"incidents": out, "next_cursor": nextPtr, "has_more": more})
+}

@@ -1,0 +1,139 @@
+// Package incident holds the incidents (事件) grid workers report and the
+// command centre handles (SPEC §4.3, §6.4): their rules, states and
+// timeline. Disputes, the other kind of case, have a package of their own.
+package incident
+
+import (
+	"context"
+	"time"
+)
+
+// Severity grades an incident.
+type Severity string
+
+// The severities.
+const (
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
+// Valid reports whether s is a known severity.
+func (s Severity) Valid() bool { return s == Low || s == Medium || s == High || s == Critical }
+
+// Status is a state of the incident life cycle.
+type Status string
+
+// The states (SPEC §6.4).
+const (
+	Reported   Status = "reported"
+	Accepted   Status = "accepted"
+	InProgress Status = "in_progress"
+	Resolved   Status = "resolved"
+	Closed     Status = "closed"
+	Rejected   Status = "rejected"
+	Cancelled  Status = "cancelled"
+)
+
+// Statuses lists every state.
+var Statuses = []Status{Reported, Accepted, InProgress, Resolved, Closed, Rejected, Cancelled}
+
+// Valid reports whether s is a known state.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Location is where it happened.
+type Location struct {
+	Lat, Lng *float64
+	Address  string
+}
+
+// Incident is one reported case.
+type Incident struct {
+	ID          string
+	CaseNo      string
+	Category    string
+	Severity    Severity
+	Status      Status
+	Description string
+	Location    Location
+	// RegionCode is the grid; its ancestors are kept for scoped lists.
+	RegionCode      string
+	CommunityCode   string
+	TownshipCode    string
+	CountyCode      string
+	OccurredAt      time.Time
+	ReportedAt      time.Time
+	ClientCreatedAt *time.Time
+	ReporterID      string
+	PhotoIDs        []string
+	Version         int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Event is one entry of a case's timeline.
+type Event struct {
+	ID        string
+	CaseID    string
+	ActorID   string
+	Action    string
+	From, To  Status
+	Note      string
+	RequestID string
+	CreatedAt time.Time
+}
+
+// Filter selects incidents for FindIncidents. Exactly one of the scope
+// columns is normally set (the level of the region asked for, or of the
+// caller's scope); none means the whole city.
+type Filter struct {
+	CountyCode, TownshipCode, CommunityCode, GridCode string
+	// GridOrReporter: a grid worker's view, their grid or their own reports.
+	GridOrReporter *[2]string
+	ReporterID     string
+	Status         Status
+	Category       string
+	Severity       Severity
+	From, To       time.Time // on created_at; zero: unbounded
+	// Before is the keyset cursor: rows strictly before (BeforeAt, BeforeID)
+	// in the order created_at DESC, id DESC.
+	BeforeAt time.Time
+	BeforeID string
+	Limit    int
+}
+
+// ChangeFilter selects incidents changed since a point, oldest change first,
+// for offline sync.
+type ChangeFilter struct {
+	Filter
+	AfterAt time.Time
+	AfterID string
+}
+
+// Store persists incidents. Implemented in internal/store.
+type Store interface {
+	// NextCaseNumber returns the next number of the sequence named prefix
+	// (one per county and day), outside any transaction.
+	NextCaseNumber(ctx context.Context, prefix string) (int64, error)
+	// CreateIncident inserts the incident and its first event.
+	CreateIncident(ctx context.Context, inc Incident, ev Event) error
+	// FindIncidentByID returns errs.ErrNotFound if there is none.
+	FindIncidentByID(ctx context.Context, id string) (Incident, error)
+	// FindIncidents lists incidents newest first.
+	FindIncidents(ctx context.Context, f Filter) ([]Incident, error)
+	// FindChangedIncidents lists incidents by (updated_at, id) ascending.
+	FindChangedIncidents(ctx context.Context, f ChangeFilter) ([]Incident, error)
+	// UpdateIncidentStatus moves the incident to status if its version is
+	// still version, and appends ev. Returns errs.ErrPrecondition otherwise.
+	UpdateIncidentStatus(ctx context.Context, id string, version int, status Status, at time.Time, ev Event) error
+	// FindEvents lists a case's timeline in order.
+	FindEvents(ctx context.Context, caseID string) ([]Event, error)
+}

@@ -1,0 +1,203 @@
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"pingan/internal/access"
+	"pingan/internal/audit"
+	"pingan/internal/category"
+	"pingan/internal/errs"
+	"pingan/internal/region"
+)
+
+// Limits on what a report may carry.
+const (
+	MaxDescription = 2000
+	MaxPhotos      = 9
+	// MaxBackdate is how far in the past occurred_at may lie (offline phones
+	// queue reports for days, not years).
+	MaxBackdate = 90 * 24 * time.Hour
+	// clockSkew tolerates phone clocks slightly ahead of the server.
+	clockSkew = 10 * time.Minute
+)
+
+// Photos attaches uploaded photos to a case. Implemented by the store.
+type Photos interface {
+	// AttachPhotos gives the photos to the case, in the context's
+	// transaction. Returns errs.FieldErrors naming photo_ids when a photo is
+	// unknown, not the uploader's, or already attached.
+	AttachPhotos(ctx context.Context, caseKind, caseID, uploaderID string, photoIDs []string) error
+}
+
+// Service holds the incident rules.
+type Service struct {
+	store      Store
+	regions    region.Store
+	categories category.Store
+	photos     Photos
+	log        audit.Log
+	loc        *time.Location
+	now        func() time.Time
+}
+
+// NewService builds the service; loc is the city's time zone (case numbers
+// carry the local date).
+func NewService(store Store, regions region.Store, categories category.Store, photos Photos, log audit.Log,
+	loc *time.Location, now func() time.Time) *Service {
+	return &Service{store: store, regions: regions, categories: categories, photos: photos, log: log, loc: loc, now: now}
+}
+
+// NewIncident is what a report carries.
+type NewIncident struct {
+	Category        string
+	Severity        Severity
+	Description     string
+	Location        Location
+	OccurredAt      time.Time
+	ClientCreatedAt *time.Time
+	// RegionCode is the grid; a grid worker may leave it out (their own grid).
+	RegionCode string
+	PhotoIDs   []string
+}
+
+// CreateIncident validates and stores a report. Returns errs.FieldErrors,
+// or errs.ErrForbidden when the grid lies outside the reporter's subtree.
+func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in NewIncident) (Incident, error) {
+	now := s.now()
+	grid, err := s.reportGrid(ctx, p, in.RegionCode)
+	if err != nil {
+		return Incident{}, err
+	}
+	if err := s.validate(ctx, in, now); err != nil {
+		return Incident{}, err
+	}
+	codes := ancestorCodes(grid.Path)
+	inc := Incident{
+		ID: uuid.Must(uuid.NewV7()).String(), Category: in.Category, Severity: in.Severity, Status: Reported,
+		Description: strings.TrimSpace(in.Description), Location: in.Location,
+		RegionCode: grid.Code, CommunityCode: codes[region.Community], TownshipCode: codes[region.Township], CountyCode: codes[region.County],
+		OccurredAt: in.OccurredAt, ReportedAt: now, ClientCreatedAt: in.ClientCreatedAt, ReporterID: p.UserID,
+		PhotoIDs: in.PhotoIDs, Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if inc.PhotoIDs == nil {
+		inc.PhotoIDs = []string{}
+	}
+	day := now.In(s.loc).Format("20060102")
+	prefix := "SJ-" + inc.CountyCode + "-" + day
+	n, err := s.store.NextCaseNumber(ctx, prefix)
+	if err != nil {
+		return Incident{}, err
+	}
+	inc.CaseNo = fmt.Sprintf("%s-%04d", prefix, n)
+	ev := Event{ID: uuid.Must(uuid.NewV7()).String(), CaseID: inc.ID, ActorID: p.UserID, Action: "create", To: Reported,
+		RequestID: audit.MetaFrom(ctx).RequestID, CreatedAt: now}
+	details, _ := json.Marshal(map[string]any{"case_no": inc.CaseNo, "region_code": inc.RegionCode, "category": inc.Category,
+		"severity": inc.Severity, "photos": len(inc.PhotoIDs)})
+	err = s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateIncident(ctx, inc, ev); err != nil {
+			return err
+		}
+		if len(inc.PhotoIDs) > 0 {
+			if err := s.photos.AttachPhotos(ctx, "incident", inc.ID, p.UserID, inc.PhotoIDs); err != nil {
+				return err
+			}
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident.create", "incident", inc.ID, string(details)))
+	})
+	if err != nil {
+		return Incident{}, err
+	}
+	return inc, nil
+}
+
+// reportGrid is the grid a report belongs to: the grid worker's own, or the
+// grid named, which must be a grid in the reporter's subtree.
+func (s *Service) reportGrid(ctx context.Context, p access.Principal, code string) (region.Region, error) {
+	if code == "" {
+		if p.Role != access.GridWorker {
+			return region.Region{}, errs.Invalid("region_code", "required: the grid where it happened")
+		}
+		code = p.RegionCode
+	}
+	if !region.ValidCode(code) {
+		return region.Region{}, errs.Invalid("region_code", "not a region code")
+	}
+	r, err := s.regions.FindRegionByCode(ctx, code)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && !p.Covers(r.Path)) {
+		return region.Region{}, fmt.Errorf("region %s is outside your scope: %w", code, errs.ErrForbidden)
+	}
+	if err != nil {
+		return region.Region{}, err
+	}
+	if r.Level != region.Grid {
+		return region.Region{}, errs.Invalid("region_code", "must be a grid")
+	}
+	return r, nil
+}
+
+func (s *Service) validate(ctx context.Context, in NewIncident, now time.Time) error {
+	bad := errs.FieldErrors{}
+	c, err := s.categories.FindCategory(ctx, category.Incident, in.Category)
+	switch {
+	case errors.Is(err, errs.ErrNotFound) || (err == nil && !c.Active):
+		bad.Add("category", "not an active incident category")
+	case err != nil:
+		return err
+	}
+	if !in.Severity.Valid() {
+		bad.Add("severity", "one of low, medium, high, critical")
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(in.Description)); n == 0 || n > MaxDescription {
+		bad.Add("description", fmt.Sprintf("required, at most %d characters", MaxDescription))
+	}
+	loc := in.Location
+	if (loc.Lat == nil) != (loc.Lng == nil) {
+		bad.Add("location", "lat and lng go together")
+	} else if loc.Lat != nil && (math.IsNaN(*loc.Lat) || *loc.Lat < -90 || *loc.Lat > 90 || *loc.Lng < -180 || *loc.Lng > 180) {
+		bad.Add("location", "lat within ±90, lng within ±180")
+	}
+	if utf8.RuneCountInString(loc.Address) > 255 {
+		bad.Add("location.address", "at most 255 characters")
+	}
+	if in.OccurredAt.IsZero() {
+		bad.Add("occurred_at", "required")
+	} else if in.OccurredAt.After(now.Add(clockSkew)) || in.OccurredAt.Before(now.Add(-MaxBackdate)) {
+		bad.Add("occurred_at", "must not be in the future or more than 90 days ago")
+	}
+	if c := in.ClientCreatedAt; c != nil && (c.After(now.Add(clockSkew)) || c.Before(now.Add(-MaxBackdate))) {
+		bad.Add("client_created_at", "must not be in the future or more than 90 days ago")
+	}
+	if len(in.PhotoIDs) > MaxPhotos {
+		bad.Add("photo_ids", fmt.Sprintf("at most %d photos", MaxPhotos))
+	}
+	seen := map[string]bool{}
+	for _, id := range in.PhotoIDs {
+		if _, err := uuid.Parse(id); err != nil || seen[id] {
+			bad.Add("photo_ids", "photo ids must be distinct upload ids")
+		}
+		seen[id] = true
+	}
+	return bad.Err()
+}
+
+// ancestorCodes reads the codes of each level from a grid's path
+// ("/city/county/township/community/grid/").
+func ancestorCodes(path string) map[region.Level]string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	out := map[region.Level]string{}
+	for i, code := range parts {
+		if i < len(region.Levels) {
+			out[region.Levels[i]] = code
+		}
+	}
+	return out
+}

@@ -1,0 +1,328 @@
+package photo
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"pingan/internal/access"
+	"pingan/internal/audit"
+	"pingan/internal/blob"
+	"pingan/internal/errs"
+)
+
+// Lifetimes (SPEC §6.3).
+const (
+	PolicyTTL = 15 * time.Minute
+	// StaleAfter: uploads and photos never attached are removed after it.
+	StaleAfter = 24 * time.Hour
+	// GetTTL is the life of a presigned GET redirect.
+	GetTTL = 5 * time.Minute
+)
+
+// Cases answers whether p may see a case, for photos attached to one.
+type Cases interface {
+	// CanSeeCase returns errs.ErrNotFound when p may not see the case.
+	CanSeeCase(ctx context.Context, p access.Principal, kind, id string) error
+}
+
+// Service runs uploads and retrieval.
+type Service struct {
+	store Store
+	blobs blob.Store
+	cases Cases
+	log   audit.Log
+	now   func() time.Time
+}
+
+// NewService builds the service.
+func NewService(store Store, blobs blob.Store, cases Cases, log audit.Log, now func() time.Time) *Service {
+	return &Service{store: store, blobs: blobs, cases: cases, log: log, now: now}
+}
+
+// Policy is a presigned POST the phone uploads to.
+type Policy struct {
+	UploadID  string
+	URL       *url.URL
+	Fields    map[string]string
+	ExpiresAt time.Time
+}
+
+// CreateUpload issues a presigned POST policy for one photo of the given
+// type and size. Returns errs.FieldErrors, and errs.ErrUnprocessable when
+// the blob store cannot presign (the file store: use Upload instead).
+func (s *Service) CreateUpload(ctx context.Context, p access.Principal, contentType string, size int64, sum string) (Policy, error) {
+	bad := errs.FieldErrors{}
+	if contentType != JPEG && contentType != PNG && contentType != WebP {
+		bad.Add("content_type", "one of image/jpeg, image/png, image/webp")
+	}
+	if size < 1 || size > MaxBytes {
+		bad.Add("size", fmt.Sprintf("from 1 to %d bytes", MaxBytes))
+	}
+	sum = strings.ToLower(sum)
+	if b, err := hex.DecodeString(sum); sum != "" && (err != nil || len(b) != sha256.Size) {
+		bad.Add("sha256", "64 hexadecimal characters")
+	}
+	if err := bad.Err(); err != nil {
+		return Policy{}, err
+	}
+	now := s.now()
+	u := Upload{ID: uuid.Must(uuid.NewV7()).String(), UserID: p.UserID, ContentType: contentType, Size: size, SHA256: sum,
+		ExpiresAt: now.Add(PolicyTTL), CreatedAt: now}
+	u.ObjectKey = "tmp/" + p.UserID + "/" + u.ID
+	target, fields, err := s.blobs.PresignPost(ctx, blob.PostPolicy{Key: u.ObjectKey, ContentType: contentType,
+		MinSize: 1, MaxSize: MaxBytes, Expires: u.ExpiresAt})
+	if errors.Is(err, blob.ErrUnsupported) {
+		return Policy{}, fmt.Errorf("this installation stores photos locally; send the file to POST /api/v1/photos: %w", errs.ErrUnprocessable)
+	}
+	if err != nil {
+		return Policy{}, err
+	}
+	err = s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateUpload(ctx, u); err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "upload.create", "upload", u.ID, ""))
+	})
+	if err != nil {
+		return Policy{}, err
+	}
+	return Policy{UploadID: u.ID, URL: target, Fields: fields, ExpiresAt: u.ExpiresAt}, nil
+}
+
+// CompleteUpload checks what the phone uploaded under the policy and turns
+// it into a photo. Anything but a genuine image of the declared size (and
+// checksum, when one was given) is refused and deleted. Returns
+// errs.ErrNotFound for someone else's upload, errs.FieldErrors for a bad
+// object, errs.ErrConflict when it was completed already.
+func (s *Service) CompleteUpload(ctx context.Context, p access.Principal, uploadID string) (Photo, error) {
+	if _, err := uuid.Parse(uploadID); err != nil {
+		return Photo{}, fmt.Errorf("upload %q: %w", uploadID, errs.ErrNotFound)
+	}
+	u, err := s.store.FindUpload(ctx, uploadID)
+	if err != nil {
+		return Photo{}, err
+	}
+	if u.UserID != p.UserID {
+		return Photo{}, fmt.Errorf("upload %s: %w", uploadID, errs.ErrNotFound)
+	}
+	if u.PhotoID != "" {
+		return Photo{}, fmt.Errorf("upload %s is already photo %s: %w", uploadID, u.PhotoID, errs.ErrConflict)
+	}
+	info, err := s.blobs.Stat(ctx, u.ObjectKey)
+	if errors.Is(err, errs.ErrNotFound) {
+		return Photo{}, errs.Invalid("upload", "nothing was uploaded under this policy")
+	} else if err != nil {
+		return Photo{}, err
+	}
+	refuse := func(field, msg string) (Photo, error) {
+		if err := s.blobs.Delete(ctx, u.ObjectKey); err != nil {
+			slog.Warn("deleting a refused upload", slog.String("key", u.ObjectKey), slog.String("error", err.Error()))
+		}
+		return Photo{}, errs.Invalid(field, msg)
+	}
+	if info.Size != u.Size {
+		return refuse("size", fmt.Sprintf("uploaded %d bytes, declared %d", info.Size, u.Size))
+	}
+	rc, _, err := s.blobs.Get(ctx, u.ObjectKey)
+	if err != nil {
+		return Photo{}, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(rc, MaxBytes+1))
+	rc.Close()
+	if err != nil {
+		return Photo{}, fmt.Errorf("read upload: %v: %w", err, errs.ErrUnavailable)
+	}
+	if u.SHA256 != "" {
+		if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != u.SHA256 {
+			return refuse("sha256", "the uploaded bytes do not match the declared checksum")
+		}
+	}
+	if kind, err := Detect(raw); err != nil || kind != u.ContentType {
+		return refuse("content_type", "the uploaded bytes are not the declared kind of image")
+	}
+	ph, err := s.keep(ctx, p, raw, "upload.complete", func(ctx context.Context, ph Photo) error {
+		return s.store.CompleteUpload(ctx, u.ID, ph.ID)
+	})
+	if err != nil {
+		if errors.Is(err, errs.ErrInvalid) {
+			return refuse("upload", "not a readable image")
+		}
+		return Photo{}, err
+	}
+	if err := s.blobs.Delete(ctx, u.ObjectKey); err != nil {
+		slog.Warn("deleting a completed upload", slog.String("key", u.ObjectKey), slog.String("error", err.Error()))
+	}
+	return ph, nil
+}
+
+// Upload takes a photo's bytes directly (multipart, for simple clients and
+// the file store), with the same checks. Returns errs.FieldErrors and
+// errs.ErrTooLarge.
+func (s *Service) Upload(ctx context.Context, p access.Principal, r io.Reader) (Photo, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	if err != nil {
+		return Photo{}, errs.Invalid("file", "could not be read")
+	}
+	if len(raw) > MaxBytes {
+		return Photo{}, fmt.Errorf("a photo is at most %d bytes: %w", MaxBytes, errs.ErrTooLarge)
+	}
+	if _, err := Detect(raw); err != nil {
+		return Photo{}, errs.Invalid("file", "not a JPEG, PNG or WebP image")
+	}
+	ph, err := s.keep(ctx, p, raw, "photo.upload", nil)
+	if errors.Is(err, errs.ErrInvalid) && !errors.As(err, new(errs.FieldErrors)) {
+		return Photo{}, errs.Invalid("file", "not a readable image")
+	}
+	return ph, err
+}
+
+// keep sanitises raw, writes the image and its thumbnail under photos/
+// and thumbs/, and records the photo (and whatever also) in one transaction.
+func (s *Service) keep(ctx context.Context, p access.Principal, raw []byte, action string, also func(context.Context, Photo) error) (Photo, error) {
+	clean, err := Sanitize(bytes.NewReader(raw))
+	if err != nil {
+		return Photo{}, err
+	}
+	now := s.now()
+	ph := Photo{ID: uuid.Must(uuid.NewV7()).String(), UploaderID: p.UserID, ContentType: clean.ContentType,
+		Size: int64(len(clean.Data)), SHA256: clean.SHA256, Width: clean.Width, Height: clean.Height, CreatedAt: now}
+	ext := ".jpg"
+	if clean.ContentType == PNG {
+		ext = ".png"
+	}
+	ph.ObjectKey = "photos/" + now.UTC().Format("2006/01/") + ph.ID + ext
+	ph.ThumbKey = "thumbs/" + now.UTC().Format("2006/01/") + ph.ID + ".jpg"
+	if err := s.blobs.Put(ctx, ph.ObjectKey, bytes.NewReader(clean.Data), int64(len(clean.Data)), clean.ContentType); err != nil {
+		return Photo{}, err
+	}
+	if err := s.blobs.Put(ctx, ph.ThumbKey, bytes.NewReader(clean.Thumb), int64(len(clean.Thumb)), JPEG); err != nil {
+		s.forget(ctx, ph)
+		return Photo{}, err
+	}
+	err = s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreatePhoto(ctx, ph); err != nil {
+			return err
+		}
+		if also != nil {
+			if err := also(ctx, ph); err != nil {
+				return err
+			}
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, action, "photo", ph.ID, ""))
+	})
+	if err != nil {
+		s.forget(ctx, ph)
+		return Photo{}, err
+	}
+	return ph, nil
+}
+
+// forget deletes a photo's objects (best effort; the sweeper catches the rest).
+func (s *Service) forget(ctx context.Context, ph Photo) {
+	for _, k := range []string{ph.ObjectKey, ph.ThumbKey} {
+		if err := s.blobs.Delete(ctx, k); err != nil {
+			slog.Warn("deleting photo object", slog.String("key", k), slog.String("error", err.Error()))
+		}
+	}
+}
+
+// Content is a photo to send: a redirect URL (MinIO) or the bytes.
+type Content struct {
+	Redirect    *url.URL
+	Body        io.ReadCloser
+	ContentType string
+	Size        int64
+	SHA256      string
+}
+
+// Open authorises and opens a photo or its thumbnail: a photo of a case is
+// for those who may see the case; an unattached one for its uploader only.
+// Returns errs.ErrNotFound otherwise.
+func (s *Service) Open(ctx context.Context, p access.Principal, id string, thumb bool) (Content, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Content{}, fmt.Errorf("photo %q: %w", id, errs.ErrNotFound)
+	}
+	ph, err := s.store.FindPhoto(ctx, id)
+	if err != nil {
+		return Content{}, err
+	}
+	if ph.CaseID == "" {
+		if ph.UploaderID != p.UserID {
+			return Content{}, fmt.Errorf("photo %s: %w", id, errs.ErrNotFound)
+		}
+	} else if err := s.cases.CanSeeCase(ctx, p, ph.CaseKind, ph.CaseID); err != nil {
+		return Content{}, err
+	}
+	key, ctype := ph.ObjectKey, ph.ContentType
+	if thumb {
+		key, ctype = ph.ThumbKey, JPEG
+	}
+	if u, err := s.blobs.PresignGet(ctx, key, GetTTL); err == nil {
+		return Content{Redirect: u, ContentType: ctype, SHA256: ph.SHA256}, nil
+	} else if !errors.Is(err, blob.ErrUnsupported) {
+		return Content{}, err
+	}
+	rc, info, err := s.blobs.Get(ctx, key)
+	if err != nil {
+		return Content{}, err
+	}
+	return Content{Body: rc, ContentType: ctype, Size: info.Size, SHA256: ph.SHA256}, nil
+}
+
+// Sweep removes uploads never completed and photos never attached, older
+// than StaleAfter, with their objects, and any tmp/ object that old (the
+// bucket's lifecycle rule does the same on MinIO; the sweeper also covers
+// the file store). Returns how many rows and objects it removed.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	before := s.now().Add(-StaleAfter)
+	n := 0
+	uploads, err := s.store.FindStaleUploads(ctx, before, 500)
+	if err != nil {
+		return n, err
+	}
+	for _, u := range uploads {
+		if err := s.blobs.Delete(ctx, u.ObjectKey); err != nil {
+			return n, err
+		}
+		if err := s.store.DeleteUpload(ctx, u.ID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	photos, err := s.store.FindStalePhotos(ctx, before, 500)
+	if err != nil {
+		return n, err
+	}
+	for _, ph := range photos {
+		// The row first: if a case took the photo meanwhile, keep its objects.
+		if err := s.store.DeletePhoto(ctx, ph.ID); errors.Is(err, errs.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return n, err
+		}
+		s.forget(ctx, ph)
+		n++
+	}
+	objs, err := s.blobs.List(ctx, "tmp/", before)
+	if err != nil {
+		return n, err
+	}
+	for _, o := range objs {
+		if err := s.blobs.Delete(ctx, o.Key); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

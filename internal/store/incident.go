@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"pingan/internal/errs"
+	"pingan/internal/incident"
+)
+
+type incidentRow struct {
+	ID              string `gorm:"primaryKey"`
+	CaseNo          string
+	Category        string
+	Severity        string
+	Status          string
+	Description     string
+	Lat             *float64
+	Lng             *float64
+	Address         string
+	RegionCode      string
+	CommunityCode   string
+	TownshipCode    string
+	CountyCode      string
+	OccurredAt      time.Time
+	ReportedAt      time.Time
+	ClientCreatedAt *time.Time
+	ReporterID      string
+	Version         int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (incidentRow) TableName() string { return "incidents" }
+
+func incidentToRow(i incident.Incident) incidentRow {
+	return incidentRow{ID: i.ID, CaseNo: i.CaseNo, Category: i.Category, Severity: string(i.Severity), Status: string(i.Status),
+		Description: i.Description, Lat: i.Location.Lat, Lng: i.Location.Lng, Address: i.Location.Address,
+		RegionCode: i.RegionCode, CommunityCode: i.CommunityCode, TownshipCode: i.TownshipCode, CountyCode: i.CountyCode,
+		OccurredAt: utc(i.OccurredAt), ReportedAt: utc(i.ReportedAt), ClientCreatedAt: utcPtr(i.ClientCreatedAt),
+		ReporterID: i.ReporterID, Version: i.Version, CreatedAt: utc(i.CreatedAt), UpdatedAt: utc(i.UpdatedAt)}
+}
+
+func (r incidentRow) domain() incident.Incident {
+	return incident.Incident{ID: r.ID, CaseNo: r.CaseNo, Category: r.Category, Severity: incident.Severity(r.Severity),
+		Status: incident.Status(r.Status), Description: r.Description,
+		Location:   incident.Location{Lat: r.Lat, Lng: r.Lng, Address: r.Address},
+		RegionCode: r.RegionCode, CommunityCode: r.CommunityCode, TownshipCode: r.TownshipCode, CountyCode: r.CountyCode,
+		OccurredAt: r.OccurredAt, ReportedAt: r.ReportedAt, ClientCreatedAt: r.ClientCreatedAt, ReporterID: r.ReporterID,
+		PhotoIDs: []string{}, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+type eventRow struct {
+	ID         string `gorm:"primaryKey"`
+	CaseID     string
+	CaseKind   string
+	ActorID    string
+	Action     string
+	FromStatus string
+	ToStatus   string
+	Note       string
+	RequestID  string
+	CreatedAt  time.Time
+}
+
+func (eventRow) TableName() string { return "case_events" }
+
+func eventToRow(kind string, e incident.Event) eventRow {
+	return eventRow{ID: e.ID, CaseID: e.CaseID, CaseKind: kind, ActorID: e.ActorID, Action: e.Action,
+		FromStatus: string(e.From), ToStatus: string(e.To), Note: e.Note, RequestID: e.RequestID, CreatedAt: utc(e.CreatedAt)}
+}
+
+type counterRow struct {
+	Prefix string `gorm:"primaryKey"`
+	N      int64
+}
+
+func (counterRow) TableName() string { return "case_counters" }
+
+// NextCaseNumber increments the sequence named prefix. On MySQL it runs as
+// its own statement on a small separate pool, so that the counter's row
+// lock is not held for a whole case transaction (every report of a county
+// and day would queue behind it) and a request holding a transaction never
+// waits on its own pool for a second connection. A number lost to a failed
+// insert leaves a gap, which case numbers allow. SQLite has one writer and
+// one connection, so there it simply joins the caller's transaction.
+func (db *DB) NextCaseNumber(ctx context.Context, prefix string) (int64, error) {
+	var n int64
+	switch db.dialect {
+	case "mysql":
+		g := db.seq.WithContext(ctx)
+		// LAST_INSERT_ID(expr) hands the new value back on this connection.
+		err := g.Connection(func(c *gorm.DB) error {
+			if err := c.Exec("INSERT INTO case_counters (prefix, n) VALUES (?, LAST_INSERT_ID(1)) "+
+				"ON DUPLICATE KEY UPDATE n = LAST_INSERT_ID(n + 1)", prefix).Error; err != nil {
+				return err
+			}
+			return c.Raw("SELECT LAST_INSERT_ID()").Scan(&n).Error
+		})
+		if err != nil {
+			return 0, fmt.Errorf("next case number: %w", translate(err))
+		}
+	default:
+		err := db.conn(ctx).Raw("INSERT INTO case_counters (prefix, n) VALUES (?, 1) "+
+			"ON CONFLICT (prefix) DO UPDATE SET n = n + 1 RETURNING n", prefix).Scan(&n).Error
+		if err != nil {
+			return 0, fmt.Errorf("next case number: %w", translate(err))
+		}
+	}
+	return n, nil
+}
+
+// CreateIncident inserts the incident and its first event.
+func (db *DB) CreateIncident(ctx context.Context, inc incident.Incident, ev incident.Event) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		row := incidentToRow(inc)
+		if err := tx.Create(&row).Error; err != nil {
+			return fmt.Errorf("insert incident: %w", err)
+		}
+		e := eventToRow("incident", ev)
+		return tx.Create(&e).Error
+	})
+}
+
+// FindIncidentByID returns errs.ErrNotFound if there is none.
+func (db *DB) FindIncidentByID(ctx context.Context, id string) (incident.Incident, error) {
+	var row incidentRow
+	if err := db.conn(ctx).Take(&row, "id = ?", id).Error; err != nil {
+		return incident.Incident{}, fmt.Errorf("find incident %s: %w", id, translate(err))
+	}
+	out := []incident.Incident{row.domain()}
+	if err := db.fillPhotoIDs(ctx, out); err != nil {
+		return incident.Incident{}, err
+	}
+	return out[0], nil
+}
+
+// scoped applies the scope and filter columns shared by lists and sync.
+func scoped(q *gorm.DB, f incident.Filter) *gorm.DB {
+	for col, v := range map[string]string{"county_code": f.CountyCode, "township_code": f.TownshipCode,
+		"community_code": f.CommunityCode, "region_code": f.GridCode, "reporter_id": f.ReporterID,
+		"status": string(f.Status), "category": f.Category, "severity": string(f.Severity)} {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	if g := f.GridOrReporter; g != nil {
+		q = q.Where("(region_code = ? OR reporter_id = ?)", g[0], g[1])
+	}
+	if !f.From.IsZero() {
+		q = q.Where("created_at >= ?", utc(f.From))
+	}
+	if !f.To.IsZero() {
+		q = q.Where("created_at < ?", utc(f.To))
+	}
+	return q
+}
+
+// FindIncidents lists incidents newest first, by (created_at, id).
+func (db *DB) FindIncidents(ctx context.Context, f incident.Filter) ([]incident.Incident, error) {
+	q := scoped(db.conn(ctx).Model(&incidentRow{}), f)
+	if f.BeforeID != "" {
+		at := utc(f.BeforeAt)
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
+	}
+	return db.findIncidents(ctx, q.Order("created_at DESC, id DESC").Limit(f.Limit))
+}
+
+// FindChangedIncidents lists incidents by (updated_at, id) ascending.
+func (db *DB) FindChangedIncidents(ctx context.Context, f incident.ChangeFilter) ([]incident.Incident, error) {
+	q := scoped(db.conn(ctx).Model(&incidentRow{}), f.Filter)
+	if !f.AfterAt.IsZero() {
+		at := utc(f.AfterAt)
+		q = q.Where("(updated_at > ? OR (updated_at = ? AND id > ?))", at, at, f.AfterID)
+	}
+	return db.findIncidents(ctx, q.Order("updated_at, id").Limit(f.Limit))
+}
+
+func (db *DB) findIncidents(ctx context.Context, q *gorm.DB) ([]incident.Incident, error) {
+	var rows []incidentRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find incidents: %w", translate(err))
+	}
+	out := make([]incident.Incident, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	if err := db.fillPhotoIDs(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateIncidentStatus moves the incident on if its version is unchanged.
+func (db *DB) UpdateIncidentStatus(ctx context.Context, id string, version int, status incident.Status, at time.Time, ev incident.Event) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&incidentRow{}).Where("id = ? AND version = ?", id, version).
+			Updates(map[string]any{"status": string(status), "version": version + 1, "updated_at": utc(at)})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("incident %s changed meanwhile: %w", id, errs.ErrPrecondition)
+		}
+		e := eventToRow("incident", ev)
+		return tx.Create(&e).Error
+	})
+}
+
+// FindEvents lists a case's timeline in order.
+func (db *DB) FindEvents(ctx context.Context, caseID string) ([]incident.Event, error) {
+	var rows []eventRow
+	if err := db.conn(ctx).Where("case_id = ?", caseID).Order("created_at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find events: %w", translate(err))
+	}
+	out := make([]incident.Event, len(rows))
+	for i, r := range rows {
+		out[i] = incident.Event{ID: r.ID, CaseID: r.CaseID, ActorID: r.ActorID, Action: r.Action, From: incident.Status(r.FromStatus),
+			To: incident.Status(r.ToStatus), Note: r.Note, RequestID: r.RequestID, CreatedAt: r.CreatedAt}
+	}
+	return out, nil
+}
+
+var _ incident.Store = (*DB)(nil)
