@@ -17,6 +17,10 @@ func TestRouteRoleTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	roles := []string{"", "demo-gridworker", "demo-mediator", "demo-supervisor", "demo-admin"}
+	inc := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: e.login(t, "demo-gridworker"), body: incidentBody(nil)})
+	expect(t, inc, 201, "")
+	incPath := "/api/v1/incidents/" + inc.json(t)["id"].(string)
+	missing := "/api/v1/photos/0193f1b2-0000-7000-8000-000000000001"
 	type row struct {
 		method, route, path string
 		body                any
@@ -44,6 +48,19 @@ func TestRouteRoleTable(t *testing.T) {
 		{"GET", "/api/v1/categories", "/api/v1/categories", nil, anyone},
 		{"POST", "/api/v1/categories", "/api/v1/categories", map[string]any{}, adminOnly(400)},
 		{"PATCH", "/api/v1/categories/:kind/:code", "/api/v1/categories/incident/fire", map[string]any{}, adminOnly(200)},
+		{"POST", "/api/v1/incidents", "/api/v1/incidents", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
+		{"GET", "/api/v1/incidents", "/api/v1/incidents", nil, anyone},
+		{"GET", "/api/v1/incidents/:id", incPath, nil, anyone},
+		{"POST", "/api/v1/incidents/:id/transitions", incPath + "/transitions", map[string]any{"action": "accept"}, [5]int{401, 428, 403, 428, 428}},
+		{"GET", "/api/v1/incidents/:id/timeline", incPath + "/timeline", nil, anyone},
+		{"POST", "/api/v1/uploads", "/api/v1/uploads", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
+		{"POST", "/api/v1/uploads/:id/complete", "/api/v1/uploads/0193f1b2-0000-7000-8000-000000000001/complete", map[string]any{}, [5]int{401, 404, 404, 403, 404}},
+		{"POST", "/api/v1/photos", "/api/v1/photos", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
+		{"GET", "/api/v1/photos/:id", missing, nil, [5]int{401, 404, 404, 404, 404}},
+		{"GET", "/api/v1/photos/:id/thumb", missing + "/thumb", nil, [5]int{401, 404, 404, 404, 404}},
+		{"POST", "/api/v1/sync", "/api/v1/sync", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
+		{"GET", "/api/v1/sync/changes", "/api/v1/sync/changes", nil, anyone},
+		{"GET", "/api/v1/audit", "/api/v1/audit", nil, adminOnly(200)},
 	}
 	covered := map[string]bool{}
 	for _, r := range table {

@@ -161,22 +161,30 @@ func scoped(q *gorm.DB, f incident.Filter) *gorm.DB {
 
 // FindIncidents lists incidents newest first, by (created_at, id).
 func (db *DB) FindIncidents(ctx context.Context, f incident.Filter) ([]incident.Incident, error) {
+	return db.findIncidents(ctx, db.incidentsQuery(ctx, f))
+}
+
+func (db *DB) incidentsQuery(ctx context.Context, f incident.Filter) *gorm.DB {
 	q := scoped(db.conn(ctx).Model(&incidentRow{}), f)
 	if f.BeforeID != "" {
 		at := utc(f.BeforeAt)
 		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
 	}
-	return db.findIncidents(ctx, q.Order("created_at DESC, id DESC").Limit(f.Limit))
+	return q.Order("created_at DESC, id DESC").Limit(f.Limit)
 }
 
 // FindChangedIncidents lists incidents by (updated_at, id) ascending.
 func (db *DB) FindChangedIncidents(ctx context.Context, f incident.ChangeFilter) ([]incident.Incident, error) {
+	return db.findIncidents(ctx, db.changesQuery(ctx, f))
+}
+
+func (db *DB) changesQuery(ctx context.Context, f incident.ChangeFilter) *gorm.DB {
 	q := scoped(db.conn(ctx).Model(&incidentRow{}), f.Filter)
 	if !f.AfterAt.IsZero() {
 		at := utc(f.AfterAt)
 		q = q.Where("(updated_at > ? OR (updated_at = ? AND id > ?))", at, at, f.AfterID)
 	}
-	return db.findIncidents(ctx, q.Order("updated_at, id").Limit(f.Limit))
+	return q.Order("updated_at, id").Limit(f.Limit)
 }
 
 func (db *DB) findIncidents(ctx context.Context, q *gorm.DB) ([]incident.Incident, error) {
