@@ -76,7 +76,7 @@ func newEnv(t *testing.T, backend string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	if err := demo.Load(context.Background(), a.DB, a.Users); err != nil {
+	if err := demo.Load(context.Background(), demo.Deps{Store: a.DB, Users: a.Users, Photos: a.Photos}); err != nil {
 		t.Fatal(err)
 	}
 	e.app = a

@@ -143,7 +143,10 @@ func maybeLoadDemo(ctx context.Context, a *app.App, out io.Writer) error {
 	if !load {
 		return nil
 	}
-	if err := demo.Load(ctx, a.DB, a.Users); err != nil {
+	// Generated cases only into an empty database: a restart with
+	// PINGAN_DEMO=on must not add a second year of them.
+	if err := demo.Load(ctx, demo.Deps{Store: a.DB, Users: a.Users, Photos: a.Photos, Cases: n == 0,
+		Now: time.Now(), Loc: a.Config.Location}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nDemo data loaded. Demo accounts (password %q):\n", demo.Password)

@@ -4,13 +4,17 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"pingan/internal/access"
 	"pingan/internal/category"
 	"pingan/internal/errs"
+	"pingan/internal/incident"
+	"pingan/internal/photo"
 	"pingan/internal/region"
 	"pingan/internal/user"
 )
@@ -44,24 +48,73 @@ func Accounts() []Account {
 type Stores interface {
 	region.Store
 	category.Store
+	user.Store
+	incident.Bulk
+	incident.Photos
 }
 
-// Load writes the demo region tree, the default categories and the demo
-// accounts. It is meant for an empty database; categories and accounts that
-// exist already are left as they are.
-func Load(ctx context.Context, st Stores, users *user.Service) error {
-	if err := st.UpsertRegions(ctx, Regions()); err != nil {
+// Deps is what Load writes through.
+type Deps struct {
+	Store  Stores
+	Users  *user.Service
+	Photos *photo.Service
+	// Cases adds about a year of generated incidents (with a few photos);
+	// tests that count rows leave it off.
+	Cases bool
+	Now   time.Time
+	Loc   *time.Location
+}
+
+// Load writes the demo region tree, the default categories, the demo
+// accounts and, when asked, the generated cases. It is meant for an empty
+// database; categories and accounts that exist already are left as they are.
+func Load(ctx context.Context, d Deps) error {
+	if err := d.Store.UpsertRegions(ctx, Regions()); err != nil {
 		return fmt.Errorf("demo regions: %w", err)
 	}
-	if err := LoadCategories(ctx, st); err != nil {
+	if err := LoadCategories(ctx, d.Store); err != nil {
 		return err
 	}
+	ids := map[string]string{}
 	for _, a := range Accounts() {
-		_, err := users.CreateUser(ctx, access.System, user.NewUser{Username: a.Username, Password: Password, Name: a.Name,
+		u, err := d.Users.CreateUser(ctx, access.System, user.NewUser{Username: a.Username, Password: Password, Name: a.Name,
 			Phone: a.Phone, Role: a.Role, RegionCode: a.RegionCode})
-		if err != nil && !errors.Is(err, errs.ErrConflict) {
+		if errors.Is(err, errs.ErrConflict) {
+			u, err = d.Store.FindUserByUsername(ctx, a.Username)
+		}
+		if err != nil {
 			return fmt.Errorf("demo account %s: %w", a.Username, err)
 		}
+		ids[a.Username] = u.ID
+	}
+	if !d.Cases {
+		return nil
+	}
+	incs, events, counters := Incidents(d.Now, d.Loc, Reporters{Default: ids["demo-admin"],
+		ByGrid: map[string]string{FuqianGrid1: ids["demo-gridworker"], GuangraoGrid1: ids["demo-gridworker-2"]}})
+	if err := d.Store.BulkInsertIncidents(ctx, incs, events, counters); err != nil {
+		return fmt.Errorf("demo incidents: %w", err)
+	}
+	return attachPhotos(ctx, d, incs, ids["demo-gridworker"])
+}
+
+// attachPhotos gives the latest reports of demo-gridworker a photo each,
+// through the real upload path (sanitised, with a thumbnail).
+func attachPhotos(ctx context.Context, d Deps, incs []incident.Incident, reporter string) error {
+	p := access.Principal{UserID: reporter, Role: access.GridWorker}
+	n := 0
+	for i := len(incs) - 1; i >= 0 && n < 6; i-- {
+		if incs[i].ReporterID != reporter {
+			continue
+		}
+		ph, err := d.Photos.Upload(ctx, p, bytes.NewReader(Picture(n)))
+		if err != nil {
+			return fmt.Errorf("demo photo: %w", err)
+		}
+		if err := d.Store.AttachPhotos(ctx, "incident", incs[i].ID, reporter, []string{ph.ID}); err != nil {
+			return fmt.Errorf("demo photo: %w", err)
+		}
+		n++
 	}
 	return nil
 }

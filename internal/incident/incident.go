@@ -137,3 +137,10 @@ type Store interface {
 	// FindEvents lists a case's timeline in order.
 	FindEvents(ctx context.Context, caseID string) ([]Event, error)
 }
+
+// Bulk inserts already-built incidents, their events and the counters of
+// their case numbers in one transaction: the demo data set and benchmarks
+// use it; requests never do.
+type Bulk interface {
+	BulkInsertIncidents(ctx context.Context, incs []Incident, events []Event, counters map[string]int64) error
+}

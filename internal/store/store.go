@@ -64,7 +64,7 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 			}
 		}
 		// WAL with synchronous=FULL: a COMMIT is on disk before a 201 is sent.
-		dsn := rest + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_time_format=sqlite"
+		dsn := rest + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-16384)&_time_format=sqlite"
 		g, err = gorm.Open(sqlite.Open(dsn), cfg)
 	case "mysql":
 		var mc *mysql.Config
