@@ -43,7 +43,8 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
 	case err != nil:
 		return nil, errs.Invalid("body", "could not be read")
-	case !utf8.Valid(data):
+	case !strings.HasPrefix(c.ContentType(), "multipart/") && !utf8.Valid(data):
+		// Text bodies only: a multipart upload carries image bytes.
 		return nil, errs.Invalid("body", "is not valid UTF-8")
 	}
 	return data, nil

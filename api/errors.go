@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -55,6 +57,9 @@ var publicMessages = map[string]string{
 // handler. Internal errors are logged with the request id and never shown.
 func writeError(c *gin.Context, err error) {
 	status, code := http.StatusInternalServerError, "internal"
+	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errs.ErrUnavailable) {
+		err = fmt.Errorf("%v: %w", err, errs.ErrUnavailable)
+	}
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {
 			status, code = k.status, k.code

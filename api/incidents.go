@@ -148,7 +148,12 @@ func ifMatch(c *gin.Context) (int, error) {
 
 // notModified answers 304 when If-None-Match names the current version.
 func notModified(c *gin.Context, version int) bool {
-	tag := etag(version)
+	return matchNoneMatch(c, etag(version))
+}
+
+// matchNoneMatch sets the ETag and answers 304 when If-None-Match names it
+// (in a list, weakly, or as *).
+func matchNoneMatch(c *gin.Context, tag string) bool {
 	c.Header("ETag", tag)
 	for _, v := range strings.Split(c.GetHeader("If-None-Match"), ",") {
 		if v = strings.TrimSpace(v); v == tag || v == "*" || v == "W/"+tag {
@@ -233,8 +238,8 @@ func (s *server) listIncidents(c *gin.Context) {
 	}))
 }
 
-// timeParam reads an RFC 3339 time or a date (local midnight is not known
-// here, so a date means UTC midnight; clients send full times).
+// timeParam reads an RFC 3339 time with its offset (a bare date would leave
+// the day's time zone to guess).
 func timeParam(c *gin.Context, bad errs.FieldErrors, name string) time.Time {
 	v := c.Query(name)
 	if v == "" {

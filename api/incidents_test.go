@@ -255,8 +255,9 @@ func TestIncidentRules(t *testing.T) {
 	expect(t, act(sup, admins["id"].(string), "reject", `"1"`, ""), 400, "invalid_argument")
 	expect(t, act(sup, admins["id"].(string), "explode", `"1"`, ""), 400, "invalid_argument")
 	expect(t, act(sup, admins["id"].(string), "reject", `"1"`, "重复上报"), 200, "")
-	// A mediator may not transition at all.
-	expect(t, act(e.login(t, "demo-mediator"), admins["id"].(string), "accept", `"1"`, ""), 403, "permission_denied")
+	// A mediator handles disputes, not incidents: only their own report may they cancel.
+	fresh := e.report(t, "demo-admin", func(m map[string]any) { m["region_code"] = demo.FuqianGrid1 })
+	expect(t, act(e.login(t, "demo-mediator"), fresh["id"].(string), "accept", `"1"`, ""), 403, "permission_denied")
 	// Reporting outside one's subtree is 403; a supervisor may not report.
 	expect(t, e.do(t, req{method: "POST", path: "/api/v1/incidents", token: gw, body: incidentBody(func(m map[string]any) { m["region_code"] = demo.GuangraoGrid1 })}), 403, "permission_denied")
 	expect(t, e.do(t, req{method: "POST", path: "/api/v1/incidents", token: sup, body: incidentBody(nil)}), 403, "permission_denied")

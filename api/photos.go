@@ -147,9 +147,7 @@ func (s *server) sendPhoto(c *gin.Context, thumb bool) {
 	if thumb {
 		tag = `"t-` + content.SHA256 + `"`
 	}
-	c.Header("ETag", tag)
-	if c.GetHeader("If-None-Match") == tag {
-		c.Status(http.StatusNotModified)
+	if matchNoneMatch(c, tag) {
 		return
 	}
 	c.Header("Content-Length", strconv.FormatInt(content.Size, 10))

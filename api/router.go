@@ -26,6 +26,9 @@ import (
 	"pingan/internal/user"
 )
 
+// RequestTimeout bounds the work of one API request.
+const RequestTimeout = 20 * time.Second
+
 // Checker is a dependency that readiness probes (the database, the blob store).
 type Checker interface {
 	Ping(ctx context.Context) error
@@ -106,7 +109,7 @@ func New(d Deps) *gin.Engine {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
 
-	v1 := r.Group("/api/v1")
+	v1 := r.Group("/api/v1", deadline(RequestTimeout))
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)
@@ -117,7 +120,8 @@ func New(d Deps) *gin.Engine {
 	admin := authed.Group("", allow(access.Admin))
 	readers := authed.Group("", allow(access.Supervisor, access.Admin))
 	reporters := authed.Group("", allow(access.GridWorker, access.Mediator, access.Admin))
-	command := authed.Group("", allow(access.GridWorker, access.Supervisor, access.Admin))
+	// Transitions: the command centre acts; reporters may cancel their own.
+	command := authed.Group("", allow(access.GridWorker, access.Mediator, access.Supervisor, access.Admin))
 	keyed := s.idempotent(maxJSONBody)
 
 	anyone.GET("/me", s.me)

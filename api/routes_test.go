@@ -51,7 +51,7 @@ func TestRouteRoleTable(t *testing.T) {
 		{"POST", "/api/v1/incidents", "/api/v1/incidents", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
 		{"GET", "/api/v1/incidents", "/api/v1/incidents", nil, anyone},
 		{"GET", "/api/v1/incidents/:id", incPath, nil, anyone},
-		{"POST", "/api/v1/incidents/:id/transitions", incPath + "/transitions", map[string]any{"action": "accept"}, [5]int{401, 428, 403, 428, 428}},
+		{"POST", "/api/v1/incidents/:id/transitions", incPath + "/transitions", map[string]any{"action": "accept"}, [5]int{401, 428, 428, 428, 428}},
 		{"GET", "/api/v1/incidents/:id/timeline", incPath + "/timeline", nil, anyone},
 		{"POST", "/api/v1/uploads", "/api/v1/uploads", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
 		{"POST", "/api/v1/uploads/:id/complete", "/api/v1/uploads/0193f1b2-0000-7000-8000-000000000001/complete", map[string]any{}, [5]int{401, 404, 404, 403, 404}},

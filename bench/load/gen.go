@@ -149,8 +149,9 @@ func (g *generator) row(i int, r *benchdb.Incident) {
 	tmpls := descriptions[category]
 
 	*r = benchdb.Incident{
-		ID:       v7At(created, rng).String(),
-		CaseNo:   fmt.Sprintf("SJ-%s-%s-B%07d", grid.CountyCode, created.In(g.loc).Format("20060102"), i),
+		ID: v7At(created, rng).String(),
+		CaseNo: fmt.Sprintf("SJ-%s-%s-B%04d-%07d", grid.CountyCode, created.In(g.loc).Format("20060102"),
+			g.seed%10_000, i),
 		Category: category, Severity: pick(rng, severities), Status: status,
 		Description: fmt.Sprintf(tmpls[rng.IntN(len(tmpls))], grid.CommunityName),
 		Lat:         &lat, Lng: &lng, Address: grid.Name,

@@ -10,8 +10,9 @@
 // INSERTs (-batch rows each) by -workers connections, -tx statements per
 // transaction, with unique and foreign-key checks off for the session. The
 // schema must exist (pingan migrate); the demo accounts, when loaded, become
-// the reporters of their grids. Case numbers carry a "B" before the
-// sequence so that they never meet the API's own.
+// the reporters of their grids. Case numbers read SJ-COUNTY-DATE-Bseed-row:
+// the "B" keeps them apart from the API's own, and a second load into the
+// same table needs another -seed.
 package main
 
 import (
@@ -83,6 +84,9 @@ func run(ctx context.Context, c config) error {
 	}
 	gen := newGenerator(c.n, c.days, time.Now(), loc, benchdb.Grids(), reporters, c.seed)
 
+	// The first failing worker cancels the others.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	// Chunks of rows go out in time order; each worker takes the next one,
 	// so all writers stay near the newest end of every index.
 	chunks := make(chan int)
@@ -102,8 +106,6 @@ func run(ctx context.Context, c config) error {
 		errOnce  sync.Once
 		firstErr error
 	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	start := time.Now()
 	stopProgress := progress(&done, c.n, start)
 	for range c.workers {

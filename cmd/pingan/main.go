@@ -111,7 +111,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		// Room for a hostile megabyte in a header to reach the handler and
+		// get the API's own 401, not the transport's bare 431.
+		MaxHeaderBytes: 2 << 20,
 	}
 	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Float64("startup_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.String("db", a.DB.Dialect()), slog.Bool("production", cfg.Production))

@@ -56,7 +56,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	now := func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
 	generated, err := ensureKeys(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return nil, fmt.Errorf("PINGAN_DATA_DIR: keys: %w", err)
 	}
 	sealer, err := pii.NewSealer(cfg.DataKey)
 	if err != nil {
@@ -64,16 +64,16 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	}
 	db, err := store.Open(ctx, cfg.DB, sealer)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
 	bs, err := blob.Open(ctx, cfg.Blob)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("blob store: %w", err)
+		return nil, fmt.Errorf("PINGAN_BLOB: %w", err)
 	}
 	signer, err := auth.NewSigner(cfg.JWTKeys, now)
 	if err != nil {

@@ -32,6 +32,8 @@ const (
 	FailureWindow   = time.Minute
 	MaxUserFailures = 5
 	MaxIPFailures   = 20
+	// MaxConcurrentHashes bounds the memory password checks use.
+	MaxConcurrentHashes = 4
 )
 
 // Tokens is what a login or a refresh answers.
@@ -53,6 +55,7 @@ type Service struct {
 	// dummyHash is checked for unknown usernames so that they take as long
 	// as wrong passwords.
 	dummyHash string
+	hashSlots chan struct{}
 }
 
 // NewService builds the service.
@@ -61,7 +64,8 @@ func NewService(store Store, users user.Store, regions region.Store, signer *Sig
 	if err != nil {
 		panic(err)
 	}
-	return &Service{store: store, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy}
+	return &Service{store: store, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy,
+		hashSlots: make(chan struct{}, MaxConcurrentHashes)}
 }
 
 // Login checks a username and password from ip. Returns errs.ErrUnauthenticated
@@ -70,6 +74,12 @@ func NewService(store Store, users user.Store, regions region.Store, signer *Sig
 func (s *Service) Login(ctx context.Context, username, password, ip string) (Tokens, error) {
 	now := s.now()
 	userKey, ipKey := "user:"+username, "ip:"+ip
+	// The attempt is written before it is judged, so that parallel
+	// guesses all see each other: the limit holds however they are timed.
+	attempts, err := s.store.RecordLoginAttempt(ctx, []string{userKey, ipKey}, now)
+	if err != nil {
+		return Tokens{}, err
+	}
 	for _, lim := range []struct {
 		key string
 		max int
@@ -78,7 +88,8 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		if err != nil {
 			return Tokens{}, err
 		}
-		if n >= lim.max {
+		// n counts this attempt too.
+		if n > lim.max {
 			wait := int(oldest.Add(FailureWindow).Sub(now).Seconds()) + 1
 			return Tokens{}, &errs.RateLimitError{RetryAfterSeconds: max(wait, 1)}
 		}
@@ -92,14 +103,14 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		}
 		hash = s.dummyHash
 	}
-	ok, herr := CheckPassword(hash, password)
+	ok, herr := s.checkPassword(ctx, hash, password)
+	if herr != nil && !errors.Is(herr, errs.ErrInvalid) {
+		return Tokens{}, herr
+	}
 	if err != nil || herr != nil || !ok || !u.Active {
-		if rerr := s.store.RecordLoginFailure(ctx, []string{userKey, ipKey}, now); rerr != nil {
-			return Tokens{}, rerr
-		}
 		return Tokens{}, fmt.Errorf("login %q: %w", username, errs.ErrUnauthenticated)
 	}
-	if err := s.store.ClearLoginFailures(ctx, userKey, now.Add(-FailureWindow)); err != nil {
+	if err := s.store.ClearLoginFailures(ctx, attempts, userKey, now.Add(-FailureWindow)); err != nil {
 		return Tokens{}, err
 	}
 	refresh, row := s.newRefresh(u.ID, uuid.Must(uuid.NewV7()).String(), now)
@@ -107,6 +118,19 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		return Tokens{}, err
 	}
 	return s.issue(u, refresh)
+}
+
+// checkPassword bounds how many argon2 checks (19 MiB each) run at once, so
+// that a burst of logins cannot exhaust memory. Returns errs.ErrUnavailable
+// when the wait for a slot outlasts the request.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false, fmt.Errorf("waiting to check a password: %w", errs.ErrUnavailable)
+	}
+	defer func() { <-s.hashSlots }()
+	return CheckPassword(hash, password)
 }
 
 // Refresh exchanges a refresh token for a new pair. The old token is spent;
@@ -155,7 +179,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 	return Tokens{}, fmt.Errorf("refresh token re-used; family revoked: %w", errs.ErrUnauthenticated)
 }
 
-// Logout revokes the refresh token. An unknown token is not an error.
+// Logout revokes the refresh token's family. An unknown token is not an error.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	t, err := s.findRefresh(ctx, token)
 	if errors.Is(err, errs.ErrUnauthenticated) {
@@ -164,7 +188,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	return s.store.RevokeRefreshToken(ctx, t.ID, s.now())
+	// The whole family: a spent token still in its retry grace would
+	// otherwise leave its successor working.
+	return s.store.RevokeFamily(ctx, t.FamilyID, s.now())
 }
 
 // Authenticate verifies an access token and loads its user afresh, so that a

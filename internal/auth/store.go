@@ -33,14 +33,13 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, oldID string, usedAt time.Time, successorSealed string, next RefreshToken) error
 	// RevokeFamily revokes every token of a family.
 	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
-	// RevokeRefreshToken revokes one token (logout).
-	RevokeRefreshToken(ctx context.Context, id string, at time.Time) error
-	// RecordLoginFailure notes one failed login under each key.
-	RecordLoginFailure(ctx context.Context, keys []string, at time.Time) error
+	// RecordLoginAttempt notes one login attempt under each key and returns
+	// the rows' ids; an attempt counts as a failure until it is forgotten.
+	RecordLoginAttempt(ctx context.Context, keys []string, at time.Time) ([]string, error)
 	// LoginFailures counts failures under key since the given time and
 	// returns the oldest of them.
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error)
-	// ClearLoginFailures forgets the failures under key (after a success),
-	// and every failure older than before under any key.
-	ClearLoginFailures(ctx context.Context, key string, before time.Time) error
+	// ClearLoginFailures forgets the given attempts and the failures under
+	// key (after a success), and every failure older than before.
+	ClearLoginFailures(ctx context.Context, attempts []string, key string, before time.Time) error
 }

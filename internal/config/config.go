@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Production = true
 	default:
 		return nil, fmt.Errorf("PINGAN_ENV: %q is not development or production", env)
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return nil, fmt.Errorf("PINGAN_ADDR: %q is not host:port (e.g. :8080)", c.Addr)
 	}
 	if err := checkURL("PINGAN_DB", c.DB, "sqlite", "mysql"); err != nil {
 		return nil, err

@@ -61,8 +61,9 @@ func depth(path string) int {
 }
 
 // may is the action rule of SPEC §5: the command centre (supervisors and
-// admins in scope) handles incidents; a reporter may cancel their report,
-// and a grid worker may resolve their own low or medium report on the spot.
+// admins in scope) handles incidents; a reporter (grid worker or mediator)
+// may cancel their report, and a grid worker may resolve their own low or
+// medium report on the spot.
 func may(p access.Principal, inc Incident, action string) bool {
 	own := inc.ReporterID == p.UserID
 	switch p.Role {
@@ -70,6 +71,8 @@ func may(p access.Principal, inc Incident, action string) bool {
 		return true
 	case access.Supervisor:
 		return action != "cancel" || own
+	case access.Mediator:
+		return own && action == "cancel"
 	case access.GridWorker:
 		if !own {
 			return false

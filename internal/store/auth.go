@@ -90,19 +90,18 @@ func (db *DB) RevokeFamily(ctx context.Context, familyID string, at time.Time) e
 		Where("family_id = ? AND revoked_at IS NULL", familyID).Update("revoked_at", utc(at)).Error)
 }
 
-// RevokeRefreshToken revokes one token.
-func (db *DB) RevokeRefreshToken(ctx context.Context, id string, at time.Time) error {
-	return translate(db.conn(ctx).Model(&refreshTokenRow{}).
-		Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", utc(at)).Error)
-}
-
-// RecordLoginFailure notes one failed login under each key.
-func (db *DB) RecordLoginFailure(ctx context.Context, keys []string, at time.Time) error {
+// RecordLoginAttempt notes one attempt under each key and returns the ids.
+func (db *DB) RecordLoginAttempt(ctx context.Context, keys []string, at time.Time) ([]string, error) {
 	rows := make([]loginFailureRow, len(keys))
+	ids := make([]string, len(keys))
 	for i, k := range keys {
-		rows[i] = loginFailureRow{ID: uuid.Must(uuid.NewV7()).String(), LimiterKey: k, At: utc(at)}
+		ids[i] = uuid.Must(uuid.NewV7()).String()
+		rows[i] = loginFailureRow{ID: ids[i], LimiterKey: k, At: utc(at)}
 	}
-	return translate(db.conn(ctx).Create(&rows).Error)
+	if err := db.conn(ctx).Create(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	return ids, nil
 }
 
 // LoginFailures counts failures under key since the given time and returns
@@ -123,8 +122,9 @@ func (db *DB) LoginFailures(ctx context.Context, key string, since time.Time) (i
 	return int(n), first.At, nil
 }
 
-// ClearLoginFailures forgets key's failures and every failure older than before.
-func (db *DB) ClearLoginFailures(ctx context.Context, key string, before time.Time) error {
-	return translate(db.conn(ctx).Where("limiter_key = ? OR at < ?", key, utc(before)).
+// ClearLoginFailures forgets the attempts, key's failures and every
+// failure older than before.
+func (db *DB) ClearLoginFailures(ctx context.Context, attempts []string, key string, before time.Time) error {
+	return translate(db.conn(ctx).Where("id IN ? OR limiter_key = ? OR at < ?", attempts, key, utc(before)).
 		Delete(&loginFailureRow{}).Error)
 }

@@ -63,7 +63,7 @@ func (db *DB) UpdateCategory(ctx context.Context, kind category.Kind, code strin
 	var out category.Category
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		var row categoryRow
-		if err := tx.Take(&row, "kind = ? AND code = ?", string(kind), code).Error; err != nil {
+		if err := db.forUpdate(tx).Take(&row, "kind = ? AND code = ?", string(kind), code).Error; err != nil {
 			return err
 		}
 		if u.NameZH != nil {

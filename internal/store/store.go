@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/pressly/goose/v3"
 	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"pingan/internal/errs"
@@ -74,6 +76,17 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		}
 		mc.ParseTime = true
 		mc.Loc = time.UTC
+		// A stalled server must end in an error (503), never a hang.
+		if mc.Timeout == 0 {
+			mc.Timeout = 5 * time.Second
+		}
+		if mc.ReadTimeout == 0 {
+			mc.ReadTimeout = 30 * time.Second
+		}
+		if mc.WriteTimeout == 0 {
+			mc.WriteTimeout = 30 * time.Second
+		}
+		mc.Logger = driverLogger{}
 		mc.InterpolateParams = true
 		if mc.Params == nil {
 			mc.Params = map[string]string{}
@@ -165,11 +178,30 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	if db.dialect == "mysql" {
+		// Instances starting together must not race through the DDL, which
+		// MySQL does not run in transactions: one migrates, the others wait.
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		defer conn.Close()
+		var got sql.NullInt64
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('pingan_migrate', 120)").Scan(&got); err != nil || got.Int64 != 1 {
+			return fmt.Errorf("migrate: could not take the migration lock: %v", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('pingan_migrate')")
+	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
 }
+
+// driverLogger sends the MySQL driver's own messages to the structured log.
+type driverLogger struct{}
+
+func (driverLogger) Print(v ...any) { slog.Warn("mysql driver", slog.String("msg", fmt.Sprint(v...))) }
 
 // migrationFS is the embedded migrations as the dialect reads them. The SQL
 // is written once, for MySQL; SQLite gets DATETIME for DATETIME(6), since
@@ -218,6 +250,15 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 	return db.gorm.WithContext(ctx)
 }
 
+// forUpdate makes a read inside a transaction lock its rows until commit
+// (MySQL). SQLite needs no lock: its one writer serialises transactions.
+func (db *DB) forUpdate(q *gorm.DB) *gorm.DB {
+	if db.dialect == "mysql" {
+		return q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return q
+}
+
 // tx runs fn in one transaction, or in a savepoint of the context's.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return translate(db.conn(ctx).Transaction(fn))
@@ -240,7 +281,8 @@ func translate(err error) error {
 }
 
 func isUnavailable(err error) bool {
-	if errors.Is(err, errs.ErrUnavailable) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone) {
+	if errors.Is(err, errs.ErrUnavailable) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	msg := err.Error()

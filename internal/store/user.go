@@ -36,7 +36,9 @@ func (db *DB) userToRow(u user.User) userRow {
 func (db *DB) userFromRow(r userRow) (user.User, error) {
 	phone, err := db.sealer.Open(r.PhoneEnc)
 	if err != nil {
-		return user.User{}, fmt.Errorf("user %s phone: %w", r.ID, err)
+		// A value the data key cannot open is a server fault (a wrong
+		// PINGAN_DATA_KEY), never the client's: no %w, so it maps to 500.
+		return user.User{}, fmt.Errorf("user %s phone: %v", r.ID, err)
 	}
 	return user.User{ID: r.ID, Username: r.Username, PasswordHash: r.PasswordHash, Name: r.Name, Phone: phone,
 		Role: access.Role(r.Role), RegionCode: r.RegionCode, Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}, nil
@@ -54,6 +56,16 @@ func (db *DB) CreateUser(ctx context.Context, u user.User) error {
 // FindUserByID returns errs.ErrNotFound if there is none.
 func (db *DB) FindUserByID(ctx context.Context, id string) (user.User, error) {
 	return db.findUser(ctx, "id = ?", id)
+}
+
+// LockUser reads the user and, inside a transaction, locks the row until
+// commit, so that concurrent patches apply one after the other.
+func (db *DB) LockUser(ctx context.Context, id string) (user.User, error) {
+	var row userRow
+	if err := db.forUpdate(db.conn(ctx)).Take(&row, "id = ?", id).Error; err != nil {
+		return user.User{}, fmt.Errorf("lock user: %w", translate(err))
+	}
+	return db.userFromRow(row)
 }
 
 // FindUserByUsername returns errs.ErrNotFound if there is none.

@@ -166,20 +166,10 @@ func (s *Service) FindUsers(ctx context.Context, p access.Principal, f Filter) (
 // access tokens stop working at once, since every request reloads the
 // user). Returns errs.ErrNotFound outside p's scope and errs.FieldErrors.
 func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string, up Update) (User, error) {
-	u, err := s.FindUser(ctx, p, id)
-	if err != nil {
+	if _, err := s.FindUser(ctx, p, id); err != nil {
 		return User{}, err
 	}
 	bad := errs.FieldErrors{}
-	role := up.Role
-	if role == nil && up.RegionCode != nil {
-		role = &u.Role
-	}
-	s.checkFields(ctx, p, bad, up.Name, up.Phone, role, up.RegionCode)
-	if up.Role != nil && up.RegionCode == nil {
-		// A new role must still fit the current scope.
-		s.checkFields(ctx, p, bad, nil, nil, up.Role, &u.RegionCode)
-	}
 	if up.Password != nil {
 		if err := s.policy(*up.Password); err != nil {
 			bad.Add("password", fieldMsg(err, "password"))
@@ -188,46 +178,64 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 	if up.Active != nil && !*up.Active && id == p.UserID {
 		bad.Add("active", "you cannot disable your own account")
 	}
-	if err := bad.Err(); err != nil {
-		return User{}, err
-	}
-	revoke := false
-	if up.Name != nil {
-		u.Name = strings.TrimSpace(*up.Name)
-	}
-	if up.Phone != nil {
-		u.Phone = *up.Phone
-	}
-	if up.Role != nil && *up.Role != u.Role {
-		u.Role, revoke = *up.Role, true
-	}
-	if up.RegionCode != nil && *up.RegionCode != u.RegionCode {
-		u.RegionCode, revoke = *up.RegionCode, true
-	}
-	if up.Active != nil && *up.Active != u.Active {
-		u.Active = *up.Active
-		revoke = revoke || !u.Active
-	}
-	if up.Password != nil {
-		if u.PasswordHash, err = s.hash(*up.Password); err != nil {
+	var hash string
+	if up.Password != nil && len(bad) == 0 {
+		var err error
+		if hash, err = s.hash(*up.Password); err != nil {
 			return User{}, err
 		}
-		revoke = true
 	}
-	u.UpdatedAt = s.now()
-	changed := "false"
-	if up.Password != nil {
-		changed = "true"
-	}
-	err = s.log.InTx(ctx, func(ctx context.Context) error {
+	var out User
+	// Read, check and write under the row's lock: two patches at once apply
+	// one after the other, so neither undoes the other (a disable stays).
+	err := s.log.InTx(ctx, func(ctx context.Context) error {
+		u, err := s.store.LockUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		role := up.Role
+		if role == nil && up.RegionCode != nil {
+			role = &u.Role
+		}
+		s.checkFields(ctx, p, bad, up.Name, up.Phone, role, up.RegionCode)
+		if up.Role != nil && up.RegionCode == nil {
+			// A new role must still fit the current scope.
+			s.checkFields(ctx, p, bad, nil, nil, up.Role, &u.RegionCode)
+		}
+		if err := bad.Err(); err != nil {
+			return err
+		}
+		revoke := false
+		if up.Name != nil {
+			u.Name = strings.TrimSpace(*up.Name)
+		}
+		if up.Phone != nil {
+			u.Phone = *up.Phone
+		}
+		if up.Role != nil && *up.Role != u.Role {
+			u.Role, revoke = *up.Role, true
+		}
+		if up.RegionCode != nil && *up.RegionCode != u.RegionCode {
+			u.RegionCode, revoke = *up.RegionCode, true
+		}
+		if up.Active != nil && *up.Active != u.Active {
+			u.Active = *up.Active
+			revoke = revoke || !u.Active
+		}
+		changed := "false"
+		if up.Password != nil {
+			u.PasswordHash, revoke, changed = hash, true, "true"
+		}
+		u.UpdatedAt = s.now()
 		if err := s.store.UpdateUser(ctx, u, revoke); err != nil {
 			return err
 		}
+		out = u
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, u.UpdatedAt, "user.update", "user", u.ID,
 			details(u, "password_changed", changed)))
 	})
 	if err != nil {
 		return User{}, err
 	}
-	return u, nil
+	return out, nil
 }

@@ -49,6 +49,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u User) error
 	// FindUserByID returns errs.ErrNotFound if there is none.
 	FindUserByID(ctx context.Context, id string) (User, error)
+	// LockUser is FindUserByID that, inside a transaction, locks the row
+	// until commit.
+	LockUser(ctx context.Context, id string) (User, error)
 	// FindUserByUsername returns errs.ErrNotFound if there is none.
 	FindUserByUsername(ctx context.Context, username string) (User, error)
 	// FindUsers lists users in a subtree ordered by username.
