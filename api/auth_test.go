@@ -7,14 +7,17 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"pingan/internal/access"
+	"pingan/internal/auth"
 	"pingan/internal/config"
 	"pingan/internal/demo"
 	"pingan/internal/user"
@@ -259,4 +262,65 @@ func TestLogout(t *testing.T) {
 	}
 	expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/refresh", body: map[string]any{"refresh_token": pair["refresh_token"]}}), 401, "unauthenticated")
 	expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/logout", body: map[string]any{}}), 400, "invalid_argument")
+}
+
+// TestParallelLoginGuesses: guesses sent all at once are limited like
+// guesses sent one by one.
+func TestParallelLoginGuesses(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		var wg sync.WaitGroup
+		codes := make([]int, 40)
+		for i := range codes {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				r := e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"username": "demo-supervisor", "password": "wrong-password"}})
+				codes[i] = r.Code
+			}(i)
+		}
+		wg.Wait()
+		unauthorised := 0
+		for _, c := range codes {
+			switch c {
+			case 401:
+				unauthorised++
+			case 429:
+			default:
+				t.Fatalf("parallel guess answered %d", c)
+			}
+		}
+		if unauthorised > auth.MaxUserFailures {
+			t.Fatalf("%d guesses were judged; the limit is %d", unauthorised, auth.MaxUserFailures)
+		}
+	})
+}
+
+// TestPatchesDoNotUndoADisable: a disable racing other patches stays.
+func TestPatchesDoNotUndoADisable(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		admin := e.login(t, "demo-admin")
+		u, _ := e.app.DB.FindUserByUsername(t.Context(), "demo-mediator")
+		for round := 0; round < 5; round++ {
+			expect(t, e.do(t, req{method: "PATCH", path: "/api/v1/users/" + u.ID, token: admin, body: map[string]any{"active": true}}), 200, "")
+			var wg sync.WaitGroup
+			for i := 0; i < 5; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					body := map[string]any{"name": fmt.Sprintf("调解员%d", i)}
+					if i == 2 {
+						body = map[string]any{"active": false}
+					}
+					if r := e.do(t, req{method: "PATCH", path: "/api/v1/users/" + u.ID, token: admin, body: body}); r.Code != 200 {
+						t.Errorf("patch %d: %d %s", i, r.Code, r.Body)
+					}
+				}(i)
+			}
+			wg.Wait()
+			got, err := e.app.DB.FindUserByID(t.Context(), u.ID)
+			if err != nil || got.Active {
+				t.Fatalf("round %d: the disable was undone (%v)", round, err)
+			}
+		}
+	})
 }

@@ -20,8 +20,10 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/app"
+	"pingan/internal/auth"
 	"pingan/internal/config"
 	"pingan/internal/demo"
+	"pingan/internal/idempotency"
 	"pingan/internal/user"
 )
 
@@ -122,6 +124,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go janitor(ctx, a, logger)
 	select {
 	case err := <-errc:
 		return err
@@ -132,6 +135,33 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// janitor removes what has outlived its use, every ten minutes: photos and
+// uploads never attached (SPEC §6.3), idempotency records past their
+// retention, old login failures. Each step is idempotent, so several
+// instances running it at once do no harm.
+func janitor(ctx context.Context, a *app.App, logger *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := a.Photos.Sweep(ctx); err != nil {
+			logger.Warn("photo sweep", slog.String("error", err.Error()))
+		} else if n > 0 {
+			logger.Info("photo sweep", slog.Int("removed", n))
+		}
+		if _, err := a.DB.PurgeIdempotencyKeys(ctx, time.Now().Add(-idempotency.Retention)); err != nil {
+			logger.Warn("idempotency purge", slog.String("error", err.Error()))
+		}
+		if err := a.DB.ClearLoginFailures(ctx, nil, "", time.Now().Add(-auth.FailureWindow)); err != nil {
+			logger.Warn("login failure purge", slog.String("error", err.Error()))
+		}
+	}
 }
 
 // maybeLoadDemo loads the demo set when PINGAN_DEMO says so, or by default

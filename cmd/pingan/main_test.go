@@ -231,3 +231,26 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 }
+
+// TestMegabyteHeaderOverHTTP: a megabyte of dots after Bearer reaches the API
+// through the real server and gets its 401 body, not the transport's 431.
+func TestMegabyteHeaderOverHTTP(t *testing.T) {
+	base, _, stop := start(t, map[string]string{"PINGAN_DATA_DIR": t.TempDir()})
+	defer stop()
+	rq, _ := http.NewRequest("GET", base+"/api/v1/me", nil)
+	rq.Header.Set("Authorization", "Bearer "+strings.Repeat(".", 1<<20))
+	started := time.Now()
+	r, err := http.DefaultClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	if r.StatusCode != 401 || body["error"].(map[string]any)["code"] != "unauthenticated" {
+		t.Fatalf("%d %v", r.StatusCode, body)
+	}
+	if d := time.Since(started); d > 5*time.Second {
+		t.Fatalf("took %v", d)
+	}
+}

@@ -36,6 +36,10 @@ type Cases interface {
 	CanSeeCase(ctx context.Context, p access.Principal, kind, id string) error
 }
 
+// MaxConcurrentSanitize bounds the photos decoded at once: a 12 MP photo
+// takes 35–50 MB while it is re-encoded.
+const MaxConcurrentSanitize = 2
+
 // Service runs uploads and retrieval.
 type Service struct {
 	store Store
@@ -43,11 +47,12 @@ type Service struct {
 	cases Cases
 	log   audit.Log
 	now   func() time.Time
+	slots chan struct{}
 }
 
 // NewService builds the service.
 func NewService(store Store, blobs blob.Store, cases Cases, log audit.Log, now func() time.Time) *Service {
-	return &Service{store: store, blobs: blobs, cases: cases, log: log, now: now}
+	return &Service{store: store, blobs: blobs, cases: cases, log: log, now: now, slots: make(chan struct{}, MaxConcurrentSanitize)}
 }
 
 // Policy is a presigned POST the phone uploads to.
@@ -190,7 +195,13 @@ func (s *Service) Upload(ctx context.Context, p access.Principal, r io.Reader) (
 // keep sanitises raw, writes the image and its thumbnail under photos/
 // and thumbs/, and records the photo (and whatever also) in one transaction.
 func (s *Service) keep(ctx context.Context, p access.Principal, raw []byte, action string, also func(context.Context, Photo) error) (Photo, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return Photo{}, fmt.Errorf("waiting to process a photo: %w", errs.ErrUnavailable)
+	}
 	clean, err := Sanitize(bytes.NewReader(raw))
+	<-s.slots
 	if err != nil {
 		return Photo{}, err
 	}
