@@ -83,7 +83,7 @@ func Incidents(now time.Time, loc *time.Location, who Reporters) ([]incident.Inc
 		sev := []incident.Severity{incident.Low, incident.Low, incident.Low, incident.Medium, incident.Medium, incident.High, incident.Critical}[rng.IntN(7)]
 		lat, lng := g.Centroid.Lat+(rng.Float64()-0.5)*0.004, g.Centroid.Lng+(rng.Float64()-0.5)*0.005
 		inc := incident.Incident{ID: uuidAt(rng, at), CaseNo: fmt.Sprintf("%s-%04d", prefix, counters[prefix]), Category: category,
-			Severity: sev, Description: describe(rng, category), Location: incident.Location{Lat: &lat, Lng: &lng, Address: g.Name},
+			Severity: sev, Status: incident.Reported, Description: describe(rng, category), Location: incident.Location{Lat: &lat, Lng: &lng, Address: g.Name},
 			RegionCode: g.Code, CommunityCode: parts[3], TownshipCode: parts[2], CountyCode: parts[1],
 			OccurredAt: at.Add(-time.Duration(rng.IntN(90)) * time.Minute), ReportedAt: at, ReporterID: reporter,
 			Version: 1, CreatedAt: at, UpdatedAt: at}
