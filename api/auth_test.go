@@ -262,6 +262,18 @@ func TestLogout(t *testing.T) {
 	}
 	expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/refresh", body: map[string]any{"refresh_token": pair["refresh_token"]}}), 401, "unauthenticated")
 	expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/logout", body: map[string]any{}}), 400, "invalid_argument")
+	// Both the login and the logout are in the audit log.
+	a := e.do(t, req{method: "GET", path: "/api/v1/audit?entity=session&limit=100", token: e.login(t, "demo-admin")})
+	actions := map[string]bool{}
+	for _, it := range a.json(t)["items"].([]any) {
+		m := it.(map[string]any)
+		if m["actor_id"] == pair["user"].(map[string]any)["id"] {
+			actions[m["action"].(string)] = true
+		}
+	}
+	if !actions["auth.login"] || !actions["auth.logout"] {
+		t.Fatalf("audit of the session: %v", actions)
+	}
 }
 
 // TestParallelLoginGuesses: guesses sent all at once are limited like

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"pingan/internal/access"
+	"pingan/internal/audit"
 	"pingan/internal/errs"
 	"pingan/internal/pii"
 	"pingan/internal/region"
@@ -47,6 +48,7 @@ type Tokens struct {
 // Service authenticates callers.
 type Service struct {
 	store   Store
+	log     audit.Log
 	users   user.Store
 	regions region.Store
 	signer  *Signer
@@ -59,12 +61,12 @@ type Service struct {
 }
 
 // NewService builds the service.
-func NewService(store Store, users user.Store, regions region.Store, signer *Signer, sealer *pii.Sealer, now func() time.Time) *Service {
+func NewService(store Store, log audit.Log, users user.Store, regions region.Store, signer *Signer, sealer *pii.Sealer, now func() time.Time) *Service {
 	dummy, err := HashPassword("pingan-timing-equaliser")
 	if err != nil {
 		panic(err)
 	}
-	return &Service{store: store, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy,
+	return &Service{store: store, log: log, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy,
 		hashSlots: make(chan struct{}, MaxConcurrentHashes)}
 }
 
@@ -114,7 +116,14 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		return Tokens{}, err
 	}
 	refresh, row := s.newRefresh(u.ID, uuid.Must(uuid.NewV7()).String(), now)
-	if err := s.store.CreateRefreshToken(ctx, row); err != nil {
+	p := access.Principal{UserID: u.ID, Username: u.Username, Role: u.Role}
+	err = s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateRefreshToken(ctx, row); err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "auth.login", "session", row.FamilyID, ""))
+	})
+	if err != nil {
 		return Tokens{}, err
 	}
 	return s.issue(u, refresh)
@@ -173,7 +182,14 @@ func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 		}
 	}
 	// Re-use of a spent token: someone else may hold this chain.
-	if err := s.store.RevokeFamily(ctx, old.FamilyID, now); err != nil {
+	p := access.Principal{UserID: u.ID, Username: u.Username, Role: u.Role}
+	err = s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.RevokeFamily(ctx, old.FamilyID, now); err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "auth.reuse_revoked", "session", old.FamilyID, ""))
+	})
+	if err != nil {
 		return Tokens{}, err
 	}
 	return Tokens{}, fmt.Errorf("refresh token re-used; family revoked: %w", errs.ErrUnauthenticated)
@@ -190,7 +206,17 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	}
 	// The whole family: a spent token still in its retry grace would
 	// otherwise leave its successor working.
-	return s.store.RevokeFamily(ctx, t.FamilyID, s.now())
+	now := s.now()
+	return s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.RevokeFamily(ctx, t.FamilyID, now); err != nil {
+			return err
+		}
+		p := access.Principal{UserID: t.UserID}
+		if u, err := s.users.FindUserByID(ctx, t.UserID); err == nil {
+			p.Role = u.Role
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "auth.logout", "session", t.FamilyID, ""))
+	})
 }
 
 // Authenticate verifies an access token and loads its user afresh, so that a
