@@ -88,7 +88,7 @@ func newFake(t *testing.T, noIncAPI bool) (*fakeServer, *httptest.Server) {
 func testOptions(mode, api, raw, user string) options {
 	return options{
 		mode: mode, api: api, raw: raw, user: user, password: "pingan-demo",
-		workers: 4, duration: 300 * time.Millisecond, fixedDuration: 300 * time.Millisecond, readRate: 50,
+		workers: 4, rounds: 2, duration: 300 * time.Millisecond, fixedDuration: 300 * time.Millisecond, readRate: 50,
 		ingestTarget: 0.7, readTarget: 0.6, ingestP99: 50, readP99: 25, rssTargetMB: 150,
 	}
 }
@@ -104,6 +104,9 @@ func TestIngestMeasuresBothSides(t *testing.T) {
 	for _, s := range []Side{rep.Raw, rep.API} {
 		if s.Max == nil || s.Max.OK == 0 || s.Max.SuccessRatio != 1 || s.Fixed == nil || s.Fixed.OK == 0 {
 			t.Fatalf("%s: phases %+v %+v", s.Name, s.Max, s.Fixed)
+		}
+		if len(s.Rounds) != 2 || s.Max.Throughput != max(s.Rounds[0], s.Rounds[1]) {
+			t.Errorf("%s: rounds %v, max %.1f: want two rounds and the best as max", s.Name, s.Rounds, s.Max.Throughput)
 		}
 		if want := max(1, int(s.Max.Throughput/2)); s.Fixed.RequestedRate != want {
 			t.Errorf("%s: fixed rate %d, want half of %.1f", s.Name, s.Fixed.RequestedRate, s.Max.Throughput)

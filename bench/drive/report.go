@@ -38,7 +38,9 @@ type Side struct {
 	Request string `json:"request"`
 	// Skipped says why the side was not (fully) measured.
 	Skipped string `json:"skipped,omitempty"`
-	Max     *Phase `json:"max,omitempty"`
+	// Max is the best maximum-throughput round; Rounds has every round's throughput.
+	Max    *Phase    `json:"max,omitempty"`
+	Rounds []float64 `json:"max_rounds,omitempty"`
 	// Fixed is the latency phase: half of Max's rate (ingest) or -read-rate (read).
 	Fixed *Phase `json:"fixed_rate,omitempty"`
 }
@@ -155,6 +157,9 @@ func (r *Report) print(w io.Writer) {
 				continue
 			}
 			fmt.Fprintf(w, "%s %s: %d requests in %.1fs, status %s", s.Name, p.Label, p.Requests, p.DurationS, codes(p.StatusCodes))
+			if p == s.Max && len(s.Rounds) > 1 {
+				fmt.Fprintf(w, "; best of rounds %v req/s", s.Rounds)
+			}
 			if len(p.Errors) > 0 {
 				fmt.Fprintf(w, "; failures: %s", strings.Join(p.Errors, " | "))
 			}
