@@ -127,7 +127,7 @@ func run(ctx context.Context, o options) *Report {
 	runID := randomID()
 
 	rep := &Report{Mode: o.mode, Started: time.Now().Format(time.RFC3339), Workers: o.workers,
-		PhaseSeconds: o.duration.Seconds(), Complete: true}
+		PhaseSeconds: o.duration.Seconds(), Rounds: o.rounds, Complete: true}
 	var apiEP, rawEP endpoint
 	switch o.mode {
 	case "ingest":

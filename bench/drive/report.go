@@ -19,6 +19,7 @@ type Report struct {
 	CPUs         int     `json:"cpus"`
 	Workers      uint64  `json:"workers"`
 	PhaseSeconds float64 `json:"phase_seconds"`
+	Rounds       int     `json:"rounds"`
 	Townships    int     `json:"townships,omitempty"`
 	Raw          Side    `json:"raw"`
 	API          Side    `json:"api"`
