@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,6 +59,7 @@ type Service struct {
 	// as wrong passwords.
 	dummyHash string
 	hashSlots chan struct{}
+	callers   *callerCache
 }
 
 // NewService builds the service.
@@ -67,7 +69,7 @@ func NewService(store Store, log audit.Log, users user.Store, regions region.Sto
 		panic(err)
 	}
 	return &Service{store: store, log: log, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy,
-		hashSlots: make(chan struct{}, MaxConcurrentHashes)}
+		hashSlots: make(chan struct{}, MaxConcurrentHashes), callers: &callerCache{m: map[string]cachedCaller{}}}
 }
 
 // Login checks a username and password from ip. Returns errs.ErrUnauthenticated
@@ -227,6 +229,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (access.Princi
 	if err != nil {
 		return access.Principal{}, user.User{}, err
 	}
+	if c, ok := s.callers.get(id, s.now()); ok {
+		return c.p, c.u, nil
+	}
 	u, err := s.activeUser(ctx, id)
 	if err != nil {
 		return access.Principal{}, user.User{}, err
@@ -239,7 +244,53 @@ func (s *Service) Authenticate(ctx context.Context, token string) (access.Princi
 		return access.Principal{}, user.User{}, err
 	}
 	p := access.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, RegionCode: r.Code, RegionPath: r.Path}
+	s.callers.put(id, cachedCaller{p: p, u: u, at: s.now()})
 	return p, u, nil
+}
+
+// Forget drops what Authenticate remembers of a user, so that a change
+// (disabled, new role or scope) applies to the very next request here.
+func (s *Service) Forget(userID string) { s.callers.forget(userID) }
+
+// CallerTTL is how long Authenticate trusts what it loaded about a user.
+// This instance forgets at once on a change it makes; another instance may
+// act on the old state for at most this long.
+const CallerTTL = 2 * time.Second
+
+type cachedCaller struct {
+	p  access.Principal
+	u  user.User
+	at time.Time
+}
+
+type callerCache struct {
+	mu sync.Mutex
+	m  map[string]cachedCaller
+}
+
+func (c *callerCache) get(id string, now time.Time) (cachedCaller, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[id]
+	if !ok || now.Sub(v.at) > CallerTTL || now.Before(v.at) {
+		return cachedCaller{}, false
+	}
+	return v, true
+}
+
+func (c *callerCache) put(id string, v cachedCaller) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) > 50_000 {
+		clear(c.m)
+	}
+	c.m[id] = v
+}
+
+func (c *callerCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
 }
 
 func (s *Service) activeUser(ctx context.Context, id string) (user.User, error) {

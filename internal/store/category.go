@@ -42,15 +42,22 @@ func (db *DB) FindCategories(ctx context.Context, kind category.Kind) ([]categor
 
 // FindCategory returns errs.ErrNotFound if there is none.
 func (db *DB) FindCategory(ctx context.Context, kind category.Kind, code string) (category.Category, error) {
+	key := string(kind) + "/" + code
+	if c, ok := db.categories.get(key); ok {
+		return c, nil
+	}
 	var row categoryRow
 	if err := db.conn(ctx).Take(&row, "kind = ? AND code = ?", string(kind), code).Error; err != nil {
 		return category.Category{}, fmt.Errorf("find category %s/%s: %w", kind, code, translate(err))
 	}
-	return row.domain(), nil
+	c := row.domain()
+	db.categories.put(key, c)
+	return c, nil
 }
 
 // CreateCategory returns errs.ErrConflict if (kind, code) exists.
 func (db *DB) CreateCategory(ctx context.Context, c category.Category) error {
+	defer db.categories.clear()
 	row := categoryRow{Kind: string(c.Kind), Code: c.Code, NameZH: c.NameZH, NameEN: c.NameEN, Active: c.Active}
 	if err := db.conn(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("create category %s/%s: %w", c.Kind, c.Code, translate(err))
@@ -60,6 +67,7 @@ func (db *DB) CreateCategory(ctx context.Context, c category.Category) error {
 
 // UpdateCategory returns errs.ErrNotFound if there is none.
 func (db *DB) UpdateCategory(ctx context.Context, kind category.Kind, code string, u category.Update) (category.Category, error) {
+	defer db.categories.clear()
 	var out category.Category
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		var row categoryRow

@@ -81,39 +81,6 @@ type counterRow struct {
 
 func (counterRow) TableName() string { return "case_counters" }
 
-// NextCaseNumber increments the sequence named prefix. On MySQL it runs as
-// its own statement on a small separate pool, so that the counter's row
-// lock is not held for a whole case transaction (every report of a county
-// and day would queue behind it) and a request holding a transaction never
-// waits on its own pool for a second connection. A number lost to a failed
-// insert leaves a gap, which case numbers allow. SQLite has one writer and
-// one connection, so there it simply joins the caller's transaction.
-func (db *DB) NextCaseNumber(ctx context.Context, prefix string) (int64, error) {
-	var n int64
-	switch db.dialect {
-	case "mysql":
-		g := db.seq.WithContext(ctx)
-		// LAST_INSERT_ID(expr) hands the new value back on this connection.
-		err := g.Connection(func(c *gorm.DB) error {
-			if err := c.Exec("INSERT INTO case_counters (prefix, n) VALUES (?, LAST_INSERT_ID(1)) "+
-				"ON DUPLICATE KEY UPDATE n = LAST_INSERT_ID(n + 1)", prefix).Error; err != nil {
-				return err
-			}
-			return c.Raw("SELECT LAST_INSERT_ID()").Scan(&n).Error
-		})
-		if err != nil {
-			return 0, fmt.Errorf("next case number: %w", translate(err))
-		}
-	default:
-		err := db.conn(ctx).Raw("INSERT INTO case_counters (prefix, n) VALUES (?, 1) "+
-			"ON CONFLICT (prefix) DO UPDATE SET n = n + 1 RETURNING n", prefix).Scan(&n).Error
-		if err != nil {
-			return 0, fmt.Errorf("next case number: %w", translate(err))
-		}
-	}
-	return n, nil
-}
-
 // CreateIncident inserts the incident and its first event.
 func (db *DB) CreateIncident(ctx context.Context, inc incident.Incident, ev incident.Event) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {

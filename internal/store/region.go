@@ -61,11 +61,16 @@ func regionToRow(r region.Region, now time.Time) regionRow {
 
 // FindRegionByCode returns errs.ErrNotFound if there is no such region.
 func (db *DB) FindRegionByCode(ctx context.Context, code string) (region.Region, error) {
+	if r, ok := db.regions.get(code); ok {
+		return r, nil
+	}
 	var row regionRow
 	if err := db.conn(ctx).Take(&row, "code = ?", code).Error; err != nil {
 		return region.Region{}, fmt.Errorf("find region %s: %w", code, translate(err))
 	}
-	return row.domain(), nil
+	r := row.domain()
+	db.regions.put(code, r)
+	return r, nil
 }
 
 // FindRegions lists regions in f.Scope's subtree, ordered by code. Lists
@@ -99,6 +104,7 @@ func (db *DB) FindRegions(ctx context.Context, f region.Filter) ([]region.Region
 // UpsertRegions writes all regions in one transaction; the caller orders
 // parents before children. Existing regions keep their created_at.
 func (db *DB) UpsertRegions(ctx context.Context, rs []region.Region) error {
+	defer db.regions.clear()
 	now := utc(time.Now())
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		for _, r := range rs {

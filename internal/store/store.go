@@ -25,8 +25,10 @@ import (
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
+	"pingan/internal/category"
 	"pingan/internal/errs"
 	"pingan/internal/pii"
+	"pingan/internal/region"
 )
 
 //go:embed migrations/*.sql
@@ -40,6 +42,11 @@ type DB struct {
 	sealer  *pii.Sealer
 	// seq is a small pool of its own for sequence counters (MySQL only).
 	seq *gorm.DB
+	// regions and categories cache rows the hot paths look up.
+	regions    *cache[region.Region]
+	categories *cache[category.Category]
+	// blocks hands out case numbers from ranges reserved in the database.
+	blocks *caseBlocks
 }
 
 // Open connects to rawURL (sqlite://PATH or mysql://DSN). The sealer encrypts
@@ -122,7 +129,8 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("reach database: %v: %w", err, errs.ErrUnavailable)
 	}
-	db := &DB{gorm: g, sql: sqlDB, dialect: scheme, sealer: sealer}
+	db := &DB{gorm: g, sql: sqlDB, dialect: scheme, sealer: sealer,
+		regions: newCache[region.Region](), categories: newCache[category.Category](), blocks: newCaseBlocks()}
 	if scheme == "mysql" {
 		if db.seq, err = gorm.Open(gormmysql.New(gormmysql.Config{DSNConfig: mysqlConfig}), cfg); err != nil {
 			sqlDB.Close()

@@ -33,7 +33,12 @@ type Service struct {
 	hash    Hasher
 	policy  Policy
 	now     func() time.Time
+	changed func(userID string)
 }
+
+// OnChange registers fn to be told of every account change, after it
+// commits (the authenticator forgets what it cached of the account).
+func (s *Service) OnChange(fn func(userID string)) { s.changed = fn }
 
 // NewService builds the service.
 func NewService(store Store, regions region.Store, log audit.Log, hash Hasher, policy Policy, now func() time.Time) *Service {
@@ -234,6 +239,9 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, u.UpdatedAt, "user.update", "user", u.ID,
 			details(u, "password_changed", changed)))
 	})
+	if s.changed != nil {
+		s.changed(id)
+	}
 	if err != nil {
 		return User{}, err
 	}
