@@ -16,9 +16,9 @@ const caseBlockSize = 20
 // caseBlocks holds, per sequence, the numbers this instance has reserved
 // and not yet handed out.
 type caseBlocks struct {
-	mu     sync.Mutex
-	next   map[string]int64
-	end    map[string]int64
+	mu   sync.Mutex
+	next map[string]int64
+	end  map[string]int64
 }
 
 func newCaseBlocks() *caseBlocks {
