@@ -51,6 +51,7 @@ type Stores interface {
 	user.Store
 	incident.Bulk
 	incident.Photos
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // Deps is what Load writes through.
@@ -92,31 +93,41 @@ func Load(ctx context.Context, d Deps) error {
 	}
 	incs, events, counters := Incidents(d.Now, d.Loc, Reporters{Default: ids["demo-admin"],
 		ByGrid: map[string]string{FuqianGrid1: ids["demo-gridworker"], GuangraoGrid1: ids["demo-gridworker-2"]}})
-	if err := d.Store.BulkInsertIncidents(ctx, incs, events, counters); err != nil {
-		return fmt.Errorf("demo incidents: %w", err)
+	photos, err := photograph(ctx, d, incs, ids["demo-gridworker"])
+	if err != nil {
+		return err
 	}
-	return attachPhotos(ctx, d, incs, ids["demo-gridworker"])
+	return d.Store.InTx(ctx, func(ctx context.Context) error {
+		if err := d.Store.BulkInsertIncidents(ctx, incs, events, counters); err != nil {
+			return fmt.Errorf("demo incidents: %w", err)
+		}
+		for id, ph := range photos {
+			if err := d.Store.AttachPhotos(ctx, "incident", id, ids["demo-gridworker"], []string{ph}); err != nil {
+				return fmt.Errorf("demo photo: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
-// attachPhotos gives the latest reports of demo-gridworker a photo each,
-// through the real upload path (sanitised, with a thumbnail).
-func attachPhotos(ctx context.Context, d Deps, incs []incident.Incident, reporter string) error {
+// photograph gives the latest reports of demo-gridworker a photo each,
+// through the real upload path (sanitised, with a thumbnail), and returns
+// incident id → photo id.
+func photograph(ctx context.Context, d Deps, incs []incident.Incident, reporter string) (map[string]string, error) {
 	p := access.Principal{UserID: reporter, Role: access.GridWorker}
-	n := 0
-	for i := len(incs) - 1; i >= 0 && n < 6; i-- {
+	out := map[string]string{}
+	for i := len(incs) - 1; i >= 0 && len(out) < 6; i-- {
 		if incs[i].ReporterID != reporter {
 			continue
 		}
-		ph, err := d.Photos.Upload(ctx, p, bytes.NewReader(Picture(n)))
+		ph, err := d.Photos.Upload(ctx, p, bytes.NewReader(Picture(len(out))))
 		if err != nil {
-			return fmt.Errorf("demo photo: %w", err)
+			return nil, fmt.Errorf("demo photo: %w", err)
 		}
-		if err := d.Store.AttachPhotos(ctx, "incident", incs[i].ID, reporter, []string{ph.ID}); err != nil {
-			return fmt.Errorf("demo photo: %w", err)
-		}
-		n++
+		incs[i].PhotoIDs = []string{ph.ID}
+		out[incs[i].ID] = ph.ID
 	}
-	return nil
+	return out, nil
 }
 
 // LoadCategories writes the default categories (SPEC §4.4) that are missing.

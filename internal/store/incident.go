@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -30,6 +31,7 @@ type incidentRow struct {
 	ReportedAt      time.Time
 	ClientCreatedAt *time.Time
 	ReporterID      string
+	PhotoIDs        string `gorm:"column:photo_ids"`
 	Version         int
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
@@ -42,16 +44,21 @@ func incidentToRow(i incident.Incident) incidentRow {
 		Description: i.Description, Lat: i.Location.Lat, Lng: i.Location.Lng, Address: i.Location.Address,
 		RegionCode: i.RegionCode, CommunityCode: i.CommunityCode, TownshipCode: i.TownshipCode, CountyCode: i.CountyCode,
 		OccurredAt: utc(i.OccurredAt), ReportedAt: utc(i.ReportedAt), ClientCreatedAt: utcPtr(i.ClientCreatedAt),
-		ReporterID: i.ReporterID, Version: i.Version, CreatedAt: utc(i.CreatedAt), UpdatedAt: utc(i.UpdatedAt)}
+		ReporterID: i.ReporterID, PhotoIDs: strings.Join(i.PhotoIDs, ","), Version: i.Version,
+		CreatedAt: utc(i.CreatedAt), UpdatedAt: utc(i.UpdatedAt)}
 }
 
 func (r incidentRow) domain() incident.Incident {
+	photos := []string{}
+	if r.PhotoIDs != "" {
+		photos = strings.Split(r.PhotoIDs, ",")
+	}
 	return incident.Incident{ID: r.ID, CaseNo: r.CaseNo, Category: r.Category, Severity: incident.Severity(r.Severity),
 		Status: incident.Status(r.Status), Description: r.Description,
 		Location:   incident.Location{Lat: r.Lat, Lng: r.Lng, Address: r.Address},
 		RegionCode: r.RegionCode, CommunityCode: r.CommunityCode, TownshipCode: r.TownshipCode, CountyCode: r.CountyCode,
 		OccurredAt: r.OccurredAt, ReportedAt: r.ReportedAt, ClientCreatedAt: r.ClientCreatedAt, ReporterID: r.ReporterID,
-		PhotoIDs: []string{}, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		PhotoIDs: photos, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 type eventRow struct {
@@ -99,11 +106,7 @@ func (db *DB) FindIncidentByID(ctx context.Context, id string) (incident.Inciden
 	if err := db.conn(ctx).Take(&row, "id = ?", id).Error; err != nil {
 		return incident.Incident{}, fmt.Errorf("find incident %s: %w", id, translate(err))
 	}
-	out := []incident.Incident{row.domain()}
-	if err := db.fillPhotoIDs(ctx, out); err != nil {
-		return incident.Incident{}, err
-	}
-	return out[0], nil
+	return row.domain(), nil
 }
 
 // scoped applies the scope and filter columns shared by lists and sync.
@@ -163,9 +166,6 @@ func (db *DB) findIncidents(ctx context.Context, q *gorm.DB) ([]incident.Inciden
 	out := make([]incident.Incident, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
-	}
-	if err := db.fillPhotoIDs(ctx, out); err != nil {
-		return nil, err
 	}
 	return out, nil
 }

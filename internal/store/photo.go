@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"pingan/internal/errs"
-	"pingan/internal/incident"
 	"pingan/internal/photo"
 )
 
@@ -157,29 +156,6 @@ func (db *DB) AttachPhotos(ctx context.Context, caseKind, caseID, uploaderID str
 	}
 	if int(res.RowsAffected) != len(photoIDs) {
 		return errs.Invalid("photo_ids", "each photo must be one of your uploads not yet attached to a case")
-	}
-	return nil
-}
-
-// fillPhotoIDs sets the photo ids of each incident with one query.
-func (db *DB) fillPhotoIDs(ctx context.Context, incs []incident.Incident) error {
-	if len(incs) == 0 {
-		return nil
-	}
-	ids := make([]string, len(incs))
-	at := make(map[string]int, len(incs))
-	for i, inc := range incs {
-		ids[i] = inc.ID
-		at[inc.ID] = i
-	}
-	var rows []struct{ ID, CaseID string }
-	if err := db.conn(ctx).Model(&photoRow{}).Select("id, case_id").Where("case_id IN ?", ids).
-		Order("created_at, id").Scan(&rows).Error; err != nil {
-		return fmt.Errorf("photo ids: %w", translate(err))
-	}
-	for _, r := range rows {
-		i := at[r.CaseID]
-		incs[i].PhotoIDs = append(incs[i].PhotoIDs, r.ID)
 	}
 	return nil
 }
