@@ -335,6 +335,7 @@ func TestIncidentMassAssignment(t *testing.T) {
 			"lat only":      func(m map[string]any) { m["location"] = map[string]any{"lat": 37.4} },
 			"lat range":     func(m map[string]any) { m["location"] = map[string]any{"lat": 137.4, "lng": 118.5} },
 			"empty desc":    func(m map[string]any) { m["description"] = "  " },
+			"control char":  func(m map[string]any) { m["description"] = "路灯\u0000损坏" },
 			"long desc":     func(m map[string]any) { m["description"] = strings.Repeat("长", 2001) },
 			"bad photo ids": func(m map[string]any) { m["photo_ids"] = []string{"x"} },
 			"not my photo":  func(m map[string]any) { m["photo_ids"] = []string{"0193f1b2-0000-7000-8000-000000000003"} },

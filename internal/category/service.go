@@ -11,6 +11,7 @@ import (
 	"pingan/internal/access"
 	"pingan/internal/audit"
 	"pingan/internal/errs"
+	"pingan/internal/text"
 )
 
 // Service validates category changes; reads are open to every role.
@@ -91,7 +92,7 @@ func (s *Service) UpdateCategory(ctx context.Context, p access.Principal, kind K
 
 func checkName(bad errs.FieldErrors, field string, v *string) {
 	*v = strings.TrimSpace(*v)
-	if n := utf8.RuneCountInString(*v); n == 0 || n > 100 {
-		bad.Add(field, "required, at most 100 characters")
+	if n := utf8.RuneCountInString(*v); n == 0 || n > 100 || !text.Clean(*v, false) {
+		bad.Add(field, "required, at most 100 characters, no control characters")
 	}
 }

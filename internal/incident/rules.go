@@ -14,6 +14,7 @@ import (
 	"pingan/internal/audit"
 	"pingan/internal/errs"
 	"pingan/internal/region"
+	"pingan/internal/text"
 )
 
 // transitions is the state machine of SPEC §6.4: action → (from states, to).
@@ -189,8 +190,8 @@ func (s *Service) Transition(ctx context.Context, p access.Principal, id string,
 		return Incident{}, errs.Invalid("action", "one of "+strings.Join(Actions(), ", "))
 	}
 	note = strings.TrimSpace(note)
-	if utf8.RuneCountInString(note) > MaxDescription {
-		return Incident{}, errs.Invalid("note", fmt.Sprintf("at most %d characters", MaxDescription))
+	if utf8.RuneCountInString(note) > MaxDescription || !text.Clean(note, true) {
+		return Incident{}, errs.Invalid("note", fmt.Sprintf("at most %d characters, no control characters", MaxDescription))
 	}
 	if action == "reject" && note == "" {
 		return Incident{}, errs.Invalid("note", "a reason is required to reject")

@@ -17,6 +17,7 @@ import (
 	"pingan/internal/category"
 	"pingan/internal/errs"
 	"pingan/internal/region"
+	"pingan/internal/text"
 )
 
 // Limits on what a report may carry.
@@ -156,8 +157,8 @@ func (s *Service) validate(ctx context.Context, in NewIncident, now time.Time) e
 	if !in.Severity.Valid() {
 		bad.Add("severity", "one of low, medium, high, critical")
 	}
-	if n := utf8.RuneCountInString(strings.TrimSpace(in.Description)); n == 0 || n > MaxDescription {
-		bad.Add("description", fmt.Sprintf("required, at most %d characters", MaxDescription))
+	if n := utf8.RuneCountInString(strings.TrimSpace(in.Description)); n == 0 || n > MaxDescription || !text.Clean(in.Description, true) {
+		bad.Add("description", fmt.Sprintf("required, at most %d characters, no control characters", MaxDescription))
 	}
 	loc := in.Location
 	if (loc.Lat == nil) != (loc.Lng == nil) {
@@ -165,8 +166,8 @@ func (s *Service) validate(ctx context.Context, in NewIncident, now time.Time) e
 	} else if loc.Lat != nil && (math.IsNaN(*loc.Lat) || *loc.Lat < -90 || *loc.Lat > 90 || *loc.Lng < -180 || *loc.Lng > 180) {
 		bad.Add("location", "lat within ±90, lng within ±180")
 	}
-	if utf8.RuneCountInString(loc.Address) > 255 {
-		bad.Add("location.address", "at most 255 characters")
+	if utf8.RuneCountInString(loc.Address) > 255 || !text.Clean(loc.Address, false) {
+		bad.Add("location.address", "at most 255 characters, no control characters")
 	}
 	if in.OccurredAt.IsZero() {
 		bad.Add("occurred_at", "required")

@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb/planar"
 
 	"pingan/internal/errs"
+	"pingan/internal/text"
 )
 
 // MaxImportFeatures bounds one import.
@@ -54,8 +55,8 @@ func featureRegion(f *geojson.Feature) (Region, string) {
 	switch {
 	case !ValidCode(r.Code):
 		return r, "properties.code must be 6–32 letters or digits starting with a digit"
-	case r.Name == "" || utf8.RuneCountInString(r.Name) > 100:
-		return r, "properties.name is required (at most 100 characters)"
+	case r.Name == "" || utf8.RuneCountInString(r.Name) > 100 || !text.Clean(r.Name, false):
+		return r, "properties.name is required (at most 100 characters, no control characters)"
 	case !r.Level.Valid():
 		return r, "properties.level must be city, county, township, community or grid"
 	case r.ParentCode != "" && !ValidCode(r.ParentCode):

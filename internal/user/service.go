@@ -15,6 +15,7 @@ import (
 	"pingan/internal/audit"
 	"pingan/internal/errs"
 	"pingan/internal/region"
+	"pingan/internal/text"
 )
 
 // Hasher turns a password into a stored hash (auth.HashPassword), and
@@ -104,8 +105,8 @@ func (s *Service) CreateUser(ctx context.Context, p access.Principal, in NewUser
 // pointers are "not given".
 func (s *Service) checkFields(ctx context.Context, p access.Principal, bad errs.FieldErrors, name, phone *string, role *access.Role, regionCode *string) {
 	if name != nil {
-		if n := utf8.RuneCountInString(strings.TrimSpace(*name)); n == 0 || n > 100 {
-			bad.Add("name", "required, at most 100 characters")
+		if n := utf8.RuneCountInString(strings.TrimSpace(*name)); n == 0 || n > 100 || !text.Clean(*name, false) {
+			bad.Add("name", "required, at most 100 characters, no control characters")
 		}
 	}
 	if phone != nil && *phone != "" && !phonePattern.MatchString(*phone) {
