@@ -35,22 +35,13 @@ func (s *server) listAudit(c *gin.Context) {
 	}
 	bad := errs.FieldErrors{}
 	f := audit.Filter{Entity: c.Query("entity"), ActorID: c.Query("actor"), Limit: limit + 1}
-	f.From, f.To = timeParam(c, bad, "from"), timeParam(c, bad, "to")
+	f.From, f.To = timeRange(c, bad)
+	f.BeforeAt, f.BeforeID = s.timeCursor(c, bad)
 	if len(f.Entity) > 32 {
 		bad.Add("entity", "at most 32 characters")
 	}
 	if len(f.ActorID) > 36 {
 		bad.Add("actor", "a user id")
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		bad.Add("to", "must be after from")
-	}
-	if pos, err := s.cursors.decode(c); err != nil {
-		bad.Add("cursor", "not a cursor from this API")
-	} else if pos != "" {
-		if f.BeforeAt, f.BeforeID, err = splitPosition(pos); err != nil {
-			bad.Add("cursor", "not a cursor from this API")
-		}
 	}
 	if err := bad.Err(); err != nil {
 		writeError(c, err)

@@ -209,17 +209,8 @@ func (s *server) listIncidents(c *gin.Context) {
 	default:
 		bad.Add("reporter", `only "me" is supported`)
 	}
-	q.From, q.To = timeParam(c, bad, "from"), timeParam(c, bad, "to")
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		bad.Add("to", "must be after from")
-	}
-	if pos, err := s.cursors.decode(c); err != nil {
-		bad.Add("cursor", "not a cursor from this API")
-	} else if pos != "" {
-		if q.BeforeAt, q.BeforeID, err = splitPosition(pos); err != nil {
-			bad.Add("cursor", "not a cursor from this API")
-		}
-	}
+	q.From, q.To = timeRange(c, bad)
+	q.BeforeAt, q.BeforeID = s.timeCursor(c, bad)
 	if err := bad.Err(); err != nil {
 		writeError(c, err)
 		return
@@ -250,6 +241,31 @@ func timeParam(c *gin.Context, bad errs.FieldErrors, name string) time.Time {
 	}
 	bad.Add(name, "an RFC 3339 time such as 2026-10-01T00:00:00+08:00")
 	return time.Time{}
+}
+
+// timeRange reads ?from= and ?to=, which must be in order.
+func timeRange(c *gin.Context, bad errs.FieldErrors) (from, to time.Time) {
+	from, to = timeParam(c, bad, "from"), timeParam(c, bad, "to")
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		bad.Add("to", "must be after from")
+	}
+	return from, to
+}
+
+// timeCursor reads a ?cursor= holding a (time, id) position.
+func (s *server) timeCursor(c *gin.Context, bad errs.FieldErrors) (time.Time, string) {
+	pos, err := s.cursors.decode(c)
+	if err == nil && pos != "" {
+		var at time.Time
+		var id string
+		if at, id, err = splitPosition(pos); err == nil {
+			return at, id
+		}
+	}
+	if err != nil {
+		bad.Add("cursor", "not a cursor from this API")
+	}
+	return time.Time{}, ""
 }
 
 func joinPosition(t time.Time, id string) string { return t.UTC().Format(time.RFC3339Nano) + "|" + id }
