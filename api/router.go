@@ -27,7 +27,7 @@ import (
 )
 
 // RequestTimeout bounds the work of one API request.
-const RequestTimeout = 20 * time.Second
+const RequestTimeout = 10 * time.Second
 
 // Checker is a dependency that readiness probes (the database, the blob store).
 type Checker interface {

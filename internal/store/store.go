@@ -88,10 +88,10 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 			mc.Timeout = 5 * time.Second
 		}
 		if mc.ReadTimeout == 0 {
-			mc.ReadTimeout = 30 * time.Second
+			mc.ReadTimeout = 15 * time.Second
 		}
 		if mc.WriteTimeout == 0 {
-			mc.WriteTimeout = 30 * time.Second
+			mc.WriteTimeout = 15 * time.Second
 		}
 		mc.Logger = driverLogger{}
 		mc.InterpolateParams = true
