@@ -138,18 +138,23 @@ func (s *server) sendPhoto(c *gin.Context, thumb bool) {
 		return
 	}
 	c.Header("Cache-Control", "private, max-age=60")
-	if content.Redirect != nil {
-		c.Redirect(http.StatusFound, content.Redirect.String())
-		return
-	}
-	defer content.Body.Close()
+	// The content hash names the bytes on either store, so a phone that has
+	// the photo gets 304 before any redirect or transfer.
 	tag := `"` + content.SHA256 + `"`
 	if thumb {
 		tag = `"t-` + content.SHA256 + `"`
 	}
 	if matchNoneMatch(c, tag) {
+		if content.Body != nil {
+			content.Body.Close()
+		}
 		return
 	}
+	if content.Redirect != nil {
+		c.Redirect(http.StatusFound, content.Redirect.String())
+		return
+	}
+	defer content.Body.Close()
 	c.Header("Content-Length", strconv.FormatInt(content.Size, 10))
 	c.DataFromReader(http.StatusOK, content.Size, content.ContentType, content.Body, nil)
 }
