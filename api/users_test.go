@@ -131,3 +131,19 @@ func TestCategoriesAPI(t *testing.T) {
 		expect(t, e.do(t, req{method: "PATCH", path: "/api/v1/categories/incident/fire", token: admin, body: map[string]any{"name_zh": " "}}), 400, "invalid_argument")
 	})
 }
+
+func TestCategoriesCityWideOnly(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	admin := e.login(t, "demo-admin")
+	expect(t, e.do(t, req{method: "POST", path: "/api/v1/users", token: admin, body: map[string]any{
+		"username": "dy-admin", "password": "correct-horse", "name": "东营区管理员", "role": "admin", "region_code": demo.DongyingDistrict,
+	}}), 201, "")
+	tok := e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"username": "dy-admin", "password": "correct-horse"}}).json(t)["access_token"].(string)
+	expect(t, e.do(t, req{method: "PATCH", path: "/api/v1/categories/incident/fire", token: tok, body: map[string]any{"active": false}}), 403, "permission_denied")
+	expect(t, e.do(t, req{method: "POST", path: "/api/v1/categories", token: tok, body: map[string]any{
+		"code": "county_only", "kind": "incident", "name_zh": "区县", "name_en": "County"}}), 403, "permission_denied")
+	c, err := e.app.DB.FindCategory(t.Context(), "incident", "fire")
+	if err != nil || !c.Active {
+		t.Fatalf("a county admin changed a city-wide category: %+v %v", c, err)
+	}
+}

@@ -61,6 +61,12 @@ func (p Principal) Is(roles ...Role) bool {
 	return false
 }
 
+// CityWide reports whether the caller's scope is the whole tree (the city,
+// or the system itself).
+func (p Principal) CityWide() bool {
+	return len(strings.FieldsFunc(p.RegionPath, func(r rune) bool { return r == '/' })) <= 1 && p.RegionPath != ""
+}
+
 // CheckObject is the object-level rule: an object outside the caller's
 // subtree does not exist for them. Returns errs.ErrNotFound.
 func (p Principal) CheckObject(kind, id, path string) error {

@@ -3,6 +3,7 @@ package category
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -26,7 +27,13 @@ func NewService(store Store, log audit.Log, now func() time.Time) *Service {
 	return &Service{store: store, log: log, now: now}
 }
 
+// audited writes a change with its audit entry. Categories hold for the
+// whole city, so only an admin whose scope is the city may change them.
+// Returns errs.ErrForbidden otherwise.
 func (s *Service) audited(ctx context.Context, p access.Principal, action string, c Category, write func(ctx context.Context) error) error {
+	if !p.CityWide() {
+		return fmt.Errorf("categories apply to the whole city; only a city-wide admin may change them: %w", errs.ErrForbidden)
+	}
 	return s.log.InTx(ctx, func(ctx context.Context) error {
 		if err := write(ctx); err != nil {
 			return err

@@ -46,8 +46,8 @@ func visible(p access.Principal, inc Incident) bool {
 	if p.Role == access.GridWorker {
 		return inc.ReporterID == p.UserID || inc.RegionCode == p.RegionCode
 	}
-	if depth(p.RegionPath) <= 1 {
-		return true // the city (or the system): everything
+	if p.CityWide() {
+		return true
 	}
 	switch p.RegionCode {
 	case inc.CountyCode, inc.TownshipCode, inc.CommunityCode, inc.RegionCode:
