@@ -136,6 +136,17 @@ func checkQuery(c *gin.Context, allowed ...string) error {
 	return bad.Err()
 }
 
+// noQuery refuses any query parameter on routes that take none.
+func noQuery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := checkQuery(c); err != nil {
+			writeError(c, err)
+			return
+		}
+		c.Next()
+	}
+}
+
 // Pagination (SPEC §6: default 20, at most 100).
 const (
 	defaultLimit = 20

@@ -165,10 +165,6 @@ func matchNoneMatch(c *gin.Context, tag string) bool {
 }
 
 func (s *server) getIncident(c *gin.Context) {
-	if err := checkQuery(c); err != nil {
-		writeError(c, err)
-		return
-	}
 	inc, err := s.incidents.FindIncident(c.Request.Context(), caller(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
@@ -308,10 +304,6 @@ func (s *server) transitionIncident(c *gin.Context) {
 }
 
 func (s *server) incidentTimeline(c *gin.Context) {
-	if err := checkQuery(c); err != nil {
-		writeError(c, err)
-		return
-	}
 	events, err := s.incidents.Timeline(c.Request.Context(), caller(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)

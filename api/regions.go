@@ -80,10 +80,6 @@ func (s *server) listRegions(c *gin.Context) {
 }
 
 func (s *server) getRegion(c *gin.Context) {
-	if err := checkQuery(c); err != nil {
-		writeError(c, err)
-		return
-	}
 	r, err := s.regions.FindRegion(c.Request.Context(), caller(c), c.Param("code"))
 	if err != nil {
 		writeError(c, err)

@@ -123,16 +123,17 @@ func New(d Deps) *gin.Engine {
 	// Transitions: the command centre acts; reporters may cancel their own.
 	command := authed.Group("", allow(access.GridWorker, access.Mediator, access.Supervisor, access.Admin))
 	keyed := s.idempotent(maxJSONBody)
+	none := noQuery()
 
-	anyone.GET("/me", s.me)
+	anyone.GET("/me", none, s.me)
 
 	anyone.GET("/regions", s.listRegions)
-	anyone.GET("/regions/:code", s.getRegion)
+	anyone.GET("/regions/:code", none, s.getRegion)
 	admin.POST("/regions/import", s.idempotent(maxImportBody), s.importRegions)
 
 	readers.GET("/users", s.listUsers)
 	admin.POST("/users", keyed, s.createUser)
-	readers.GET("/users/:id", s.getUser)
+	readers.GET("/users/:id", none, s.getUser)
 	admin.PATCH("/users/:id", s.patchUser)
 
 	anyone.GET("/categories", s.listCategories)
@@ -141,15 +142,15 @@ func New(d Deps) *gin.Engine {
 
 	reporters.POST("/incidents", keyed, s.createIncident)
 	anyone.GET("/incidents", s.listIncidents)
-	anyone.GET("/incidents/:id", s.getIncident)
+	anyone.GET("/incidents/:id", none, s.getIncident)
 	command.POST("/incidents/:id/transitions", keyed, s.transitionIncident)
-	anyone.GET("/incidents/:id/timeline", s.incidentTimeline)
+	anyone.GET("/incidents/:id/timeline", none, s.incidentTimeline)
 
 	reporters.POST("/uploads", keyed, s.createUpload)
 	reporters.POST("/uploads/:id/complete", keyed, s.completeUpload)
-	reporters.POST("/photos", s.idempotent(maxPhotoBody), s.uploadPhoto)
-	anyone.GET("/photos/:id", s.getPhoto)
-	anyone.GET("/photos/:id/thumb", s.getPhotoThumb)
+	reporters.POST("/photos", none, s.idempotent(maxPhotoBody), s.uploadPhoto)
+	anyone.GET("/photos/:id", none, s.getPhoto)
+	anyone.GET("/photos/:id/thumb", none, s.getPhotoThumb)
 
 	reporters.POST("/sync", s.sync)
 	anyone.GET("/sync/changes", s.changes)

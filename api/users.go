@@ -49,10 +49,6 @@ type patchUserRequest struct {
 }
 
 func (s *server) me(c *gin.Context) {
-	if err := checkQuery(c); err != nil {
-		writeError(c, err)
-		return
-	}
 	u, err := s.users.FindUser(c.Request.Context(), caller(c), caller(c).UserID)
 	if err != nil {
 		writeError(c, err)
@@ -124,10 +120,6 @@ func (s *server) createUser(c *gin.Context) {
 }
 
 func (s *server) getUser(c *gin.Context) {
-	if err := checkQuery(c); err != nil {
-		writeError(c, err)
-		return
-	}
 	u, err := s.users.FindUser(c.Request.Context(), caller(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
