@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disintegration/imaging"
+
 	"pingan/internal/blob"
 	"pingan/internal/errs"
 	"pingan/internal/photo"
@@ -194,39 +196,53 @@ func phFetchPhoto(t testing.TB, e *env, token, id string, thumb bool) ([]byte, s
 	return data, hr.Header.Get("Content-Type")
 }
 
-// phCheckNoMetadata fails unless data is a JPEG with no APP1 segment before
-// its scan and no trace of the EXIF or GPS bytes.
-func phCheckNoMetadata(t testing.TB, data []byte) {
+// phOrientationOnly is the only metadata a stored JPEG keeps: an APP1
+// segment whose EXIF holds Orientation 6 and nothing else.
+var phOrientationOnly = []byte("\xff\xe1\x00\x22Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x01" +
+	"\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00")
+
+// phCheckNoMetadata fails unless data is a JPEG whose segments before the
+// scan are tables and frame only, apart from the one-tag orientation
+// segment when orientation is set, and holds no trace of the GPS bytes.
+func phCheckNoMetadata(t testing.TB, data []byte, orientation bool) {
 	t.Helper()
 	if !bytes.HasPrefix(data, []byte{0xff, 0xd8}) {
 		t.Fatalf("not a JPEG: % x", data[:min(len(data), 8)])
 	}
-	for p := 2; p+4 <= len(data) && data[p] == 0xff; {
-		marker := data[p+1]
+	rest := data[2:]
+	if orientation {
+		if !bytes.HasPrefix(rest, phOrientationOnly) {
+			t.Fatalf("the photo does not start with the orientation-only EXIF: % x", rest[:min(len(rest), 40)])
+		}
+		rest = rest[len(phOrientationOnly):]
+	}
+	for p := 0; p+4 <= len(rest) && rest[p] == 0xff; {
+		marker := rest[p+1]
 		if marker == 0xda {
 			break
 		}
-		if marker == 0xe1 {
-			t.Fatalf("an APP1 segment survived at offset %d", p)
+		if marker >= 0xe0 && marker <= 0xef || marker == 0xfe {
+			t.Fatalf("an APPn/COM segment %#x survived at offset %d", marker, p)
 		}
-		p += 2 + int(binary.BigEndian.Uint16(data[p+2:]))
+		p += 2 + int(binary.BigEndian.Uint16(rest[p+2:]))
 	}
 	var lat bytes.Buffer
 	for _, v := range phGpsLatitude {
 		_ = binary.Write(&lat, binary.BigEndian, v)
 	}
-	for _, needle := range [][]byte{[]byte("Exif"), []byte("MM\x00\x2a"), []byte("II\x2a\x00"), lat.Bytes()} {
+	for _, needle := range [][]byte{[]byte("GPS"), []byte("II\x2a\x00"), lat.Bytes()} {
 		if bytes.Contains(data, needle) {
 			t.Fatalf("the stored photo still holds %q", needle)
 		}
 	}
 }
 
-// phCheckUpright fails unless data decodes to 20×40 with red on top and blue
-// below: the 40×20 left-red photo turned for Orientation 6.
+// phCheckUpright fails unless data, shown as a viewer shows it (EXIF
+// orientation applied), is 20×40 with red on top and blue below: the 40×20
+// left-red photo turned for Orientation 6.
 func phCheckUpright(t testing.TB, data []byte) {
 	t.Helper()
-	img, err := jpeg.Decode(bytes.NewReader(data))
+	img, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,12 +346,19 @@ func TestPhotoUploadStripsMetadata(t *testing.T) {
 		if id == "" || got["content_type"] != "image/jpeg" || got["width"] != 20.0 || got["height"] != 40.0 {
 			t.Fatalf("upload: %s", r.Body)
 		}
+		// The thumbnail is made in the background, without a request for it.
+		_, thumbKey := phPhotoKeys(t, e, id)
+		for deadline := time.Now().Add(10 * time.Second); !phExists(t, e, thumbKey); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no thumbnail 10 s after the upload")
+			}
+		}
 		for _, thumb := range []bool{false, true} {
 			data, ctype := phFetchPhoto(t, e, worker, id, thumb)
 			if ctype != "image/jpeg" {
 				t.Fatalf("thumb=%v: Content-Type %q", thumb, ctype)
 			}
-			phCheckNoMetadata(t, data)
+			phCheckNoMetadata(t, data, !thumb)
 			phCheckUpright(t, data)
 			if !thumb {
 				sum := sha256.Sum256(data)
@@ -548,15 +571,19 @@ func TestPhotoPresignedUpload(t *testing.T) {
 			t.Fatal("the tmp object outlived complete")
 		}
 		key, thumb := phPhotoKeys(t, e, id)
-		if !strings.HasPrefix(key, "photos/") || !phExists(t, e, key) || !phExists(t, e, thumb) {
+		if !strings.HasPrefix(key, "photos/") || !strings.HasPrefix(thumb, "thumbs/") || !phExists(t, e, key) {
 			t.Fatalf("photo objects %q %q", key, thumb)
 		}
 		if n := phCount(t, e, "photos"); n != photos+1 {
 			t.Fatalf("photos %d, want %d", n, photos+1)
 		}
 		data, _ := phFetchPhoto(t, e, worker, id, false)
-		phCheckNoMetadata(t, data)
+		phCheckNoMetadata(t, data, true)
 		phCheckUpright(t, data)
+		// The thumbnail is made in the background, or on the first request.
+		thumbData, _ := phFetchPhoto(t, e, worker, id, true)
+		phCheckNoMetadata(t, thumbData, false)
+		phCheckUpright(t, thumbData)
 		// Completing again is a conflict (a new Idempotency-Key each time).
 		expect(t, phComplete(t, e, worker, uploadID), 409, "conflict")
 		if n := phCount(t, e, "photos"); n != photos+1 {
@@ -718,6 +745,12 @@ func TestPhotoSweep(t *testing.T) {
 		expect(t, phNewIncident(t, e, worker, []string{kept}), 201, "")
 		looseKey, looseThumb := phPhotoKeys(t, e, loose)
 		keptKey, keptThumb := phPhotoKeys(t, e, kept)
+		for _, id := range []string{loose, kept} { // the thumbnails exist once asked for
+			phFetchPhoto(t, e, worker, id, true)
+		}
+		if !phExists(t, e, looseThumb) || !phExists(t, e, keptThumb) {
+			t.Fatal("no thumbnails after they were served")
+		}
 
 		// A stale upload: a policy used but never completed on MinIO; a
 		// left-over tmp object on the file store.

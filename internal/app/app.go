@@ -116,5 +116,8 @@ func (c caseScope) CanSeeCase(ctx context.Context, p access.Principal, kind, id 
 	return err
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops background work and releases the database.
+func (a *App) Close() error {
+	a.Photos.Close()
+	return a.DB.Close()
+}

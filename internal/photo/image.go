@@ -1,7 +1,7 @@
 // This file holds the pure image part of photo handling: the real type is
-// read from the bytes, decompression bombs are refused before decoding, the
-// EXIF orientation is applied to the pixels, and every piece of metadata (EXIF
-// with GPS, XMP, ICC, comments, text chunks) is dropped by re-encoding.
+// read from the bytes, metadata is removed without re-encoding (strip.go),
+// decompression bombs are refused from the header before any decoding, and
+// thumbnails are decoded, turned upright and encoded anew.
 
 package photo
 
@@ -43,10 +43,6 @@ const ThumbSize = 320
 
 const jpegQuality = 85
 
-// pngEncoder favours speed: on a 2000×1500 photo saved as PNG, BestSpeed took
-// 0.37 s against 1.7 s for the default level, for a file 20 % larger.
-var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
-
 var errNotImage = fmt.Errorf("not a JPEG, PNG or WebP image: %w", errs.ErrInvalid)
 
 // Detect returns the real content type of an image from its first bytes
@@ -68,31 +64,30 @@ func Detect(head []byte) (string, error) {
 
 // Clean is a sanitised photo ready to store.
 type Clean struct {
-	// Data is the image re-encoded from its pixels, so no metadata survives
-	// (EXIF, GPS, XMP, ICC profiles, comments, PNG text chunks).
+	// Data is the photo as it was coded, with its metadata removed: no EXIF
+	// (GPS, camera, times) but a lone Orientation tag, no XMP, IPTC,
+	// comments, PNG text chunks or appended data. ICC profiles stay, as
+	// they are needed to show the colours.
 	Data []byte
-	// ContentType is image/png for PNG input and image/jpeg otherwise: WebP
-	// is stored as JPEG because Go has no WebP encoder.
+	// ContentType is the real type, read from the bytes.
 	ContentType string
-	// Width and Height are the stored dimensions, after orientation.
+	// Width and Height are the upright dimensions (after orientation).
 	Width, Height int
-	// Thumb is a JPEG whose longest side is ThumbSize (or the photo's own
-	// size when smaller), also without metadata.
-	Thumb []byte
+	// Orientation is the EXIF orientation (1–8) kept in Data; 1 for PNG and WebP.
+	Orientation int
 	// SHA256 is the lower-case hex SHA-256 of Data.
 	SHA256 string
 }
 
 // Sanitize reads one photo from r, reading at most MaxBytes+1 bytes, and
-// returns it upright, re-encoded without metadata, with a thumbnail.
+// returns it without metadata. The coded pixels are not touched, so this
+// costs a copy of the bytes (a few milliseconds for a 3 MiB photo); the
+// thumbnail, which needs the pixels, is made by Thumbnail.
 // Returns an error wrapping errs.ErrTooLarge when r holds more than MaxBytes,
-// and errs.ErrInvalid when the bytes are not a JPEG, PNG or WebP image (whatever
-// type was declared), cannot be decoded, or claim more than MaxPixels; an
-// error reading r is returned wrapped as it is.
-//
-// Decoding and re-encoding cost about 0.9 s of CPU and 35–50 MB for a 12 MP
-// phone photo (four times that at MaxPixels), so callers should bound how many
-// run at once.
+// and errs.ErrInvalid when the bytes are not a JPEG, PNG or WebP image
+// (whatever type was declared), their structure is broken or truncated, or
+// the header claims more than MaxPixels; an error reading r is returned
+// wrapped as it is.
 func Sanitize(r io.Reader) (Clean, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
@@ -105,52 +100,88 @@ func Sanitize(r io.Reader) (Clean, error) {
 	if err != nil {
 		return Clean{}, err
 	}
-	img, err := decode(kind, data)
+	out := Clean{ContentType: kind, Orientation: 1}
+	switch kind {
+	case JPEG:
+		out.Data, out.Orientation, err = stripJPEG(data)
+	case PNG:
+		out.Data, err = stripPNG(data)
+	default:
+		out.Data, err = stripWebP(data)
+	}
 	if err != nil {
 		return Clean{}, err
 	}
-	if kind == JPEG {
-		img = orient(img, exifOrientation(data))
-	}
-
-	out := Clean{ContentType: JPEG, Width: img.Bounds().Dx(), Height: img.Bounds().Dy()}
-	buf := bytes.NewBuffer(make([]byte, 0, len(data)))
-	if kind == PNG {
-		out.ContentType = PNG
-		err = pngEncoder.Encode(buf, img)
-	} else {
-		err = encodeJPEG(buf, img)
-	}
+	cfg, err := header(kind, out.Data)
 	if err != nil {
-		return Clean{}, fmt.Errorf("encode photo: %w", err)
+		return Clean{}, err
 	}
-	out.Data = buf.Bytes()
+	out.Width, out.Height = cfg.Width, cfg.Height
+	if out.Orientation >= 5 { // the orientations that swap width and height
+		out.Width, out.Height = cfg.Height, cfg.Width
+	}
 	sum := sha256.Sum256(out.Data)
 	out.SHA256 = hex.EncodeToString(sum[:])
-
-	var thumb bytes.Buffer
-	if err := encodeJPEG(&thumb, thumbnail(img)); err != nil {
-		return Clean{}, fmt.Errorf("encode thumbnail: %w", err)
-	}
-	out.Thumb = thumb.Bytes()
 	return out, nil
+}
+
+// Thumbnail decodes a photo Sanitize returned and makes its thumbnail: a
+// JPEG without metadata, upright, whose longest side is ThumbSize (or the
+// photo's own size when smaller). Decoding is the expensive part of photo
+// handling — about 0.3 s of CPU and 18–50 MB for a 12 MP phone photo (four
+// times that at MaxPixels) — so callers should bound how many run at once.
+// Returns an error wrapping errs.ErrInvalid when the pixels cannot be decoded.
+func Thumbnail(data []byte) ([]byte, error) {
+	kind, err := Detect(data)
+	if err != nil {
+		return nil, err
+	}
+	img, err := decode(kind, data)
+	if err != nil {
+		return nil, err
+	}
+	small := thumbnail(img)
+	if kind == JPEG {
+		small = orient(small, exifOrientation(data))
+	}
+	var b bytes.Buffer
+	if err := encodeJPEG(&b, small); err != nil {
+		return nil, fmt.Errorf("encode thumbnail: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// header reads the dimensions from the header and checks them against
+// MaxPixels.
+func header(kind string, data []byte) (image.Config, error) {
+	decodeConfig := jpeg.DecodeConfig
+	switch kind {
+	case PNG:
+		decodeConfig = png.DecodeConfig
+	case WebP:
+		decodeConfig = webp.DecodeConfig
+	}
+	cfg, err := decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return image.Config{}, fmt.Errorf("read %s header: %v: %w", kind, err, errs.ErrInvalid)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return image.Config{}, fmt.Errorf("image of %d×%d pixels, limit %d: %w", cfg.Width, cfg.Height, MaxPixels, errs.ErrInvalid)
+	}
+	return cfg, nil
 }
 
 // decode checks the header against MaxPixels, then decodes the pixels.
 func decode(kind string, data []byte) (image.Image, error) {
-	decodeConfig, decodeImage := jpeg.DecodeConfig, jpeg.Decode
+	if _, err := header(kind, data); err != nil {
+		return nil, err
+	}
+	decodeImage := jpeg.Decode
 	switch kind {
 	case PNG:
-		decodeConfig, decodeImage = png.DecodeConfig, png.Decode
+		decodeImage = png.Decode
 	case WebP:
-		decodeConfig, decodeImage = webp.DecodeConfig, webp.Decode
-	}
-	cfg, err := decodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("read %s header: %v: %w", kind, err, errs.ErrInvalid)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return nil, fmt.Errorf("image of %d×%d pixels, limit %d: %w", cfg.Width, cfg.Height, MaxPixels, errs.ErrInvalid)
+		decodeImage = webp.Decode
 	}
 	img, err := decodeImage(bytes.NewReader(data))
 	if err != nil {
@@ -197,21 +228,10 @@ func onWhite(img image.Image) *image.RGBA {
 	return flat
 }
 
-// orient turns img upright for EXIF orientation o (1–8). A JPEG decodes to
-// YCbCr, which is turned plane by plane so that it stays in the encoder's fast
-// format: for a 12 MP photo that is about 40 ms and 18 MB, against about
-// 190 ms and 48 MB for imaging's NRGBA result, whose encoding is also slower.
-// Other images, and YCbCr layouts the plane copy does not cover, go through
-// imaging.
+// orient turns img upright for EXIF orientation o (1–8); other values
+// leave it as it is. Only thumbnails are turned, so imaging's NRGBA copy is
+// cheap enough.
 func orient(img image.Image, o int) image.Image {
-	if o < 2 || o > 8 {
-		return img
-	}
-	if m, ok := img.(*image.YCbCr); ok {
-		if r := orientYCbCr(m, o); r != nil {
-			return r
-		}
-	}
 	switch o {
 	case 2:
 		return imaging.FlipH(img)
@@ -225,88 +245,10 @@ func orient(img image.Image, o int) image.Image {
 		return imaging.Rotate270(img) // imaging turns counter-clockwise
 	case 7:
 		return imaging.Transverse(img)
-	default:
+	case 8:
 		return imaging.Rotate90(img)
 	}
-}
-
-// orientYCbCr returns m turned for orientation o (2–8), or nil when a
-// subsampled plane does not divide evenly (the chroma samples would then
-// shift by a pixel) or the layout has no turned equivalent.
-func orientYCbCr(m *image.YCbCr, o int) *image.YCbCr {
-	w, h := m.Rect.Dx(), m.Rect.Dy()
-	ratio, sx, sy := m.SubsampleRatio, 1, 1 // chroma subsampling factors
-	switch ratio {
-	case image.YCbCrSubsampleRatio444:
-	case image.YCbCrSubsampleRatio422:
-		sx = 2
-	case image.YCbCrSubsampleRatio420:
-		sx, sy = 2, 2
-	case image.YCbCrSubsampleRatio440:
-		sy = 2
-	default:
-		return nil
-	}
-	if m.Rect.Min != (image.Point{}) || w%sx != 0 || h%sy != 0 {
-		return nil
-	}
-	cw, ch := w/sx, h/sy
-	dw, dh := w, h
-	if o >= 5 { // the orientations that swap width and height
-		dw, dh = h, w
-		switch ratio {
-		case image.YCbCrSubsampleRatio422:
-			ratio = image.YCbCrSubsampleRatio440
-		case image.YCbCrSubsampleRatio440:
-			ratio = image.YCbCrSubsampleRatio422
-		}
-	}
-	d := image.NewYCbCr(image.Rect(0, 0, dw, dh), ratio)
-	orientPlane(d.Y, d.YStride, m.Y, m.YStride, w, h, o)
-	orientPlane(d.Cb, d.CStride, m.Cb, m.CStride, cw, ch, o)
-	orientPlane(d.Cr, d.CStride, m.Cr, m.CStride, cw, ch, o)
-	return d
-}
-
-// orientPlane copies the w×h plane src into dst turned for orientation o
-// (2–8). Each destination pixel (x, y) comes from src[base + x*dx + y*dy].
-func orientPlane(dst []byte, dstStride int, src []byte, srcStride, w, h, o int) {
-	var base, dx, dy int
-	switch o {
-	case 2:
-		base, dx, dy = w-1, -1, srcStride
-	case 3:
-		base, dx, dy = (h-1)*srcStride+w-1, -1, -srcStride
-	case 4:
-		base, dx, dy = (h-1)*srcStride, 1, -srcStride
-	case 5:
-		base, dx, dy = 0, srcStride, 1
-	case 6:
-		base, dx, dy = (h-1)*srcStride, -srcStride, 1
-	case 7:
-		base, dx, dy = (h-1)*srcStride+w-1, -srcStride, -1
-	case 8:
-		base, dx, dy = w-1, srcStride, -1
-	}
-	dw, dh := w, h
-	if o >= 5 {
-		dw, dh = h, w
-	}
-	// Square tiles keep the source rows of a transposed copy in cache:
-	// column by column the copy is five times slower.
-	const tile = 32
-	for ty := 0; ty < dh; ty += tile {
-		for tx := 0; tx < dw; tx += tile {
-			for y := ty; y < min(ty+tile, dh); y++ {
-				row := dst[y*dstStride+tx : y*dstStride+min(tx+tile, dw)]
-				si := base + y*dy + tx*dx
-				for i := range row {
-					row[i] = src[si]
-					si += dx
-				}
-			}
-		}
-	}
+	return img
 }
 
 // exifOrientation returns the EXIF Orientation (1–8) of a JPEG, or 1 when
