@@ -53,7 +53,10 @@ type Deps struct {
 	// Idempotency and Tx make POSTs safe to repeat; Now is the clock.
 	Idempotency idempotency.Store
 	Tx          Transactor
-	Now         func() time.Time
+	// Groups commits new reports together (group commit); nil runs them
+	// one by one.
+	Groups Grouper
+	Now    func() time.Time
 }
 
 type server struct {
@@ -69,6 +72,7 @@ type server struct {
 	cursors    cursors
 	idem       idempotency.Store
 	tx         Transactor
+	groups     Grouper
 	now        func() time.Time
 }
 
@@ -80,7 +84,7 @@ func New(d Deps) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
 		incidents: d.Incidents, photos: d.Photos, auditLog: d.Audit,
-		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
+		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, groups: d.Groups, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -140,7 +144,7 @@ func New(d Deps) *gin.Engine {
 	admin.POST("/categories", keyed, s.createCategory)
 	admin.PATCH("/categories/:kind/:code", s.patchCategory)
 
-	reporters.POST("/incidents", keyed, s.createIncident)
+	reporters.POST("/incidents", s.groupedIfAble(maxJSONBody, s.createIncident))
 	anyone.GET("/incidents", s.listIncidents)
 	anyone.GET("/incidents/:id", none, s.getIncident)
 	command.POST("/incidents/:id/transitions", keyed, s.transitionIncident)

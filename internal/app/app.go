@@ -100,7 +100,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
-		Idempotency: db, Tx: db, Now: now,
+		Idempotency: db, Tx: db, Groups: db, Now: now,
 	})
 	return a, nil
 }

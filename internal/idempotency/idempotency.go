@@ -7,6 +7,11 @@
 // and the record's completion are then one transaction: either both happen
 // or neither does. A pending record whose lock has lapsed (the instance
 // died mid-request) may be claimed again.
+//
+// New reports take a shorter road (group commit): no claim, and the
+// finished record is inserted with the report's rows in a transaction
+// shared with other requests; a repeated key fails that insert and the
+// request then takes the road above, which answers it from the record.
 package idempotency
 
 import (
@@ -47,6 +52,10 @@ type Store interface {
 	// CompleteIdempotencyKey stores the response, in the context's
 	// transaction. Returns errs.ErrConflict when owner no longer holds the key.
 	CompleteIdempotencyKey(ctx context.Context, userID, keyHash, owner string, status int, headers map[string]string, body []byte) error
+	// InsertIdempotencyKey writes a finished record for a key nobody claimed
+	// (group commit: the record commits with the request's writes).
+	// Returns errs.ErrConflict when the key exists.
+	InsertIdempotencyKey(ctx context.Context, r Record) error
 	// ReleaseIdempotencyKey deletes a pending record held by owner, so that
 	// the request can be retried (after a server-side failure).
 	ReleaseIdempotencyKey(ctx context.Context, userID, keyHash, owner string) error

@@ -87,6 +87,23 @@ func (db *DB) CompleteIdempotencyKey(ctx context.Context, userID, keyHash, owner
 	return nil
 }
 
+// InsertIdempotencyKey writes a finished record (done, with its response)
+// for a key nobody claimed: in group mode, where the request's writes and
+// its record are committed together and a repeated key fails the insert.
+// Returns errs.ErrConflict when the key exists.
+func (db *DB) InsertIdempotencyKey(ctx context.Context, r idempotency.Record) error {
+	h, _ := json.Marshal(r.Headers)
+	hs, bs := string(h), string(r.Body)
+	row := idempotencyRow{UserID: r.UserID, KeyHash: r.KeyHash, RequestHash: r.RequestHash, Owner: r.Owner,
+		LockedUntil: utc(r.LockedUntil), Done: true, ResponseStatus: r.Status, ResponseHeaders: &hs, ResponseBody: &bs,
+		CreatedAt: utc(r.CreatedAt)}
+	if g := collecting(ctx); g != nil {
+		g.idem = append(g.idem, row)
+		return nil
+	}
+	return translate(db.conn(ctx).Create(&row).Error)
+}
+
 // ReleaseIdempotencyKey deletes a pending record held by owner.
 func (db *DB) ReleaseIdempotencyKey(ctx context.Context, userID, keyHash, owner string) error {
 	return translate(db.conn(ctx).Where("user_id = ? AND key_hash = ? AND owner = ? AND done = ?", userID, keyHash, owner, false).

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"pingan/internal/errs"
 	"pingan/internal/photo"
 )
@@ -149,12 +151,23 @@ func (db *DB) DeletePhoto(ctx context.Context, id string) error {
 // AttachPhotos gives unattached photos of the uploader to a case, in the
 // context's transaction.
 func (db *DB) AttachPhotos(ctx context.Context, caseKind, caseID, uploaderID string, photoIDs []string) error {
-	res := db.conn(ctx).Model(&photoRow{}).Where("id IN ? AND uploader_id = ? AND case_id IS NULL", photoIDs, uploaderID).
-		Updates(map[string]any{"case_id": caseID, "case_kind": caseKind})
+	a := attach{caseKind: caseKind, caseID: caseID, uploaderID: uploaderID, photoIDs: photoIDs}
+	if g := collecting(ctx); g != nil {
+		g.attaches = append(g.attaches, a)
+		return nil
+	}
+	return attachPhotos(db.conn(ctx), a)
+}
+
+// attachPhotos gives the photos to the case if each is the uploader's and
+// not attached yet; otherwise it changes nothing and returns errs.FieldErrors.
+func attachPhotos(q *gorm.DB, a attach) error {
+	res := q.Model(&photoRow{}).Where("id IN ? AND uploader_id = ? AND case_id IS NULL", a.photoIDs, a.uploaderID).
+		Updates(map[string]any{"case_id": a.caseID, "case_kind": a.caseKind})
 	if res.Error != nil {
 		return translate(res.Error)
 	}
-	if int(res.RowsAffected) != len(photoIDs) {
+	if int(res.RowsAffected) != len(a.photoIDs) {
 		return errs.Invalid("photo_ids", "each photo must be one of your uploads not yet attached to a case")
 	}
 	return nil

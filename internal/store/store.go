@@ -47,6 +47,8 @@ type DB struct {
 	categories *cache[category.Category]
 	// blocks hands out case numbers from ranges reserved in the database.
 	blocks *caseBlocks
+	// group writes the requests of group mode together (group.go).
+	group *committers
 }
 
 // Open connects to rawURL (sqlite://PATH or mysql://DSN). The sealer encrypts
@@ -130,7 +132,8 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		return nil, fmt.Errorf("reach database: %v: %w", err, errs.ErrUnavailable)
 	}
 	db := &DB{gorm: g, sql: sqlDB, dialect: scheme, sealer: sealer,
-		regions: newCache[region.Region](), categories: newCache[category.Category](), blocks: newCaseBlocks()}
+		regions: newCache[region.Region](), categories: newCache[category.Category](), blocks: newCaseBlocks(),
+		group: newCommitters()}
 	if scheme == "mysql" {
 		if db.seq, err = gorm.Open(gormmysql.New(gormmysql.Config{DSNConfig: mysqlConfig}), cfg); err != nil {
 			sqlDB.Close()
@@ -144,8 +147,9 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 	return db, nil
 }
 
-// Close releases the connections.
+// Close stops the group committers and releases the connections.
 func (db *DB) Close() error {
+	db.closeGroups()
 	if db.seq != nil {
 		if s, err := db.seq.DB(); err == nil {
 			s.Close()
@@ -244,9 +248,23 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
+	if g := collecting(ctx); g != nil {
+		// Group mode: the writes are collected, and CommitGroup makes them.
+		return fn(context.WithValue(ctx, groupTxKey{}, g))
+	}
 	return translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	}))
+}
+
+// notGroupable marks the group of a group-mode transaction as one that
+// CommitGroup must refuse, and returns a handle whose statements fail
+// without running: a write there would escape the transaction.
+func (db *DB) notGroupable(ctx context.Context) *gorm.DB {
+	ctx.Value(groupTxKey{}).(*group).other = true
+	h := db.gorm.Session(&gorm.Session{NewDB: true}).WithContext(ctx)
+	_ = h.AddError(ErrNotGroupable)
+	return h
 }
 
 // conn is the handle for one statement: the context's transaction if there
@@ -254,6 +272,9 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 func (db *DB) conn(ctx context.Context) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return tx.WithContext(ctx)
+	}
+	if ctx.Value(groupTxKey{}) != nil {
+		return db.notGroupable(ctx)
 	}
 	return db.gorm.WithContext(ctx)
 }
@@ -273,6 +294,9 @@ func (db *DB) forUpdate(q *gorm.DB) *gorm.DB {
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return translate(fn(tx.WithContext(ctx)))
+	}
+	if ctx.Value(groupTxKey{}) != nil {
+		return translate(fn(db.notGroupable(ctx)))
 	}
 	return translate(db.gorm.WithContext(ctx).Transaction(fn))
 }

@@ -1,0 +1,238 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"gorm.io/gorm"
+
+	"pingan/internal/errs"
+)
+
+// Group commit. A report from a phone is a handful of inserts (the case,
+// its first timeline event, its audit entry, the stored response of its
+// idempotency key) and perhaps a checked update (its photos). Run one by one,
+// each report costs a transaction of six round trips and a log flush; under
+// load most of the database's time goes to that overhead, not to the rows.
+// In group mode a request's writes are collected in memory instead, and a
+// committer writes the collected writes of every request waiting at that
+// moment in one transaction: one multi-row INSERT per table and one COMMIT.
+// Each request is answered after that COMMIT, so no acknowledged write is
+// lost; if the group fails, each request is written alone, so one bad
+// request (a repeated idempotency key, a photo taken meanwhile) fails only
+// itself.
+
+// maxGroup bounds the requests written in one transaction.
+const maxGroup = 64
+
+// groupCommitters is how many groups are written at once: while one waits
+// for its COMMIT, the next one is being sent.
+const groupCommitters = 2
+
+// ErrNotGroupable is returned by CommitGroup when a store call made in
+// group mode cannot be collected; the caller runs the request the ordinary
+// way instead. Nothing was written.
+var ErrNotGroupable = errors.New("these writes cannot be group-committed")
+
+// group holds the writes of one request in group mode.
+type group struct {
+	incidents []incidentRow
+	events    []eventRow
+	audit     []auditRow
+	idem      []idempotencyRow
+	attaches  []attach
+	// other is set when a store call the group cannot hold ran inside a
+	// transaction of the group.
+	other bool
+}
+
+// attach is a photo attachment: an update that must change exactly the
+// listed photos.
+type attach struct {
+	caseKind, caseID, uploaderID string
+	photoIDs                     []string
+}
+
+type groupKey struct{}
+type groupTxKey struct{}
+
+// pendingGroup is a request's group waiting for the committer.
+type pendingGroup struct {
+	g    *group
+	done chan error
+}
+
+// committers write groups; started on first use.
+type committers struct {
+	start sync.Once
+	queue chan *pendingGroup
+	quit  chan struct{}
+	stop  sync.Once
+	wg    sync.WaitGroup
+}
+
+// Group returns a context in which the writes of transactions begun with
+// InTx are collected for CommitGroup instead of being made. Reads made
+// outside such a transaction go to the database as usual. Only the insert
+// calls that know group mode (CreateIncident, AttachPhotos, AppendAudit,
+// InsertIdempotencyKey) may run inside; any other call there makes
+// CommitGroup return ErrNotGroupable.
+func (db *DB) Group(ctx context.Context) context.Context {
+	return context.WithValue(ctx, groupKey{}, &group{})
+}
+
+// collecting returns the context's group, or nil outside group mode.
+func collecting(ctx context.Context) *group {
+	g, _ := ctx.Value(groupKey{}).(*group)
+	return g
+}
+
+// CommitGroup writes what the context's group collected, in one
+// transaction with the groups of other requests waiting at the same time,
+// and returns once it is committed. Returns ErrNotGroupable (nothing
+// written) when the group holds a write it cannot carry, the error of the
+// request's own writes when they were written alone (errs.ErrConflict for
+// a key or photo already taken), and errs.ErrUnavailable when ctx ends
+// first — the writes may still commit then.
+func (db *DB) CommitGroup(ctx context.Context) error {
+	g := collecting(ctx)
+	if g == nil {
+		return errors.New("CommitGroup outside group mode")
+	}
+	if g.other {
+		return ErrNotGroupable
+	}
+	db.group.start.Do(func() {
+		for range groupCommitters {
+			db.group.wg.Add(1)
+			go db.commitGroups()
+		}
+	})
+	p := &pendingGroup{g: g, done: make(chan error, 1)}
+	select {
+	case db.group.queue <- p:
+	case <-db.group.quit:
+		return fmt.Errorf("the store is closing: %w", errs.ErrUnavailable)
+	case <-ctx.Done():
+		return fmt.Errorf("waiting to write: %v: %w", ctx.Err(), errs.ErrUnavailable)
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the commit: %v: %w", ctx.Err(), errs.ErrUnavailable)
+	}
+}
+
+// commitGroups is one committer: it takes a waiting group and every other
+// one waiting then (up to maxGroup) and writes them together.
+func (db *DB) commitGroups() {
+	defer db.group.wg.Done()
+	for {
+		var batch []*pendingGroup
+		select {
+		case <-db.group.quit:
+			return
+		case p := <-db.group.queue:
+			batch = append(batch, p)
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case p := <-db.group.queue:
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		db.writeGroups(batch)
+	}
+}
+
+// writeGroups writes the batch in one transaction; if that fails, each
+// group alone, so that each request gets its own answer.
+func (db *DB) writeGroups(batch []*pendingGroup) {
+	gs := make([]*group, len(batch))
+	for i, p := range batch {
+		gs[i] = p.g
+	}
+	// Background: the requests' own contexts may end while others in the
+	// batch still wait; the driver's timeouts bound a stalled database.
+	err := db.writeTogether(context.Background(), gs)
+	if err == nil || len(batch) == 1 {
+		for _, p := range batch {
+			p.done <- err
+		}
+		return
+	}
+	for _, p := range batch {
+		p.done <- db.writeTogether(context.Background(), []*group{p.g})
+	}
+}
+
+// writeTogether makes the writes of gs in one transaction: the idempotency
+// records first (a repeated key fails before any other work), then one
+// multi-row INSERT per table, then the checked updates.
+func (db *DB) writeTogether(ctx context.Context, gs []*group) error {
+	var all group
+	for _, g := range gs {
+		all.idem = append(all.idem, g.idem...)
+		all.incidents = append(all.incidents, g.incidents...)
+		all.events = append(all.events, g.events...)
+		all.audit = append(all.audit, g.audit...)
+		all.attaches = append(all.attaches, g.attaches...)
+	}
+	// One order for the unique keys, so that two batches holding the same
+	// keys wait for each other instead of deadlocking.
+	slices.SortFunc(all.idem, func(a, b idempotencyRow) int {
+		return cmp.Or(cmp.Compare(a.UserID, b.UserID), cmp.Compare(a.KeyHash, b.KeyHash))
+	})
+	return translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, ins := range []func() error{
+			func() error { return insert(tx, all.idem) },
+			func() error { return insert(tx, all.incidents) },
+			func() error { return insert(tx, all.events) },
+			func() error { return insert(tx, all.audit) },
+		} {
+			if err := ins(); err != nil {
+				return err
+			}
+		}
+		for _, a := range all.attaches {
+			if err := attachPhotos(tx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// insert writes rows with one multi-row INSERT.
+func insert[T any](tx *gorm.DB, rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return tx.Create(&rows).Error
+}
+
+// closeGroups stops the committers; groups still queued get ErrUnavailable.
+func (db *DB) closeGroups() {
+	db.group.stop.Do(func() { close(db.group.quit) })
+	db.group.wg.Wait()
+	for {
+		select {
+		case p := <-db.group.queue:
+			p.done <- fmt.Errorf("the store closed: %w", errs.ErrUnavailable)
+		default:
+			return
+		}
+	}
+}
+
+func newCommitters() *committers {
+	return &committers{queue: make(chan *pendingGroup, 4*maxGroup), quit: make(chan struct{})}
+}
