@@ -19,6 +19,10 @@ type caseBlocks struct {
 	mu   sync.Mutex
 	next map[string]int64
 	end  map[string]int64
+	// reserving is held by the one request reserving a block, so that the
+	// requests that find a block used up at the same moment wait for it
+	// instead of each reserving (and wasting) one.
+	reserving sync.Mutex
 }
 
 func newCaseBlocks() *caseBlocks {
@@ -67,6 +71,11 @@ func (db *DB) NextCaseNumber(ctx context.Context, prefix string) (int64, error) 
 		}
 		return n, nil
 	}
+	if n, ok := db.blocks.take(prefix); ok {
+		return n, nil
+	}
+	db.blocks.reserving.Lock()
+	defer db.blocks.reserving.Unlock()
 	for {
 		if n, ok := db.blocks.take(prefix); ok {
 			return n, nil

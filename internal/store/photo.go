@@ -3,9 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
-
-	"gorm.io/gorm"
 
 	"pingan/internal/errs"
 	"pingan/internal/photo"
@@ -156,18 +155,31 @@ func (db *DB) AttachPhotos(ctx context.Context, caseKind, caseID, uploaderID str
 		g.attaches = append(g.attaches, a)
 		return nil
 	}
-	return attachPhotos(db.conn(ctx), a)
+	return attachPhotos(func(q string, args ...any) (int64, error) {
+		res := db.conn(ctx).Exec(q, args...)
+		return res.RowsAffected, res.Error
+	}, a)
 }
 
+// exec runs one statement on a gorm handle or an *sql.Tx and returns the
+// rows it changed.
+type execer func(query string, args ...any) (int64, error)
+
 // attachPhotos gives the photos to the case if each is the uploader's and
-// not attached yet; otherwise it changes nothing and returns errs.FieldErrors.
-func attachPhotos(q *gorm.DB, a attach) error {
-	res := q.Model(&photoRow{}).Where("id IN ? AND uploader_id = ? AND case_id IS NULL", a.photoIDs, a.uploaderID).
-		Updates(map[string]any{"case_id": a.caseID, "case_kind": a.caseKind})
-	if res.Error != nil {
-		return translate(res.Error)
+// not attached yet; otherwise it changes nothing (the caller's transaction
+// rolls back) and returns errs.FieldErrors.
+func attachPhotos(exec execer, a attach) error {
+	q := "UPDATE photos SET case_id = ?, case_kind = ? WHERE uploader_id = ? AND case_id IS NULL AND id IN (?" +
+		strings.Repeat(", ?", len(a.photoIDs)-1) + ")"
+	args := []any{a.caseID, a.caseKind, a.uploaderID}
+	for _, id := range a.photoIDs {
+		args = append(args, id)
 	}
-	if int(res.RowsAffected) != len(a.photoIDs) {
+	n, err := exec(q, args...)
+	if err != nil {
+		return translate(err)
+	}
+	if int(n) != len(a.photoIDs) {
 		return errs.Invalid("photo_ids", "each photo must be one of your uploads not yet attached to a case")
 	}
 	return nil
