@@ -42,13 +42,25 @@ func TestSignVerify(t *testing.T) {
 		{"before nbf beyond leeway", base.Add(-time.Minute), false},
 	} {
 		now = c.at
-		sub, err := s.Verify(tok)
-		if c.ok && (err != nil || sub != "user-1") {
-			t.Errorf("%s: %q, %v", c.name, sub, err)
+		// s remembers the token from its first check; a fresh signer
+		// checks it from scratch. Both must judge the times alike.
+		for name, v := range map[string]*Signer{"remembered": s, "fresh": testSigner(t, func() time.Time { return now })} {
+			sub, err := v.Verify(tok)
+			if c.ok && (err != nil || sub != "user-1") {
+				t.Errorf("%s, %s: %q, %v", c.name, name, sub, err)
+			}
+			if !c.ok && !errors.Is(err, errs.ErrUnauthenticated) {
+				t.Errorf("%s, %s: %v, want ErrUnauthenticated", c.name, name, err)
+			}
 		}
-		if !c.ok && !errors.Is(err, errs.ErrUnauthenticated) {
-			t.Errorf("%s: %v, want ErrUnauthenticated", c.name, err)
-		}
+	}
+	if len(s.verified) != 1 {
+		t.Errorf("%d tokens remembered, want 1", len(s.verified))
+	}
+	// Another token text, even one changed after the signature, is checked anew.
+	now = base
+	if _, err := s.Verify(tok[:len(tok)-2] + "AA"); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Errorf("a tampered signature: %v", err)
 	}
 	if _, err := NewSigner(nil, time.Now); err == nil {
 		t.Fatal("a signer without keys")
