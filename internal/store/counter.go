@@ -11,7 +11,7 @@ import (
 // caseBlockSize is how many case numbers one reservation takes. A restart
 // or the end of the day leaves the rest of a block unused: case numbers
 // may have gaps, and across instances they interleave out of time order.
-const caseBlockSize = 20
+const caseBlockSize = 50
 
 // caseBlocks holds, per sequence, the numbers this instance has reserved
 // and not yet handed out.
