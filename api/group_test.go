@@ -28,7 +28,7 @@ func TestGroupCommitConcurrentReports(t *testing.T) {
 			wg.Go(func() {
 				k := i / 2
 				r := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: workers[k%2],
-					body: incidentBody(func(m map[string]any) { m["description"] = fmt.Sprintf("report %d", k) }),
+					body:   incidentBody(func(m map[string]any) { m["description"] = fmt.Sprintf("report %d", k) }),
 					header: map[string]string{"Idempotency-Key": fmt.Sprintf("group-%d", k)}})
 				bodies[i], codes[i] = r.Body, r.Code
 			})
