@@ -25,6 +25,7 @@ const (
 	ctxRequestID = "pingan.request_id"
 	ctxLogger    = "pingan.logger"
 	ctxPrincipal = "pingan.principal"
+	ctxUnbounded = "pingan.unbounded_context"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -159,14 +160,25 @@ func methodLabel(m string) string {
 }
 
 // deadline bounds every API request, so that a stalled database or blob
-// store ends in a 503 rather than a hang.
+// store ends in a 503 rather than a hang. A stream, which lives as long as
+// its client, takes the context before the deadline (unbounded).
 func deadline(d time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Set(ctxUnbounded, c.Request.Context())
 		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
+}
+
+// unbounded is the request's context without the API deadline: it ends
+// when the client goes away. Only streams use it.
+func unbounded(c *gin.Context) context.Context {
+	if ctx, ok := c.Get(ctxUnbounded); ok {
+		return ctx.(context.Context)
+	}
+	return c.Request.Context()
 }
 
 // authenticate requires a valid bearer access token and stores the caller.

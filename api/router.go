@@ -18,9 +18,11 @@ import (
 	"pingan/internal/audit"
 	"pingan/internal/auth"
 	"pingan/internal/category"
+	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/idempotency"
 	"pingan/internal/incident"
+	"pingan/internal/notify"
 	"pingan/internal/photo"
 	"pingan/internal/region"
 	"pingan/internal/user"
@@ -41,7 +43,9 @@ type Deps struct {
 	Users      *user.Service
 	Categories *category.Service
 	Incidents  *incident.Service
+	Disputes   *dispute.Service
 	Photos     *photo.Service
+	Notify     *notify.Service
 	Audit      audit.Store
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
@@ -65,7 +69,9 @@ type server struct {
 	users      *user.Service
 	categories *category.Service
 	incidents  *incident.Service
+	disputes   *dispute.Service
 	photos     *photo.Service
+	notify     *notify.Service
 	auditLog   audit.Store
 	engine     *gin.Engine
 	ready      map[string]Checker
@@ -83,7 +89,7 @@ func New(d Deps) *gin.Engine {
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
-		incidents: d.Incidents, photos: d.Photos, auditLog: d.Audit,
+		incidents: d.Incidents, disputes: d.Disputes, photos: d.Photos, notify: d.Notify, auditLog: d.Audit,
 		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, groups: d.Groups, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -150,6 +156,15 @@ func New(d Deps) *gin.Engine {
 	command.POST("/incidents/:id/transitions", keyed, s.transitionIncident)
 	anyone.GET("/incidents/:id/timeline", none, s.incidentTimeline)
 
+	// Disputes (SPEC §8): reported like incidents; acted on by mediators and
+	// admins (the service checks the level); read by everyone in scope.
+	mediators := authed.Group("", allow(access.Mediator, access.Admin))
+	reporters.POST("/disputes", keyed, s.createDispute)
+	anyone.GET("/disputes", s.listDisputes)
+	anyone.GET("/disputes/:id", s.getDispute)
+	mediators.POST("/disputes/:id/actions", keyed, s.disputeAction)
+	anyone.GET("/disputes/:id/timeline", none, s.disputeTimeline)
+
 	reporters.POST("/uploads", keyed, s.createUpload)
 	reporters.POST("/uploads/:id/complete", keyed, s.completeUpload)
 	reporters.POST("/photos", none, s.idempotent(maxPhotoBody), s.uploadPhoto)
@@ -158,6 +173,11 @@ func New(d Deps) *gin.Engine {
 
 	reporters.POST("/sync", s.sync)
 	anyone.GET("/sync/changes", s.changes)
+
+	// Notifications (SPEC §7): each user's own inbox and live stream.
+	anyone.GET("/notifications", s.listNotifications)
+	anyone.POST("/notifications/:id/read", keyed, s.readNotification)
+	anyone.GET("/notifications/stream", none, s.notificationStream)
 
 	admin.GET("/audit", s.listAudit)
 	return r

@@ -20,6 +20,9 @@ func TestRouteRoleTable(t *testing.T) {
 	inc := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: e.login(t, "demo-gridworker"), body: incidentBody(nil)})
 	expect(t, inc, 201, "")
 	incPath := "/api/v1/incidents/" + inc.json(t)["id"].(string)
+	dsp := e.do(t, req{method: "POST", path: "/api/v1/disputes", token: e.login(t, "demo-gridworker"), body: disputeBody(nil)})
+	expect(t, dsp, 201, "")
+	dspPath := "/api/v1/disputes/" + dsp.json(t)["id"].(string)
 	missing := "/api/v1/photos/0193f1b2-0000-7000-8000-000000000001"
 	type row struct {
 		method, route, path string
@@ -53,6 +56,11 @@ func TestRouteRoleTable(t *testing.T) {
 		{"GET", "/api/v1/incidents/:id", incPath, nil, anyone},
 		{"POST", "/api/v1/incidents/:id/transitions", incPath + "/transitions", map[string]any{"action": "accept"}, [5]int{401, 428, 428, 428, 428}},
 		{"GET", "/api/v1/incidents/:id/timeline", incPath + "/timeline", nil, anyone},
+		{"POST", "/api/v1/disputes", "/api/v1/disputes", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
+		{"GET", "/api/v1/disputes", "/api/v1/disputes", nil, anyone},
+		{"GET", "/api/v1/disputes/:id", dspPath, nil, anyone},
+		{"POST", "/api/v1/disputes/:id/actions", dspPath + "/actions", map[string]any{"action": "accept"}, [5]int{401, 403, 428, 403, 428}},
+		{"GET", "/api/v1/disputes/:id/timeline", dspPath + "/timeline", nil, anyone},
 		{"POST", "/api/v1/uploads", "/api/v1/uploads", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
 		{"POST", "/api/v1/uploads/:id/complete", "/api/v1/uploads/0193f1b2-0000-7000-8000-000000000001/complete", map[string]any{}, [5]int{401, 404, 404, 403, 404}},
 		{"POST", "/api/v1/photos", "/api/v1/photos", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
@@ -60,6 +68,11 @@ func TestRouteRoleTable(t *testing.T) {
 		{"GET", "/api/v1/photos/:id/thumb", missing + "/thumb", nil, [5]int{401, 404, 404, 404, 404}},
 		{"POST", "/api/v1/sync", "/api/v1/sync", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
 		{"GET", "/api/v1/sync/changes", "/api/v1/sync/changes", nil, anyone},
+		{"GET", "/api/v1/notifications", "/api/v1/notifications", nil, anyone},
+		{"POST", "/api/v1/notifications/:id/read", "/api/v1/notifications/0193f1b2-0000-7000-8000-000000000001/read", map[string]any{}, [5]int{401, 404, 404, 404, 404}},
+		// A query parameter makes the stream answer 400 at once instead of
+		// streaming: the roles are checked before it (streams: notifications_test.go).
+		{"GET", "/api/v1/notifications/stream", "/api/v1/notifications/stream?probe=1", nil, [5]int{401, 400, 400, 400, 400}},
 		{"GET", "/api/v1/audit", "/api/v1/audit", nil, adminOnly(200)},
 	}
 	covered := map[string]bool{}

@@ -8,11 +8,13 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
 	"pingan/internal/incident"
+	"pingan/internal/notify"
 )
 
 // MaxSyncOperations bounds one offline batch (SPEC §6).
@@ -125,9 +127,12 @@ func requestIDOf(c *gin.Context) string {
 }
 
 // changes lists the cases in the caller's scope changed since the cursor,
-// oldest change first, for a phone coming back online. next_cursor is
-// where to continue; when has_more is false it is the point to ask from
-// next time.
+// oldest change first, and the caller's notifications written since it,
+// for a phone coming back online. next_cursor is where to continue; when
+// has_more is false it is the point to ask from next time. The cursor
+// holds both positions: "<updated_at>|<incident id>#<notification id>",
+// either part possibly empty (a cursor without "#" has no notification
+// position yet).
 func (s *server) changes(c *gin.Context) {
 	if err := checkQuery(c, "since", "limit"); err != nil {
 		writeError(c, err)
@@ -140,10 +145,17 @@ func (s *server) changes(c *gin.Context) {
 	}
 	f := incident.ChangeFilter{Filter: incident.Filter{Limit: limit + 1}}
 	since := c.Query("since")
+	var casePos, noticePos string
 	if since != "" {
 		pos, err := s.cursors.decodeValue(since)
 		if err == nil {
-			f.AfterAt, f.AfterID, err = splitPosition(pos)
+			casePos, noticePos, _ = strings.Cut(pos, "#")
+			if casePos != "" {
+				f.AfterAt, f.AfterID, err = splitPosition(casePos)
+			}
+			if noticePos != "" && !notify.ValidID(noticePos) {
+				err = errs.Invalid("since", "malformed")
+			}
 		}
 		if err != nil {
 			writeError(c, errs.Invalid("since", "not a cursor from this API"))
@@ -155,22 +167,35 @@ func (s *server) changes(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	more := len(items) > limit
-	if more {
-		items = items[:limit]
+	notices, err := s.notify.FindNotifications(c.Request.Context(), caller(c), notify.Query{Ascending: true, AfterID: noticePos, Limit: limit + 1})
+	if err != nil {
+		writeError(c, err)
+		return
 	}
+	more := len(items) > limit || len(notices) > limit
+	items, notices = items[:min(len(items), limit)], notices[:min(len(notices), limit)]
 	out := make([]incidentResponse, len(items))
 	for i, it := range items {
 		out[i] = newIncidentResponse(it)
 	}
-	next := since
+	noticesOut := make([]notificationResponse, len(notices))
+	for i, n := range notices {
+		noticesOut[i] = newNotificationResponse(n)
+	}
 	if len(items) > 0 {
 		last := items[len(items)-1]
-		next = s.cursors.encode(joinPosition(last.UpdatedAt, last.ID))
+		casePos = joinPosition(last.UpdatedAt, last.ID)
 	}
-	var nextPtr *string
-	if next != "" {
-		nextPtr = &next
+	if len(notices) > 0 {
+		noticePos = notices[len(notices)-1].ID
 	}
-	c.JSON(http.StatusOK, gin.H{"incidents": out, "next_cursor": nextPtr, "has_more": more})
+	var next *string
+	switch {
+	case len(items) == 0 && len(notices) == 0 && since != "":
+		next = &since
+	case casePos != "" || noticePos != "":
+		v := s.cursors.encode(casePos + "#" + noticePos)
+		next = &v
+	}
+	c.JSON(http.StatusOK, gin.H{"incidents": out, "notifications": noticesOut, "next_cursor": next, "has_more": more})
 }

@@ -55,7 +55,8 @@ func TestUsersAdmin(t *testing.T) {
 		}
 		r = e.do(t, req{method: "GET", path: "/api/v1/users?limit=2&cursor=" + next, token: admin})
 		first := r.json(t)["items"].([]any)[0].(map[string]any)["username"]
-		if first != "demo-gridworker" {
+		// Usernames in order: demo-admin, demo-city-mediator | demo-county-mediator, …
+		if first != "demo-county-mediator" {
 			t.Fatalf("second page starts with %v", first)
 		}
 

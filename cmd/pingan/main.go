@@ -25,6 +25,7 @@ import (
 	"pingan/internal/config"
 	"pingan/internal/demo"
 	"pingan/internal/idempotency"
+	"pingan/internal/notify"
 	"pingan/internal/user"
 )
 
@@ -119,6 +120,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 		// get the API's own 401, not the transport's bare 431.
 		MaxHeaderBytes: 2 << 20,
 	}
+	// Shutdown waits for requests to finish; notification streams only
+	// finish when told to.
+	srv.RegisterOnShutdown(a.Notify.EndStreams)
 	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Float64("startup_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.String("db", a.DB.Dialect()), slog.Bool("production", cfg.Production))
 	if ready != nil {
@@ -141,7 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 
 // janitor removes what has outlived its use, every ten minutes: photos and
 // uploads never attached (SPEC §6.3), idempotency records past their
-// retention, old login failures. Each step is idempotent, so several
+// retention, old login failures, finished webhook deliveries. Each step is idempotent, so several
 // instances running it at once do no harm.
 func janitor(ctx context.Context, a *app.App, logger *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
@@ -162,6 +166,9 @@ func janitor(ctx context.Context, a *app.App, logger *slog.Logger) {
 		}
 		if err := a.DB.ClearLoginFailures(ctx, nil, "", time.Now().Add(-auth.FailureWindow)); err != nil {
 			logger.Warn("login failure purge", slog.String("error", err.Error()))
+		}
+		if _, err := a.DB.PurgeDeliveries(ctx, time.Now().Add(-notify.DeliveryRetention)); err != nil {
+			logger.Warn("webhook delivery purge", slog.String("error", err.Error()))
 		}
 	}
 }

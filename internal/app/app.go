@@ -21,8 +21,10 @@ import (
 	"pingan/internal/blob"
 	"pingan/internal/category"
 	"pingan/internal/config"
+	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/incident"
+	"pingan/internal/notify"
 	"pingan/internal/photo"
 	"pingan/internal/pii"
 	"pingan/internal/region"
@@ -42,7 +44,9 @@ type App struct {
 	Regions    *region.Service
 	Categories *category.Service
 	Incidents  *incident.Service
+	Disputes   *dispute.Service
 	Photos     *photo.Service
+	Notify     *notify.Service
 	Sealer     *pii.Sealer
 	Logger     *slog.Logger
 	// GeneratedKeys is set when keys were made in the data directory.
@@ -87,7 +91,11 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Regions = region.NewService(db, db, now)
 	a.Categories = category.NewService(db, db, now)
 	a.Incidents = incident.NewService(db, db, db, db, db, cfg.Location, now)
-	a.Photos = photo.NewService(db, bs, caseScope{a.Incidents}, db, now)
+	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
+	a.Notify.Start()
+	a.Disputes = dispute.NewService(dispute.Deps{Store: db, Regions: db, Categories: db, Users: db, Photos: db, Log: db,
+		Notifier: disputeNotices{a.Notify}, Hasher: sealer, Deadlines: cfg.Deadlines, Loc: cfg.Location, Now: now})
+	a.Photos = photo.NewService(db, bs, caseScope{a.Incidents, a.Disputes}, db, now)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -96,28 +104,38 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	mac.Write([]byte("pingan/cursor"))
 	a.Handler = api.New(api.Deps{
 		Auth: a.Auth, Regions: a.Regions, Users: a.Users, Categories: a.Categories,
-		Incidents: a.Incidents, Photos: a.Photos, Audit: db,
+		Incidents: a.Incidents, Disputes: a.Disputes, Photos: a.Photos, Audit: db,
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Groups: db, Now: now,
+		Notify: a.Notify,
 	})
 	return a, nil
 }
 
 // caseScope tells the photo service who may see the case a photo belongs to.
-type caseScope struct{ incidents *incident.Service }
+type caseScope struct {
+	incidents *incident.Service
+	disputes  *dispute.Service
+}
 
 func (c caseScope) CanSeeCase(ctx context.Context, p access.Principal, kind, id string) error {
-	if kind != "incident" {
-		return fmt.Errorf("%s %s: %w", kind, id, errs.ErrNotFound)
+	var err error
+	switch kind {
+	case "incident":
+		_, err = c.incidents.FindIncident(ctx, p, id)
+	case "dispute":
+		_, err = c.disputes.FindDispute(ctx, p, id)
+	default:
+		err = fmt.Errorf("%s %s: %w", kind, id, errs.ErrNotFound)
 	}
-	_, err := c.incidents.FindIncident(ctx, p, id)
 	return err
 }
 
 // Close stops background work and releases the database.
 func (a *App) Close() error {
 	a.Photos.Close()
+	a.Notify.Close()
 	return a.DB.Close()
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"pingan/internal/dispute"
 )
 
 // Config is everything the server needs to start.
@@ -27,9 +29,15 @@ type Config struct {
 	// DataKey encrypts personal data at rest (32 bytes). Nil means "generate in the data dir".
 	DataKey  []byte
 	Location *time.Location
+	// Deadlines are the dispute time limits (SPEC §8.3), PINGAN_DISPUTE_DEADLINES.
+	Deadlines dispute.Deadlines
 	// Demo is "auto" (load on an empty embedded database), "on" or "off".
 	Demo       string
 	Production bool
+	// WebhookURL receives every notification, signed with WebhookSecret
+	// (SPEC §7); empty turns the webhook off.
+	WebhookURL    string
+	WebhookSecret []byte
 }
 
 // Key is a named secret (the name is the JWT kid).
@@ -92,6 +100,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("PINGAN_TZ: unknown time zone %q", tz)
 	}
 	c.Location = loc
+	if c.Deadlines, err = dispute.ParseDeadlines(getenv("PINGAN_DISPUTE_DEADLINES")); err != nil {
+		return nil, fmt.Errorf("PINGAN_DISPUTE_DEADLINES: %v", err)
+	}
 	switch d := strings.ToLower(getenv("PINGAN_DEMO")); d {
 	case "", "auto":
 		c.Demo = "auto"
@@ -101,6 +112,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Demo = "off"
 	default:
 		return nil, fmt.Errorf("PINGAN_DEMO: %q is not on, off or auto", d)
+	}
+	if err := c.loadWebhook(getenv); err != nil {
+		return nil, err
 	}
 	if c.Production {
 		switch {
@@ -118,6 +132,31 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Demo = "off"
 	}
 	return c, nil
+}
+
+// MinWebhookSecret is the shortest PINGAN_WEBHOOK_SECRET accepted.
+const MinWebhookSecret = 16
+
+// loadWebhook reads PINGAN_WEBHOOK_URL (http or https, with a host) and
+// PINGAN_WEBHOOK_SECRET, which must come with it. The secret never appears
+// in an error.
+func (c *Config) loadWebhook(getenv func(string) string) error {
+	raw, secret := getenv("PINGAN_WEBHOOK_URL"), getenv("PINGAN_WEBHOOK_SECRET")
+	if raw == "" {
+		if secret != "" {
+			return fmt.Errorf("PINGAN_WEBHOOK_SECRET: set without PINGAN_WEBHOOK_URL")
+		}
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+		return fmt.Errorf("PINGAN_WEBHOOK_URL: want an http:// or https:// URL with a host")
+	}
+	if len(secret) < MinWebhookSecret {
+		return fmt.Errorf("PINGAN_WEBHOOK_SECRET: required with PINGAN_WEBHOOK_URL, at least %d characters", MinWebhookSecret)
+	}
+	c.WebhookURL, c.WebhookSecret = raw, []byte(secret)
+	return nil
 }
 
 // ParseKeys reads "kid:secret[,kid:secret…]"; each secret is base64 or hex

@@ -113,3 +113,40 @@ func TestKeysRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %v", err)
 	}
 }
+
+func TestWebhookSettings(t *testing.T) {
+	const secret = "a-webhook-secret-of-some-length"
+	c, err := Load(env(map[string]string{"PINGAN_WEBHOOK_URL": "https://push.example.com/hook?tenant=7", "PINGAN_WEBHOOK_SECRET": secret}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebhookURL != "https://push.example.com/hook?tenant=7" || string(c.WebhookSecret) != secret {
+		t.Fatalf("webhook: %q %q", c.WebhookURL, c.WebhookSecret)
+	}
+	if c, err := Load(env(nil)); err != nil || c.WebhookURL != "" || c.WebhookSecret != nil {
+		t.Fatalf("no webhook by default: %+v %v", c, err)
+	}
+	bad := []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"no secret", map[string]string{"PINGAN_WEBHOOK_URL": "https://push.example.com/hook"}, "PINGAN_WEBHOOK_SECRET"},
+		{"short secret", map[string]string{"PINGAN_WEBHOOK_URL": "https://push.example.com/hook", "PINGAN_WEBHOOK_SECRET": "short"}, "PINGAN_WEBHOOK_SECRET"},
+		{"secret alone", map[string]string{"PINGAN_WEBHOOK_SECRET": secret}, "PINGAN_WEBHOOK_SECRET"},
+		{"ftp", map[string]string{"PINGAN_WEBHOOK_URL": "ftp://push.example.com/", "PINGAN_WEBHOOK_SECRET": secret}, "PINGAN_WEBHOOK_URL"},
+		{"no host", map[string]string{"PINGAN_WEBHOOK_URL": "https:///hook", "PINGAN_WEBHOOK_SECRET": secret}, "PINGAN_WEBHOOK_URL"},
+		{"not a URL", map[string]string{"PINGAN_WEBHOOK_URL": "push.example.com", "PINGAN_WEBHOOK_SECRET": secret}, "PINGAN_WEBHOOK_URL"},
+	}
+	for _, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			_, err := Load(env(b.vars))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, b.want+":") || strings.Contains(msg, secret) || strings.Contains(msg, "short\"") {
+				t.Fatalf("error %q should start with %s: and hold no secret", msg, b.want)
+			}
+		})
+	}
+}

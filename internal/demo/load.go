@@ -41,6 +41,11 @@ func Accounts() []Account {
 		{"demo-mediator", "府前社区调解员", "13800000004", access.Mediator, FuqianCommunity, "mediator, 府前社区 (东城街道, 东营区)"},
 		{"demo-gridworker", "府前网格员", "13800000005", access.GridWorker, FuqianGrid1, "grid worker, 府前社区第1网格"},
 		{"demo-gridworker-2", "淄河店网格员", "13800000006", access.GridWorker, GuangraoGrid1, "grid worker, 淄河店社区 (广饶县)"},
+		{"demo-mediator-2", "府前社区调解员二", "13800000007", access.Mediator, FuqianCommunity, "mediator, 府前社区 (a colleague)"},
+		{"demo-township-mediator", "东城街道调解员", "13800000008", access.Mediator, DongchengStreet, "mediator, 东城街道 (township level)"},
+		{"demo-county-mediator", "东营区调解员", "13800000009", access.Mediator, DongyingDistrict, "mediator, 东营区 (county level)"},
+		{"demo-city-mediator", "东营市调解员", "13800000010", access.Mediator, CityCode, "mediator, 东营市 (city level)"},
+		{"demo-guangrao-mediator", "稻庄镇调解员", "13800000011", access.Mediator, GuangraoTownship, "mediator, a township of 广饶县"},
 	}
 }
 

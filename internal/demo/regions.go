@@ -26,6 +26,8 @@ const (
 	FuqianCommunity = "370502003001"
 	// FuqianGrid1 is 府前社区第1网格, the first grid of 府前社区.
 	FuqianGrid1 = "370502003001001"
+	// GuangraoTownship is 稻庄镇 in 广饶县.
+	GuangraoTownship = "370523101"
 	// ZihedianCommunity is 淄河店社区 in 稻庄镇, 广饶县.
 	ZihedianCommunity = "370523101001"
 	// GuangraoGrid1 is 淄河店社区第1网格, a grid in 广饶县.

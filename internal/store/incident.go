@@ -72,6 +72,7 @@ type eventRow struct {
 	Note       string
 	RequestID  string
 	CreatedAt  time.Time
+	Payload    *string // JSON of what a dispute action carried
 }
 
 func (eventRow) TableName() string { return "case_events" }

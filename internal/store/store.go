@@ -252,9 +252,30 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		// Group mode: the writes are collected, and CommitGroup makes them.
 		return fn(context.WithValue(ctx, groupTxKey{}, g))
 	}
-	return translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
+	var after []func()
+	err := translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), afterCommitKey{}, &after))
 	}))
+	if err == nil {
+		for _, f := range after {
+			f()
+		}
+	}
+	return err
+}
+
+type afterCommitKey struct{}
+
+// AfterCommit runs fn once the transaction of ctx (opened by InTx) has
+// committed, and never if it rolls back; outside a transaction it runs fn
+// at once. It is for telling others about data they can now read, such
+// as waking the streams of a notification's user.
+func (db *DB) AfterCommit(ctx context.Context, fn func()) {
+	if after, ok := ctx.Value(afterCommitKey{}).(*[]func()); ok {
+		*after = append(*after, fn)
+		return
+	}
+	fn()
 }
 
 // notGroupable marks the group of a group-mode transaction as one that

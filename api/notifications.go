@@ -1,0 +1,159 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"pingan/internal/errs"
+	"pingan/internal/notify"
+)
+
+// streamHeartbeat is the longest a stream stays silent: a comment line
+// then keeps proxies and phones from taking it for dead.
+const streamHeartbeat = 15 * time.Second
+
+type notificationResponse struct {
+	ID        string     `json:"id"`
+	UserID    string     `json:"user_id"`
+	Kind      string     `json:"kind"`
+	CaseKind  *string    `json:"case_kind"`
+	CaseID    *string    `json:"case_id"`
+	CaseNo    *string    `json:"case_no"`
+	Title     string     `json:"title"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at"`
+}
+
+func newNotificationResponse(n notify.Notification) notificationResponse {
+	null := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	var read *time.Time
+	if n.ReadAt != nil {
+		t := n.ReadAt.UTC()
+		read = &t
+	}
+	return notificationResponse{ID: n.ID, UserID: n.UserID, Kind: n.Kind, CaseKind: null(n.CaseKind), CaseID: null(n.CaseID),
+		CaseNo: null(n.CaseNo), Title: n.Title, CreatedAt: n.CreatedAt.UTC(), ReadAt: read}
+}
+
+func (s *server) listNotifications(c *gin.Context) {
+	if err := checkQuery(c, "unread", "limit", "cursor"); err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := pageLimit(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	q := notify.Query{Limit: limit + 1}
+	bad := errs.FieldErrors{}
+	switch c.Query("unread") {
+	case "", "false":
+	case "true":
+		q.UnreadOnly = true
+	default:
+		bad.Add("unread", "true or false")
+	}
+	if pos, err := s.cursors.decode(c); err != nil || (pos != "" && !notify.ValidID(pos)) {
+		bad.Add("cursor", "not a cursor from this API")
+	} else {
+		q.BeforeID = pos
+	}
+	if err := bad.Err(); err != nil {
+		writeError(c, err)
+		return
+	}
+	items, err := s.notify.FindNotifications(c.Request.Context(), caller(c), q)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := make([]notificationResponse, len(items))
+	for i, n := range items {
+		out[i] = newNotificationResponse(n)
+	}
+	c.JSON(http.StatusOK, newPage(out, limit, s.cursors, func(r notificationResponse) string { return r.ID }))
+}
+
+func (s *server) readNotification(c *gin.Context) {
+	// No body, or an empty object: the action carries nothing.
+	data, err := readBody(c, maxJSONBody)
+	if err == nil && len(bytes.TrimSpace(data)) > 0 {
+		err = decodeStrict(data, &struct{}{})
+	}
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	n, err := s.notify.MarkRead(c.Request.Context(), caller(c), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newNotificationResponse(n))
+}
+
+// notificationStream sends the caller's notifications as Server-Sent Events
+// until the client goes away or the server shuts down. It runs outside
+// the request deadline, and pushes the connection's write deadline on
+// before every write so that the server's WriteTimeout does not end it.
+func (s *server) notificationStream(c *gin.Context) {
+	sub, err := s.notify.Subscribe(c.Request.Context(), caller(c), c.GetHeader("Last-Event-ID"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	defer sub.Close()
+	ctx := unbounded(c)
+	rc := http.NewResponseController(c.Writer)
+	// The request was read long ago; a read deadline passing now would
+	// cancel the request's context and end the stream.
+	_ = rc.SetReadDeadline(time.Time{})
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("X-Accel-Buffering", "no") // proxies must pass events on at once
+	c.Status(http.StatusOK)
+	send := func(b []byte) bool {
+		// Not supported by test recorders; the error is then harmless.
+		_ = rc.SetWriteDeadline(time.Now().Add(streamHeartbeat + 15*time.Second))
+		if _, err := c.Writer.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send([]byte("retry: 3000\n\n")) {
+		return
+	}
+	for {
+		ns, err := sub.Next(ctx, time.Now().Add(streamHeartbeat))
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, notify.ErrStreamsEnded) {
+				logger(c).Warn("notification stream ended", slog.String("error", err.Error()))
+			}
+			return
+		}
+		var buf bytes.Buffer
+		if len(ns) == 0 {
+			buf.WriteString(": heartbeat\n\n")
+		}
+		for _, n := range ns {
+			data, _ := json.Marshal(newNotificationResponse(n))
+			fmt.Fprintf(&buf, "id: %s\nevent: notification\ndata: %s\n\n", n.ID, data)
+		}
+		if !send(buf.Bytes()) {
+			return
+		}
+	}
+}

@@ -1,0 +1,230 @@
+// Package dispute holds the disputes (矛盾纠纷) of the one-stop mediation
+// workflow (SPEC §4.3, §8): their state machine, the handling levels from
+// community up to city, deadlines, the parties' protected personal data and
+// the settlement level that 就地化解率 counts.
+package dispute
+
+import (
+	"context"
+	"time"
+
+	"pingan/internal/region"
+)
+
+// Status is a state of the mediation life cycle (SPEC §8.1).
+type Status string
+
+// The states.
+const (
+	Registered Status = "registered"
+	Accepted   Status = "accepted"
+	Mediating  Status = "mediating"
+	Resolved   Status = "resolved"
+	Failed     Status = "failed"
+	Referred   Status = "referred"
+	Closed     Status = "closed"
+)
+
+// Statuses lists every state.
+var Statuses = []Status{Registered, Accepted, Mediating, Resolved, Failed, Referred, Closed}
+
+// Valid reports whether s is a known state.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Open reports whether a case in s is still waiting for someone: the
+// states a deadline applies to.
+func (s Status) Open() bool { return s == Registered || s == Accepted || s == Mediating }
+
+// Level is where a dispute is handled: a region level from community up.
+type Level = region.Level
+
+// Levels lists the handling levels bottom up: escalation follows it.
+var Levels = []Level{region.Community, region.Township, region.County, region.City}
+
+// rank is a level's position in Levels (community 0), -1 for others.
+func rank(l Level) int {
+	for i, v := range Levels {
+		if v == l {
+			return i
+		}
+	}
+	return -1
+}
+
+// next is the level above l, "" at city.
+func next(l Level) Level {
+	if r := rank(l); r >= 0 && r+1 < len(Levels) {
+		return Levels[r+1]
+	}
+	return ""
+}
+
+// Risk grades how likely a dispute is to escalate into harm.
+type Risk string
+
+// The risk levels.
+const (
+	RiskLow    Risk = "low"
+	RiskMedium Risk = "medium"
+	RiskHigh   Risk = "high"
+)
+
+// Valid reports whether r is a known risk level.
+func (r Risk) Valid() bool { return r == RiskLow || r == RiskMedium || r == RiskHigh }
+
+// PartyRole is a party's side.
+type PartyRole string
+
+// The party roles.
+const (
+	Applicant  PartyRole = "applicant"
+	Respondent PartyRole = "respondent"
+	Other      PartyRole = "other"
+)
+
+// Party is one person in a dispute. Phone and IDNumber are plain inside the
+// domain; the store encrypts them, and responses mask them.
+type Party struct {
+	Role     PartyRole
+	Name     string
+	Phone    string
+	IDNumber string
+}
+
+// Location is where it happened.
+type Location struct {
+	Lat, Lng *float64
+	Address  string
+}
+
+// Dispute is one case of mediation.
+type Dispute struct {
+	ID          string
+	CaseNo      string
+	Category    string
+	Description string
+	Location    Location
+	// RegionCode is the grid it was reported in; its ancestors are kept for
+	// scoped lists, and for the code of the handling level.
+	RegionCode      string
+	CommunityCode   string
+	TownshipCode    string
+	CountyCode      string
+	CityCode        string
+	OccurredAt      time.Time
+	ReportedAt      time.Time
+	ClientCreatedAt *time.Time
+	ReporterID      string
+	PhotoIDs        []string
+	Parties         []Party
+	// Amount is the money at stake in fen, when known.
+	Amount    *int64
+	Risk      Risk
+	Status    Status
+	Level     Level
+	LevelCode string // the region of Level that handles it
+	// EnteredLevelAt is when it last entered its level (created,
+	// escalated or reopened): deadlines count from there.
+	EnteredLevelAt time.Time
+	AssigneeID     string
+	DueAt          *time.Time
+	// ResolvedLevel is the level of the last resolution, "" until resolved.
+	ResolvedLevel  Level
+	ResolvedAt     *time.Time
+	Outcome        Outcome
+	FollowUps      int
+	LastFollowUpAt *time.Time
+	ClosedAt       *time.Time
+	Version        int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Outcome is how a dispute ended, as far as it has.
+type Outcome struct {
+	Agreement     string   `json:"agreement,omitempty"`
+	AmountSettled *int64   `json:"amount_settled,omitempty"`
+	PhotoIDs      []string `json:"photo_ids,omitempty"` // of the signed agreement
+	FailReason    string   `json:"fail_reason,omitempty"`
+	ReferredTo    string   `json:"referred_to,omitempty"`
+	ReferNote     string   `json:"refer_note,omitempty"`
+	Satisfaction  *int     `json:"satisfaction,omitempty"` // of the last follow-up
+}
+
+// Overdue reports whether d is open and past its deadline at now.
+func (d Dispute) Overdue(now time.Time) bool {
+	return d.Status.Open() && d.DueAt != nil && d.DueAt.Before(now)
+}
+
+// codes is the grid's ancestry by level.
+func (d Dispute) codes() map[Level]string {
+	return map[Level]string{region.City: d.CityCode, region.County: d.CountyCode, region.Township: d.TownshipCode,
+		region.Community: d.CommunityCode, region.Grid: d.RegionCode}
+}
+
+// Event is one entry of a dispute's timeline: who did what, from which state
+// and level to which, with what the action carried.
+type Event struct {
+	ID        string
+	CaseID    string
+	ActorID   string
+	Action    string
+	From, To  Status
+	Note      string
+	Payload   string // JSON object
+	RequestID string
+	CreatedAt time.Time
+}
+
+// Filter selects disputes for FindDisputes.
+type Filter struct {
+	CountyCode, TownshipCode, CommunityCode, GridCode string
+	// GridOrReporter: a grid worker's view, their grid or their own reports.
+	GridOrReporter *[2]string
+	Status         Status
+	Level          Level
+	Category       string
+	Risk           Risk
+	// Overdue: open and past due at OverdueAt (true), or not (false).
+	Overdue    *bool
+	OverdueAt  time.Time
+	AssigneeID string
+	// PhoneHash finds disputes with a party of that phone (keyed hash).
+	PhoneHash string
+	From, To  time.Time // on created_at; zero: unbounded
+	BeforeAt  time.Time // keyset cursor, created_at DESC, id DESC
+	BeforeID  string
+	Limit     int
+}
+
+// Store persists disputes. Implemented in internal/store.
+type Store interface {
+	// NextCaseNumber returns the next number of the sequence named prefix.
+	NextCaseNumber(ctx context.Context, prefix string) (int64, error)
+	// CreateDispute inserts the dispute, its parties and its first event.
+	CreateDispute(ctx context.Context, d Dispute, ev Event) error
+	// FindDisputeByID returns errs.ErrNotFound if there is none.
+	FindDisputeByID(ctx context.Context, id string) (Dispute, error)
+	// FindDisputes lists disputes newest first (without their parties).
+	FindDisputes(ctx context.Context, f Filter) ([]Dispute, error)
+	// UpdateDispute saves d's changing fields if its version is still
+	// version (d.Version is the new one), and appends ev. Returns
+	// errs.ErrPrecondition otherwise.
+	UpdateDispute(ctx context.Context, d Dispute, version int, ev Event) error
+	// FindDisputeEvents lists a dispute's timeline in order.
+	FindDisputeEvents(ctx context.Context, caseID string) ([]Event, error)
+	// FindDueDisputes lists open disputes whose due_at is before the time,
+	// oldest deadline first.
+	FindDueDisputes(ctx context.Context, before time.Time, limit int) ([]Dispute, error)
+	// CountResolutions counts disputes resolved in [from, to) in the subtree
+	// of the region at the given level ("" and "" for the whole city), in
+	// total and at community level.
+	CountResolutions(ctx context.Context, level Level, code string, from, to time.Time) (community, total int, err error)
+}

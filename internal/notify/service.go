@@ -1,0 +1,180 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"pingan/internal/access"
+	"pingan/internal/audit"
+)
+
+// Service writes, lists and streams notifications and runs the webhook
+// worker. Close stops the worker and ends the open streams.
+type Service struct {
+	store  Store
+	outbox Outbox
+	tx     Transactor
+	audit  audit.Store
+	hook   Webhook
+	now    func() time.Time
+
+	mu      sync.Mutex
+	streams map[string]map[*Subscription]struct{} // by user id
+	ended   chan struct{}                         // closed by EndStreams
+	endOnce sync.Once
+
+	worker *worker // nil without a webhook
+}
+
+// NewService builds the service. hook.URL empty turns the webhook off;
+// otherwise Start runs its worker.
+func NewService(store Store, outbox Outbox, tx Transactor, log audit.Store, hook Webhook, now func() time.Time) *Service {
+	s := &Service{store: store, outbox: outbox, tx: tx, audit: log, hook: hook.withDefaults(), now: now,
+		streams: map[string]map[*Subscription]struct{}{}, ended: make(chan struct{})}
+	if hook.URL != "" {
+		s.worker = newWorker(s)
+	}
+	return s
+}
+
+// Start runs the webhook worker in the background, when a webhook is
+// configured. Close stops it.
+func (s *Service) Start() {
+	if s.worker != nil {
+		s.worker.start()
+	}
+}
+
+// Close ends the open streams and stops the webhook worker, waiting for an
+// attempt in flight (bounded by the attempt timeout).
+func (s *Service) Close() {
+	s.EndStreams()
+	if s.worker != nil {
+		s.worker.stop()
+	}
+}
+
+// Notify writes ns in the context's transaction (or in one of its own).
+// Empty IDs and CreatedAt are filled in; a notification whose (UserID,
+// DedupeKey) exists is skipped. With a webhook configured each written
+// notification also queues a delivery in the same transaction. After the
+// commit, this instance's open streams of the users concerned and the
+// webhook worker are woken. A notification missing its user, kind or
+// title is a programming error, returned as such (500).
+func (s *Service) Notify(ctx context.Context, ns ...Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	now := s.now()
+	list := make([]Notification, len(ns))
+	for i, n := range ns {
+		if err := check(n); err != nil {
+			return fmt.Errorf("notification %d: %v", i, err)
+		}
+		if n.ID == "" {
+			n.ID = uuid.Must(uuid.NewV7()).String()
+		}
+		if n.CreatedAt.IsZero() {
+			n.CreatedAt = now
+		}
+		list[i] = n
+	}
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		var users []string
+		for _, n := range list {
+			inserted, err := s.store.InsertNotification(ctx, n)
+			if err != nil {
+				return fmt.Errorf("notify %s: %w", n.UserID, err)
+			}
+			if !inserted {
+				continue
+			}
+			users = append(users, n.UserID)
+			if s.worker != nil {
+				if err := s.outbox.InsertDelivery(ctx, newDelivery(n, now)); err != nil {
+					return fmt.Errorf("queue webhook delivery: %w", err)
+				}
+			}
+		}
+		if len(users) > 0 {
+			s.tx.AfterCommit(ctx, func() {
+				s.wake(users)
+				if s.worker != nil {
+					s.worker.poke()
+				}
+			})
+		}
+		return nil
+	})
+}
+
+func check(n Notification) error {
+	switch {
+	case n.UserID == "":
+		return fmt.Errorf("no user")
+	case n.Kind != KindAssigned && n.Kind != KindEscalated && n.Kind != KindDueSoon && n.Kind != KindOverdue && n.Kind != KindWarning:
+		return fmt.Errorf("kind %q is not known", n.Kind)
+	case n.CaseKind != "" && n.CaseKind != CaseDispute && n.CaseKind != CaseIncident:
+		return fmt.Errorf("case kind %q is not known", n.CaseKind)
+	case strings.TrimSpace(n.Title) == "" || utf8.RuneCountInString(n.Title) > MaxTitle || !utf8.ValidString(n.Title):
+		return fmt.Errorf("the title must be 1 to %d characters of UTF-8", MaxTitle)
+	case len(n.DedupeKey) > MaxDedupeKey:
+		return fmt.Errorf("the dedupe key is over %d bytes", MaxDedupeKey)
+	}
+	return nil
+}
+
+// Query selects the caller's notifications.
+type Query struct {
+	UnreadOnly bool
+	// Ascending lists oldest first, after AfterID ("" from the first);
+	// otherwise newest first, before BeforeID ("" from the newest).
+	Ascending         bool
+	AfterID, BeforeID string
+	Limit             int
+}
+
+// FindNotifications lists p's own notifications.
+func (s *Service) FindNotifications(ctx context.Context, p access.Principal, q Query) ([]Notification, error) {
+	return s.store.FindNotifications(ctx, Filter{UserID: p.UserID, UnreadOnly: q.UnreadOnly, Ascending: q.Ascending,
+		AfterID: q.AfterID, BeforeID: q.BeforeID, Limit: q.Limit})
+}
+
+// MarkRead marks p's notification read and returns it; reading it again
+// keeps the first read_at. Returns errs.ErrNotFound when the notification
+// does not exist or is someone else's.
+func (s *Service) MarkRead(ctx context.Context, p access.Principal, id string) (Notification, error) {
+	now := s.now()
+	var n Notification
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		changed, err := s.store.MarkNotificationRead(ctx, p.UserID, id, now)
+		if err != nil {
+			return err
+		}
+		if changed {
+			if err := s.audit.AppendAudit(ctx, audit.New(ctx, p, now, "notification.read", "notification", id, "")); err != nil {
+				return err
+			}
+		}
+		n, err = s.store.FindNotification(ctx, p.UserID, id)
+		return err
+	})
+	if err != nil {
+		return Notification{}, fmt.Errorf("read notification %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// ValidID reports whether id has the shape of a notification id (a UUID
+// in lower case), so that a cursor or Last-Event-ID can be checked before
+// it reaches a query.
+func ValidID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && len(id) == 36 && u.String() == id
+}

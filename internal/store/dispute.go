@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"pingan/internal/dispute"
+	"pingan/internal/errs"
+)
+
+type disputeRow struct {
+	ID              string `gorm:"primaryKey"`
+	CaseNo          string
+	Category        string
+	Description     string
+	Lat             *float64
+	Lng             *float64
+	Address         string
+	RegionCode      string
+	CommunityCode   string
+	TownshipCode    string
+	CountyCode      string
+	CityCode        string
+	OccurredAt      time.Time
+	ReportedAt      time.Time
+	ClientCreatedAt *time.Time
+	ReporterID      string
+	PhotoIDs        string `gorm:"column:photo_ids"`
+	Amount          *int64
+	RiskLevel       string
+	Status          string
+	Level           string
+	LevelCode       string
+	EnteredLevelAt  time.Time
+	AssigneeID      string
+	DueAt           *time.Time
+	ResolvedLevel   string
+	ResolvedAt      *time.Time
+	Outcome         string
+	FollowUps       int
+	LastFollowUpAt  *time.Time
+	ClosedAt        *time.Time
+	Version         int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (disputeRow) TableName() string { return "disputes" }
+
+type partyRow struct {
+	DisputeID string `gorm:"primaryKey"`
+	Position  int    `gorm:"primaryKey"`
+	Role      string
+	Name      string
+	Phone     string
+	PhoneHash string
+	IDNumber  string `gorm:"column:id_number"`
+}
+
+func (partyRow) TableName() string { return "dispute_parties" }
+
+func disputeToRow(d dispute.Dispute) disputeRow {
+	outcome, _ := json.Marshal(d.Outcome)
+	return disputeRow{ID: d.ID, CaseNo: d.CaseNo, Category: d.Category, Description: d.Description,
+		Lat: d.Location.Lat, Lng: d.Location.Lng, Address: d.Location.Address, RegionCode: d.RegionCode,
+		CommunityCode: d.CommunityCode, TownshipCode: d.TownshipCode, CountyCode: d.CountyCode, CityCode: d.CityCode,
+		OccurredAt: utc(d.OccurredAt), ReportedAt: utc(d.ReportedAt), ClientCreatedAt: utcPtr(d.ClientCreatedAt),
+		ReporterID: d.ReporterID, PhotoIDs: strings.Join(d.PhotoIDs, ","), Amount: d.Amount, RiskLevel: string(d.Risk),
+		Status: string(d.Status), Level: string(d.Level), LevelCode: d.LevelCode, EnteredLevelAt: utc(d.EnteredLevelAt),
+		AssigneeID: d.AssigneeID, DueAt: utcPtr(d.DueAt), ResolvedLevel: string(d.ResolvedLevel),
+		ResolvedAt: utcPtr(d.ResolvedAt), Outcome: string(outcome), FollowUps: d.FollowUps,
+		LastFollowUpAt: utcPtr(d.LastFollowUpAt), ClosedAt: utcPtr(d.ClosedAt), Version: d.Version,
+		CreatedAt: utc(d.CreatedAt), UpdatedAt: utc(d.UpdatedAt)}
+}
+
+func (r disputeRow) domain() dispute.Dispute {
+	photos := []string{}
+	if r.PhotoIDs != "" {
+		photos = strings.Split(r.PhotoIDs, ",")
+	}
+	d := dispute.Dispute{ID: r.ID, CaseNo: r.CaseNo, Category: r.Category, Description: r.Description,
+		Location:   dispute.Location{Lat: r.Lat, Lng: r.Lng, Address: r.Address},
+		RegionCode: r.RegionCode, CommunityCode: r.CommunityCode, TownshipCode: r.TownshipCode, CountyCode: r.CountyCode,
+		CityCode: r.CityCode, OccurredAt: r.OccurredAt, ReportedAt: r.ReportedAt, ClientCreatedAt: r.ClientCreatedAt,
+		ReporterID: r.ReporterID, PhotoIDs: photos, Amount: r.Amount, Risk: dispute.Risk(r.RiskLevel),
+		Status: dispute.Status(r.Status), Level: dispute.Level(r.Level), LevelCode: r.LevelCode,
+		EnteredLevelAt: r.EnteredLevelAt, AssigneeID: r.AssigneeID, DueAt: r.DueAt,
+		ResolvedLevel: dispute.Level(r.ResolvedLevel), ResolvedAt: r.ResolvedAt, FollowUps: r.FollowUps,
+		LastFollowUpAt: r.LastFollowUpAt, ClosedAt: r.ClosedAt, Version: r.Version, CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt}
+	_ = json.Unmarshal([]byte(r.Outcome), &d.Outcome)
+	return d
+}
+
+func disputeEventRow(e dispute.Event) eventRow {
+	r := eventRow{ID: e.ID, CaseID: e.CaseID, CaseKind: "dispute", ActorID: e.ActorID, Action: e.Action,
+		FromStatus: string(e.From), ToStatus: string(e.To), Note: e.Note, RequestID: e.RequestID, CreatedAt: utc(e.CreatedAt)}
+	if e.Payload != "" {
+		r.Payload = &e.Payload
+	}
+	return r
+}
+
+// partyRows seals the parties' phone and ID numbers.
+func (db *DB) partyRows(d dispute.Dispute) []partyRow {
+	out := make([]partyRow, len(d.Parties))
+	for i, p := range d.Parties {
+		out[i] = partyRow{DisputeID: d.ID, Position: i, Role: string(p.Role), Name: p.Name,
+			Phone: db.sealer.Seal(p.Phone), IDNumber: db.sealer.Seal(p.IDNumber)}
+		if p.Phone != "" {
+			out[i].PhoneHash = db.sealer.Hash(p.Phone)
+		}
+	}
+	return out
+}
+
+// CreateDispute inserts the dispute, its parties and its first event.
+func (db *DB) CreateDispute(ctx context.Context, d dispute.Dispute, ev dispute.Event) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		row := disputeToRow(d)
+		if err := tx.Create(&row).Error; err != nil {
+			return fmt.Errorf("insert dispute: %w", err)
+		}
+		if parties := db.partyRows(d); len(parties) > 0 {
+			if err := tx.Create(&parties).Error; err != nil {
+				return fmt.Errorf("insert parties: %w", err)
+			}
+		}
+		e := disputeEventRow(ev)
+		return tx.Create(&e).Error
+	})
+}
+
+// FindDisputeByID returns the dispute with its parties (decrypted), or
+// errs.ErrNotFound.
+func (db *DB) FindDisputeByID(ctx context.Context, id string) (dispute.Dispute, error) {
+	var row disputeRow
+	if err := db.conn(ctx).Take(&row, "id = ?", id).Error; err != nil {
+		return dispute.Dispute{}, fmt.Errorf("find dispute %s: %w", id, translate(err))
+	}
+	d := row.domain()
+	var parties []partyRow
+	if err := db.conn(ctx).Where("dispute_id = ?", id).Order("position").Find(&parties).Error; err != nil {
+		return dispute.Dispute{}, fmt.Errorf("find parties: %w", translate(err))
+	}
+	d.Parties = make([]dispute.Party, len(parties))
+	for i, p := range parties {
+		phone, err := db.sealer.Open(p.Phone)
+		if err != nil {
+			return dispute.Dispute{}, fmt.Errorf("open a party's phone of dispute %s: %v", id, err)
+		}
+		idNumber, err := db.sealer.Open(p.IDNumber)
+		if err != nil {
+			return dispute.Dispute{}, fmt.Errorf("open a party's ID number of dispute %s: %v", id, err)
+		}
+		d.Parties[i] = dispute.Party{Role: dispute.PartyRole(p.Role), Name: p.Name, Phone: phone, IDNumber: idNumber}
+	}
+	return d, nil
+}
+
+// FindDisputes lists disputes newest first, by (created_at, id), without
+// their parties.
+func (db *DB) FindDisputes(ctx context.Context, f dispute.Filter) ([]dispute.Dispute, error) {
+	q := db.conn(ctx).Model(&disputeRow{})
+	for col, v := range map[string]string{"county_code": f.CountyCode, "township_code": f.TownshipCode,
+		"community_code": f.CommunityCode, "region_code": f.GridCode, "status": string(f.Status), "level": string(f.Level),
+		"category": f.Category, "risk_level": string(f.Risk), "assignee_id": f.AssigneeID} {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	if g := f.GridOrReporter; g != nil {
+		q = q.Where("(region_code = ? OR reporter_id = ?)", g[0], g[1])
+	}
+	if f.Overdue != nil {
+		open := []string{string(dispute.Registered), string(dispute.Accepted), string(dispute.Mediating)}
+		if *f.Overdue {
+			q = q.Where("status IN ? AND due_at < ?", open, utc(f.OverdueAt))
+		} else {
+			q = q.Where("NOT (status IN ? AND due_at IS NOT NULL AND due_at < ?)", open, utc(f.OverdueAt))
+		}
+	}
+	if f.PhoneHash != "" {
+		q = q.Where("id IN (?)", db.conn(ctx).Model(&partyRow{}).Select("dispute_id").Where("phone_hash = ?", f.PhoneHash))
+	}
+	if !f.From.IsZero() {
+		q = q.Where("created_at >= ?", utc(f.From))
+	}
+	if !f.To.IsZero() {
+		q = q.Where("created_at < ?", utc(f.To))
+	}
+	if f.BeforeID != "" {
+		at := utc(f.BeforeAt)
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
+	}
+	var rows []disputeRow
+	if err := q.Order("created_at DESC, id DESC").Limit(f.Limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find disputes: %w", translate(err))
+	}
+	out := make([]dispute.Dispute, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// UpdateDispute saves the fields an action changes if the version is
+// unchanged, and appends the event.
+func (db *DB) UpdateDispute(ctx context.Context, d dispute.Dispute, version int, ev dispute.Event) error {
+	r := disputeToRow(d)
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&disputeRow{}).Where("id = ? AND version = ?", d.ID, version).Updates(map[string]any{
+			"status": r.Status, "level": r.Level, "level_code": r.LevelCode, "entered_level_at": r.EnteredLevelAt,
+			"assignee_id": r.AssigneeID, "due_at": r.DueAt, "resolved_level": r.ResolvedLevel, "resolved_at": r.ResolvedAt,
+			"outcome": r.Outcome, "follow_ups": r.FollowUps, "last_follow_up_at": r.LastFollowUpAt, "closed_at": r.ClosedAt,
+			"photo_ids": r.PhotoIDs, "version": r.Version, "updated_at": r.UpdatedAt,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("dispute %s changed meanwhile: %w", d.ID, errs.ErrPrecondition)
+		}
+		e := disputeEventRow(ev)
+		return tx.Create(&e).Error
+	})
+}
+
+// FindDisputeEvents lists a dispute's timeline in order.
+func (db *DB) FindDisputeEvents(ctx context.Context, caseID string) ([]dispute.Event, error) {
+	var rows []eventRow
+	if err := db.conn(ctx).Where("case_id = ?", caseID).Order("created_at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find events: %w", translate(err))
+	}
+	out := make([]dispute.Event, len(rows))
+	for i, r := range rows {
+		out[i] = dispute.Event{ID: r.ID, CaseID: r.CaseID, ActorID: r.ActorID, Action: r.Action, From: dispute.Status(r.FromStatus),
+			To: dispute.Status(r.ToStatus), Note: r.Note, RequestID: r.RequestID, CreatedAt: r.CreatedAt}
+		if r.Payload != nil {
+			out[i].Payload = *r.Payload
+		}
+	}
+	return out, nil
+}
+
+// FindDueDisputes lists open disputes due before the time, oldest deadline first.
+func (db *DB) FindDueDisputes(ctx context.Context, before time.Time, limit int) ([]dispute.Dispute, error) {
+	var out []dispute.Dispute
+	for _, st := range []dispute.Status{dispute.Registered, dispute.Accepted, dispute.Mediating} {
+		var rows []disputeRow
+		err := db.conn(ctx).Where("status = ? AND due_at < ?", string(st), utc(before)).Order("due_at").Limit(limit).Find(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("find due disputes: %w", translate(err))
+		}
+		for _, r := range rows {
+			out = append(out, r.domain())
+		}
+	}
+	return out, nil
+}
+
+// CountResolutions counts disputes resolved in [from, to) in the subtree
+// of the region (code at level; the whole city when level is ""), in total
+// and at community level.
+func (db *DB) CountResolutions(ctx context.Context, level dispute.Level, code string, from, to time.Time) (int, int, error) {
+	q := db.conn(ctx).Model(&disputeRow{}).Where("resolved_at >= ? AND resolved_at < ?", utc(from), utc(to))
+	switch level {
+	case "":
+	case "county":
+		q = q.Where("county_code = ?", code)
+	case "township":
+		q = q.Where("township_code = ?", code)
+	case "community":
+		q = q.Where("community_code = ?", code)
+	case "grid":
+		q = q.Where("region_code = ?", code)
+	default:
+		return 0, 0, fmt.Errorf("count resolutions: level %q: %w", level, errs.ErrInvalid)
+	}
+	var res struct{ Community, Total int }
+	err := q.Select("COALESCE(SUM(CASE WHEN resolved_level = 'community' THEN 1 ELSE 0 END), 0) AS community, COUNT(*) AS total").
+		Scan(&res).Error
+	if err != nil {
+		return 0, 0, fmt.Errorf("count resolutions: %w", translate(err))
+	}
+	return res.Community, res.Total, nil
+}
+
+var _ dispute.Store = (*DB)(nil)
