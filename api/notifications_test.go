@@ -678,3 +678,27 @@ func TestSyncChangesNotifications(t *testing.T) {
 		}
 	})
 }
+
+// TestNotificationStreamOutlivesServerTimeouts: a stream outlasts the
+// server's ReadTimeout and WriteTimeout (which would otherwise cancel the
+// request and fail the next write) because it clears the one and pushes
+// the other on before every write.
+func TestNotificationStreamOutlivesServerTimeouts(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	srv := httptest.NewUnstartedServer(e.app.Handler)
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = time.Second, time.Second
+	srv.Start()
+	t.Cleanup(func() {
+		e.app.Notify.EndStreams()
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	gwID := e.userID(t, "demo-gridworker")
+	s, _ := openStream(t, srv.URL, e.login(t, "demo-gridworker"), "")
+	waitStreams(t, e, gwID, 1)
+	time.Sleep(1500 * time.Millisecond)
+	n := notify.Notification{ID: uuid.Must(uuid.NewV7()).String(), UserID: gwID, Kind: notify.KindOverdue, Title: "事件已超期",
+		CreatedAt: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+	e.notify(t, n)
+	expectEvent(t, s.next(t, 5*time.Second), n)
+}

@@ -131,6 +131,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, a, logger)
+	go watchDeadlines(ctx, a, logger)
 	select {
 	case err := <-errc:
 		return err
@@ -169,6 +170,24 @@ func janitor(ctx context.Context, a *app.App, logger *slog.Logger) {
 		}
 		if _, err := a.DB.PurgeDeliveries(ctx, time.Now().Add(-notify.DeliveryRetention)); err != nil {
 			logger.Warn("webhook delivery purge", slog.String("error", err.Error()))
+		}
+	}
+}
+
+// watchDeadlines writes the due-soon and overdue notices of disputes
+// (SPEC §8.3) every minute. Each notice has a key per case and deadline, so
+// several instances running it, or a restart, notify each once.
+func watchDeadlines(ctx context.Context, a *app.App, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.Disputes.NotifyDue(ctx); err != nil && ctx.Err() == nil {
+			logger.Warn("dispute deadlines", slog.String("error", err.Error()))
 		}
 	}
 }

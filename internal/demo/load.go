@@ -12,6 +12,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/category"
+	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/incident"
 	"pingan/internal/photo"
@@ -56,6 +57,7 @@ type Stores interface {
 	user.Store
 	incident.Bulk
 	incident.Photos
+	dispute.Bulk
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
@@ -102,9 +104,23 @@ func Load(ctx context.Context, d Deps) error {
 	if err != nil {
 		return err
 	}
+	byRegion := map[string]string{}
+	for _, a := range Accounts() {
+		if a.Role == access.Mediator {
+			if _, taken := byRegion[a.RegionCode]; !taken {
+				byRegion[a.RegionCode] = ids[a.Username]
+			}
+		}
+	}
+	ds, devents, dcounters := Disputes(d.Now, d.Loc, Reporters{Default: ids["demo-admin"],
+		ByGrid: map[string]string{FuqianGrid1: ids["demo-gridworker"], GuangraoGrid1: ids["demo-gridworker-2"]}},
+		Mediators{ByRegion: byRegion, Default: ids["demo-admin"]})
 	return d.Store.InTx(ctx, func(ctx context.Context) error {
 		if err := d.Store.BulkInsertIncidents(ctx, incs, events, counters); err != nil {
 			return fmt.Errorf("demo incidents: %w", err)
+		}
+		if err := d.Store.BulkInsertDisputes(ctx, ds, devents, dcounters); err != nil {
+			return fmt.Errorf("demo disputes: %w", err)
 		}
 		for id, ph := range photos {
 			if err := d.Store.AttachPhotos(ctx, "incident", id, ids["demo-gridworker"], []string{ph}); err != nil {

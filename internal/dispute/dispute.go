@@ -228,3 +228,10 @@ type Store interface {
 	// total and at community level.
 	CountResolutions(ctx context.Context, level Level, code string, from, to time.Time) (community, total int, err error)
 }
+
+// Bulk inserts already-built disputes (with parties), their events and the
+// counters of their case numbers in one transaction: the demo data set uses
+// it; requests never do.
+type Bulk interface {
+	BulkInsertDisputes(ctx context.Context, ds []Dispute, events []Event, counters map[string]int64) error
+}

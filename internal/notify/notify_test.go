@@ -112,6 +112,9 @@ func TestCheck(t *testing.T) {
 		{"long title", func(n *Notification) { n.Title = strings.Repeat("长", MaxTitle+1) }, "title"},
 		{"bad UTF-8", func(n *Notification) { n.Title = "\xff" }, "title"},
 		{"long dedupe key", func(n *Notification) { n.DedupeKey = strings.Repeat("k", MaxDedupeKey+1) }, "dedupe"},
+		{"given id", func(n *Notification) { n.ID = newID() }, ""},
+		{"bad id", func(n *Notification) { n.ID = "n-1" }, "id"},
+		{"long case number", func(n *Notification) { n.CaseNo = strings.Repeat("9", 41) }, "case number"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

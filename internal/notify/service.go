@@ -126,6 +126,10 @@ func check(n Notification) error {
 		return fmt.Errorf("the title must be 1 to %d characters of UTF-8", MaxTitle)
 	case len(n.DedupeKey) > MaxDedupeKey:
 		return fmt.Errorf("the dedupe key is over %d bytes", MaxDedupeKey)
+	case n.ID != "" && !ValidID(n.ID):
+		return fmt.Errorf("the id is not a UUID in lower case")
+	case len(n.CaseID) > 36 || len(n.CaseNo) > 40 || len(n.UserID) > 36:
+		return fmt.Errorf("a case id, case number or user id is too long")
 	}
 	return nil
 }

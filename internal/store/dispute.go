@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
@@ -292,3 +293,39 @@ func (db *DB) CountResolutions(ctx context.Context, level dispute.Level, code st
 }
 
 var _ dispute.Store = (*DB)(nil)
+
+// BulkInsertDisputes writes disputes, their parties (sealed), events and
+// case-number counters in batches inside one transaction.
+func (db *DB) BulkInsertDisputes(ctx context.Context, ds []dispute.Dispute, events []dispute.Event, counters map[string]int64) error {
+	rows := make([]disputeRow, len(ds))
+	var parties []partyRow
+	for i, d := range ds {
+		rows[i] = disputeToRow(d)
+		parties = append(parties, db.partyRows(d)...)
+	}
+	evs := make([]eventRow, len(events))
+	for i, e := range events {
+		evs[i] = disputeEventRow(e)
+	}
+	ctrs := make([]counterRow, 0, len(counters))
+	for p, n := range counters {
+		ctrs = append(ctrs, counterRow{Prefix: p, N: n})
+	}
+	batch := 200
+	if db.dialect == "sqlite" {
+		batch = 8 // see BulkInsertIncidents
+	}
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.CreateInBatches(rows, batch).Error; err != nil {
+			return err
+		}
+		if err := tx.CreateInBatches(parties, 2*batch).Error; err != nil {
+			return err
+		}
+		if err := tx.CreateInBatches(evs, 2*batch).Error; err != nil {
+			return err
+		}
+		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "prefix"}},
+			DoUpdates: clause.AssignmentColumns([]string{"n"})}).CreateInBatches(ctrs, 4*batch).Error
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"pingan/internal/errs"
@@ -56,7 +57,19 @@ func (db *DB) InsertNotification(ctx context.Context, n notify.Notification) (bo
 // or oldest first after f.AfterID (streams, sync). Both read the (user_id, id)
 // index; unread-only lists the (user_id, read_at, id) one.
 func (db *DB) FindNotifications(ctx context.Context, f notify.Filter) ([]notify.Notification, error) {
-	q := db.conn(ctx).Where("user_id = ?", f.UserID)
+	var rows []notificationRow
+	if err := db.notificationsQuery(ctx, f).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find notifications: %w", translate(err))
+	}
+	out := make([]notify.Notification, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+func (db *DB) notificationsQuery(ctx context.Context, f notify.Filter) *gorm.DB {
+	q := db.conn(ctx).Model(&notificationRow{}).Where("user_id = ?", f.UserID)
 	if f.UnreadOnly {
 		q = q.Where("read_at IS NULL")
 	}
@@ -68,15 +81,7 @@ func (db *DB) FindNotifications(ctx context.Context, f notify.Filter) ([]notify.
 	default:
 		q = q.Order("id DESC")
 	}
-	var rows []notificationRow
-	if err := q.Limit(f.Limit).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("find notifications: %w", translate(err))
-	}
-	out := make([]notify.Notification, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, nil
+	return q.Limit(f.Limit)
 }
 
 // FindNotification returns errs.ErrNotFound unless userID owns id.
@@ -153,14 +158,18 @@ func (db *DB) InsertDelivery(ctx context.Context, d notify.Delivery) error {
 	return nil
 }
 
+func (db *DB) dueDeliveriesQuery(ctx context.Context, now time.Time, limit int) *gorm.DB {
+	return db.conn(ctx).Model(&deliveryRow{}).Where("status = ? AND next_attempt_at <= ?", notify.DeliveryPending, utc(now)).
+		Order("next_attempt_at, id").Limit(limit)
+}
+
 // ClaimDeliveries reads a few due rows, then takes each by a conditional
 // UPDATE that succeeds only while the row is still pending and due: of two
 // workers that read the same row, one moves its next_attempt_at past now
 // and the other's UPDATE matches nothing.
 func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]notify.Delivery, error) {
 	var rows []deliveryRow
-	if err := db.conn(ctx).Where("status = ? AND next_attempt_at <= ?", notify.DeliveryPending, utc(now)).
-		Order("next_attempt_at, id").Limit(limit).Find(&rows).Error; err != nil {
+	if err := db.dueDeliveriesQuery(ctx, now, limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find due deliveries: %w", translate(err))
 	}
 	var out []notify.Delivery
