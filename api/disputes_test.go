@@ -536,3 +536,24 @@ func userID(t *testing.T, e *env, username string) string {
 }
 
 var _ = fmt.Sprintf
+
+func TestDisputeOfflineSync(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		before := countRows(t, e, "disputes")
+		ops := []map[string]any{
+			{"idempotency_key": "offline-d1", "method": "POST", "path": "/api/v1/disputes", "body": disputeBody(nil)},
+			{"idempotency_key": "offline-d2", "method": "POST", "path": "/api/v1/disputes", "body": disputeBody(func(m map[string]any) { m["risk_level"] = "x" })},
+		}
+		for range 2 { // the replay writes nothing new
+			r := e.do(t, req{method: "POST", path: "/api/v1/sync", token: e.login(t, "demo-gridworker"), body: map[string]any{"operations": ops}})
+			expect(t, r, 200, "")
+			results := r.json(t)["results"].([]any)
+			if results[0].(map[string]any)["status"] != 201.0 || results[1].(map[string]any)["status"] != 400.0 {
+				t.Fatalf("results %s", r.Body)
+			}
+			if n := countRows(t, e, "disputes"); n != before+1 {
+				t.Fatalf("%d disputes written", n-before)
+			}
+		}
+	})
+}

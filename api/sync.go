@@ -25,6 +25,8 @@ const MaxSyncOperations = 100
 var syncable = []*regexp.Regexp{
 	regexp.MustCompile(`^/api/v1/incidents$`),
 	regexp.MustCompile(`^/api/v1/incidents/[0-9a-fA-F-]{36}/transitions$`),
+	regexp.MustCompile(`^/api/v1/disputes$`),
+	regexp.MustCompile(`^/api/v1/disputes/[0-9a-fA-F-]{36}/actions$`),
 }
 
 type syncOperation struct {
@@ -88,7 +90,7 @@ func (s *server) syncOne(c *gin.Context, i int, op syncOperation) syncResult {
 	case op.Method == nil || *op.Method != http.MethodPost:
 		return fail("method", "must be POST")
 	case op.Path == nil || !isSyncable(*op.Path):
-		return fail("path", "must be a create or action route of incidents")
+		return fail("path", "must be a create or action route of incidents or disputes")
 	case len(bytes.TrimSpace(op.Body)) == 0 || bytes.TrimSpace(op.Body)[0] != '{':
 		return fail("body", "a JSON object is required")
 	}

@@ -167,6 +167,18 @@ func (db *DB) FindDisputeByID(ctx context.Context, id string) (dispute.Dispute, 
 // FindDisputes lists disputes newest first, by (created_at, id), without
 // their parties.
 func (db *DB) FindDisputes(ctx context.Context, f dispute.Filter) ([]dispute.Dispute, error) {
+	var rows []disputeRow
+	if err := db.disputesQuery(ctx, f).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find disputes: %w", translate(err))
+	}
+	out := make([]dispute.Dispute, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+func (db *DB) disputesQuery(ctx context.Context, f dispute.Filter) *gorm.DB {
 	q := db.conn(ctx).Model(&disputeRow{})
 	for col, v := range map[string]string{"county_code": f.CountyCode, "township_code": f.TownshipCode,
 		"community_code": f.CommunityCode, "region_code": f.GridCode, "status": string(f.Status), "level": string(f.Level),
@@ -199,15 +211,7 @@ func (db *DB) FindDisputes(ctx context.Context, f dispute.Filter) ([]dispute.Dis
 		at := utc(f.BeforeAt)
 		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
 	}
-	var rows []disputeRow
-	if err := q.Order("created_at DESC, id DESC").Limit(f.Limit).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("find disputes: %w", translate(err))
-	}
-	out := make([]dispute.Dispute, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, nil
+	return q.Order("created_at DESC, id DESC").Limit(f.Limit)
 }
 
 // UpdateDispute saves the fields an action changes if the version is
@@ -254,7 +258,7 @@ func (db *DB) FindDueDisputes(ctx context.Context, before time.Time, limit int) 
 	var out []dispute.Dispute
 	for _, st := range []dispute.Status{dispute.Registered, dispute.Accepted, dispute.Mediating} {
 		var rows []disputeRow
-		err := db.conn(ctx).Where("status = ? AND due_at < ?", string(st), utc(before)).Order("due_at").Limit(limit).Find(&rows).Error
+		err := db.dueQuery(ctx, st, before, limit).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("find due disputes: %w", translate(err))
 		}
@@ -263,6 +267,11 @@ func (db *DB) FindDueDisputes(ctx context.Context, before time.Time, limit int) 
 		}
 	}
 	return out, nil
+}
+
+// dueQuery is one open state's cases due before the time, by (status, due_at).
+func (db *DB) dueQuery(ctx context.Context, st dispute.Status, before time.Time, limit int) *gorm.DB {
+	return db.conn(ctx).Model(&disputeRow{}).Where("status = ? AND due_at < ?", string(st), utc(before)).Order("due_at").Limit(limit)
 }
 
 // CountResolutions counts disputes resolved in [from, to) in the subtree

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"pingan/internal/demo"
+	"pingan/internal/dispute"
 	"pingan/internal/incident"
 	"pingan/internal/pii"
 	"pingan/internal/region"
@@ -126,4 +127,78 @@ func explain(t *testing.T, db *DB, q *gorm.DB) []map[string]string {
 		out = append(out, m)
 	}
 	return out
+}
+
+// TestDisputeListQueriesUseIndexes is TestListQueriesUseIndexes for the
+// dispute lists, the phone search and the deadline scan.
+func TestDisputeListQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	sealer, _ := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
+	db, err := Open(ctx, testenv.MySQLDSN(t), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var grids []region.Region
+	for _, r := range demo.Regions() {
+		if r.Level == region.Grid {
+			grids = append(grids, r)
+		}
+	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ds []dispute.Dispute
+	for i := 0; i < 4000; i++ {
+		g := grids[i%len(grids)]
+		parts := strings.Split(strings.Trim(g.Path, "/"), "/")
+		at := base.Add(time.Duration(i) * 53 * time.Minute)
+		due := at.Add(24 * time.Hour)
+		ds = append(ds, dispute.Dispute{ID: fmt.Sprintf("0193f1b2-0000-7000-9000-%012d", i), CaseNo: fmt.Sprintf("JF-T-%d", i),
+			Category: "neighbourhood", Description: "x", RegionCode: g.Code, CommunityCode: parts[3], TownshipCode: parts[2],
+			CountyCode: parts[1], CityCode: parts[0], OccurredAt: at, ReportedAt: at, ReporterID: fmt.Sprintf("user-%d", i%50),
+			PhotoIDs: []string{}, Parties: []dispute.Party{{Role: dispute.Applicant, Name: "x", Phone: fmt.Sprintf("139%08d", i)}},
+			Risk: dispute.RiskLow, Status: []dispute.Status{dispute.Registered, dispute.Mediating, dispute.Resolved, dispute.Closed}[i%4],
+			Level: region.Community, LevelCode: parts[3], EnteredLevelAt: at, DueAt: &due, AssigneeID: fmt.Sprintf("med-%d", i%40),
+			Version: 1, CreatedAt: at, UpdatedAt: at})
+	}
+	if err := db.BulkInsertDisputes(ctx, ds, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tbl := range []string{"disputes", "dispute_parties"} {
+		if err := db.gorm.Exec("ANALYZE TABLE " + tbl).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	yes := true
+	for _, c := range []struct {
+		name    string
+		q       *gorm.DB
+		ordered bool
+	}{
+		{"city", db.disputesQuery(ctx, dispute.Filter{Limit: 21}), true},
+		{"county", db.disputesQuery(ctx, dispute.Filter{CountyCode: demo.DongyingDistrict, Limit: 21}), true},
+		{"township queue", db.disputesQuery(ctx, dispute.Filter{TownshipCode: demo.DongchengStreet, Level: region.Township,
+			Status: dispute.Registered, Limit: 21}), true},
+		{"community", db.disputesQuery(ctx, dispute.Filter{CommunityCode: demo.FuqianCommunity, Limit: 21}), true},
+		{"grid", db.disputesQuery(ctx, dispute.Filter{GridCode: demo.FuqianGrid1, Limit: 21}), true},
+		{"assignee me", db.disputesQuery(ctx, dispute.Filter{CommunityCode: demo.FuqianCommunity, AssigneeID: "med-7", Limit: 21}), false},
+		{"overdue in a county", db.disputesQuery(ctx, dispute.Filter{CountyCode: demo.DongyingDistrict, Overdue: &yes,
+			OverdueAt: base.Add(2000 * time.Hour), Limit: 21}), true},
+		{"phone", db.disputesQuery(ctx, dispute.Filter{CountyCode: demo.DongyingDistrict, PhoneHash: sealer.Hash("13900000007"), Limit: 21}), false},
+		{"due scan", db.dueQuery(ctx, dispute.Registered, base.Add(100*time.Hour), 500), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			plan := explain(t, db, c.q)
+			for _, row := range plan {
+				if row["key"] == "" || row["type"] == "ALL" {
+					t.Fatalf("no index: %v", plan)
+				}
+				if c.ordered && strings.Contains(row["Extra"], "filesort") {
+					t.Fatalf("sorts instead of reading in index order: %v", plan)
+				}
+			}
+		})
+	}
 }
