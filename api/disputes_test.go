@@ -146,6 +146,16 @@ func TestDisputeCreateProtectsParties(t *testing.T) {
 		if n := len(l.json(t)["items"].([]any)); n != 0 {
 			t.Fatalf("another phone found %d", n)
 		}
+		// None of it reached the logs, though it was sent, searched and revealed.
+		logs := e.logs.String()
+		if !strings.Contains(logs, "/api/v1/disputes") {
+			t.Fatal("no request logged: the check below would prove nothing")
+		}
+		for _, secret := range []string{dpPhone, "1234-5678", dpIDNumber, "199001011234"} {
+			if strings.Contains(logs, secret) {
+				t.Fatalf("the logs hold %q", secret)
+			}
+		}
 	})
 }
 
