@@ -43,8 +43,9 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
 	case err != nil:
 		return nil, errs.Invalid("body", "could not be read")
-	case !strings.HasPrefix(c.ContentType(), "multipart/") && !utf8.Valid(data):
-		// Text bodies only: a multipart upload carries image bytes.
+	case !strings.HasPrefix(c.ContentType(), "multipart/") && c.ContentType() != xlsxType && !utf8.Valid(data):
+		// Text bodies only: a multipart upload carries image bytes, a
+		// workbook is a zip archive.
 		return nil, errs.Invalid("body", "is not valid UTF-8")
 	}
 	return data, nil

@@ -22,6 +22,7 @@ import (
 	"pingan/internal/errs"
 	"pingan/internal/idempotency"
 	"pingan/internal/incident"
+	"pingan/internal/indicator"
 	"pingan/internal/notify"
 	"pingan/internal/photo"
 	"pingan/internal/region"
@@ -44,6 +45,7 @@ type Deps struct {
 	Categories *category.Service
 	Incidents  *incident.Service
 	Disputes   *dispute.Service
+	Indicators *indicator.Service
 	Photos     *photo.Service
 	Notify     *notify.Service
 	Audit      audit.Store
@@ -70,6 +72,7 @@ type server struct {
 	categories *category.Service
 	incidents  *incident.Service
 	disputes   *dispute.Service
+	indicators *indicator.Service
 	photos     *photo.Service
 	notify     *notify.Service
 	auditLog   audit.Store
@@ -89,7 +92,7 @@ func New(d Deps) *gin.Engine {
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
-		incidents: d.Incidents, disputes: d.Disputes, photos: d.Photos, notify: d.Notify, auditLog: d.Audit,
+		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, photos: d.Photos, notify: d.Notify, auditLog: d.Audit,
 		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, groups: d.Groups, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -178,6 +181,14 @@ func New(d Deps) *gin.Engine {
 	anyone.GET("/notifications", s.listNotifications)
 	anyone.POST("/notifications/:id/read", keyed, s.readNotification)
 	anyone.GET("/notifications/stream", none, s.notificationStream)
+
+	// The Ping'an index (SPEC §9): indicators (read by supervisors, changed by
+	// admins) and department data entry (supervisors and admins in scope).
+	readers.GET("/indicators", none, s.listIndicators)
+	admin.POST("/indicators", keyed, s.createIndicator)
+	admin.PATCH("/indicators/:code", s.patchIndicator)
+	readers.POST("/indicator-values", keyed, s.enterValues)
+	readers.POST("/indicator-values/import", s.idempotent(indicator.MaxImportBytes), s.importValues)
 
 	admin.GET("/audit", s.listAudit)
 	return r

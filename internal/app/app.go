@@ -24,6 +24,7 @@ import (
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/incident"
+	"pingan/internal/indicator"
 	"pingan/internal/notify"
 	"pingan/internal/photo"
 	"pingan/internal/pii"
@@ -45,6 +46,7 @@ type App struct {
 	Categories *category.Service
 	Incidents  *incident.Service
 	Disputes   *dispute.Service
+	Indicators *indicator.Service
 	Photos     *photo.Service
 	Notify     *notify.Service
 	Sealer     *pii.Sealer
@@ -96,6 +98,11 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Disputes = dispute.NewService(dispute.Deps{Store: db, Regions: db, Categories: db, Users: db, Photos: db, Log: db,
 		Notifier: disputeNotices{a.Notify}, Hasher: sealer, Deadlines: cfg.Deadlines, Loc: cfg.Location, Now: now})
 	a.Photos = photo.NewService(db, bs, caseScope{a.Incidents, a.Disputes}, db, now)
+	if err := indicator.LoadDefaults(ctx, db, now()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("PINGAN_DB: %w", err)
+	}
+	a.Indicators = indicator.NewService(db, db, db, nil, cfg.Location, now)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -104,7 +111,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	mac.Write([]byte("pingan/cursor"))
 	a.Handler = api.New(api.Deps{
 		Auth: a.Auth, Regions: a.Regions, Users: a.Users, Categories: a.Categories,
-		Incidents: a.Incidents, Disputes: a.Disputes, Photos: a.Photos, Audit: db,
+		Incidents: a.Incidents, Disputes: a.Disputes, Indicators: a.Indicators, Photos: a.Photos, Audit: db,
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),

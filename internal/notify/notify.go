@@ -60,10 +60,10 @@ type Filter struct {
 
 // Store persists notifications. Implemented in internal/store.
 type Store interface {
-	// InsertNotification writes n in the context's transaction, unless a
-	// notification with its (UserID, DedupeKey) exists: then it writes
-	// nothing and returns inserted=false.
-	InsertNotification(ctx context.Context, n Notification) (inserted bool, err error)
+	// InsertNotifications writes ns in the context's transaction, except
+	// those whose (UserID, DedupeKey) exists (or comes earlier in ns);
+	// inserted[i] says whether ns[i] was written.
+	InsertNotifications(ctx context.Context, ns []Notification) (inserted []bool, err error)
 	// FindNotifications lists notifications by f.
 	FindNotifications(ctx context.Context, f Filter) ([]Notification, error)
 	// FindNotification returns errs.ErrNotFound unless userID owns id.

@@ -45,16 +45,21 @@ func (m *memStore) AfterCommit(_ context.Context, fn func()) {
 	m.after = append(m.after, fn)
 }
 
-func (m *memStore) InsertNotification(_ context.Context, n Notification) (bool, error) {
+func (m *memStore) InsertNotifications(_ context.Context, ns []Notification) ([]bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, r := range m.rows {
-		if r.ID == n.ID || (n.DedupeKey != "" && r.UserID == n.UserID && r.DedupeKey == n.DedupeKey) {
-			return false, nil
+	inserted := make([]bool, len(ns))
+next:
+	for i, n := range ns {
+		for _, r := range m.rows {
+			if r.ID == n.ID || (n.DedupeKey != "" && r.UserID == n.UserID && r.DedupeKey == n.DedupeKey) {
+				continue next
+			}
 		}
+		m.rows = append(m.rows, n)
+		inserted[i] = true
 	}
-	m.rows = append(m.rows, n)
-	return true, nil
+	return inserted, nil
 }
 
 func (m *memStore) FindNotifications(_ context.Context, f Filter) ([]Notification, error) {

@@ -86,20 +86,21 @@ func (s *Service) Notify(ctx context.Context, ns ...Notification) error {
 		list[i] = n
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		inserted, err := s.store.InsertNotifications(ctx, list)
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
 		var users []string
-		for _, n := range list {
-			inserted, err := s.store.InsertNotification(ctx, n)
-			if err != nil {
-				return fmt.Errorf("notify %s: %w", n.UserID, err)
+		var deliveries []Delivery
+		for i, n := range list {
+			if inserted[i] {
+				users = append(users, n.UserID)
+				deliveries = append(deliveries, newDelivery(n, now))
 			}
-			if !inserted {
-				continue
-			}
-			users = append(users, n.UserID)
-			if s.worker != nil {
-				if err := s.outbox.InsertDelivery(ctx, newDelivery(n, now)); err != nil {
-					return fmt.Errorf("queue webhook delivery: %w", err)
-				}
+		}
+		if s.worker != nil && len(deliveries) > 0 {
+			if err := s.outbox.InsertDeliveries(ctx, deliveries); err != nil {
+				return fmt.Errorf("queue webhook deliveries: %w", err)
 			}
 		}
 		if len(users) > 0 {

@@ -53,8 +53,8 @@ type Delivery struct {
 
 // Outbox persists deliveries. Implemented in internal/store.
 type Outbox interface {
-	// InsertDelivery queues d, in the context's transaction.
-	InsertDelivery(ctx context.Context, d Delivery) error
+	// InsertDeliveries queues ds, in the context's transaction.
+	InsertDeliveries(ctx context.Context, ds []Delivery) error
 	// ClaimDeliveries leases up to limit pending deliveries due at now to
 	// owner until until, each by a conditional UPDATE, so that of several
 	// workers (instances) only one gets each delivery. An attempt whose

@@ -184,7 +184,7 @@ func TestWebhookLeaseLapses(t *testing.T) {
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		d := notify.Delivery{ID: "0195500a-2222-7000-8000-000000000001", NotificationID: "n1", Body: []byte(`{}`),
 			Status: notify.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-		if err := db.InsertDelivery(ctx, d); err != nil {
+		if err := db.InsertDeliveries(ctx, []notify.Delivery{d}); err != nil {
 			t.Fatal(err)
 		}
 		first, err := db.ClaimDeliveries(ctx, "dead", now, now.Add(30*time.Second), 4)
@@ -218,6 +218,59 @@ func TestWebhookLeaseLapses(t *testing.T) {
 		}
 		if n, err := db.PurgeDeliveries(ctx, now.Add(33*time.Second)); err != nil || n != 1 {
 			t.Fatalf("purge: %d %v", n, err)
+		}
+	})
+}
+
+// TestNotifyDedupeInBatches: many notifications in one call, more than one
+// statement holds, some repeating a key already written or written earlier
+// in the call: exactly the new ones are written, each with one delivery.
+func TestNotifyDedupeInBatches(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		// A webhook nobody answers, with a worker that is never started:
+		// deliveries are queued and stay pending.
+		s := notify.NewService(db, db, db, db, quick("http://127.0.0.1:1/", 3), time.Now)
+		defer s.Close()
+		ctx := context.Background()
+		n := func(user, key string) notify.Notification {
+			return notify.Notification{UserID: user, Kind: notify.KindOverdue, Title: "纠纷已超期", DedupeKey: key}
+		}
+		var first []notify.Notification
+		for i := 0; i < 10; i++ {
+			first = append(first, n("u1", fmt.Sprint("k", i)))
+		}
+		if err := s.Notify(ctx, first...); err != nil {
+			t.Fatal(err)
+		}
+		var second []notify.Notification
+		for i := 0; i < 40; i++ {
+			// k0…k19 for u1 (k0…k9 exist, k10…k19 come twice), k0…k9 for u2.
+			switch {
+			case i < 20:
+				second = append(second, n("u1", fmt.Sprint("k", i)))
+			case i < 30:
+				second = append(second, n("u1", fmt.Sprint("k", i-10)))
+			default:
+				second = append(second, n("u2", fmt.Sprint("k", i-30)))
+			}
+		}
+		second = append(second, n("u2", ""), n("u2", ""))
+		if err := s.Notify(ctx, second...); err != nil {
+			t.Fatal(err)
+		}
+		count := func(q string) int {
+			var c int
+			if err := db.SQL().QueryRow(q).Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		if u1, u2 := count("SELECT COUNT(*) FROM notifications WHERE user_id = 'u1'"), count("SELECT COUNT(*) FROM notifications WHERE user_id = 'u2'"); u1 != 20 || u2 != 12 {
+			t.Fatalf("rows: u1 %d (want 20), u2 %d (want 12)", u1, u2)
+		}
+		if got := count("SELECT COUNT(*) FROM webhook_deliveries d JOIN notifications n ON n.id = d.notification_id"); got != 32 ||
+			count("SELECT COUNT(*) FROM webhook_deliveries") != 32 {
+			t.Fatalf("deliveries %d, want one per notification (32)", got)
 		}
 	})
 }

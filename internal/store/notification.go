@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -36,21 +37,55 @@ func (r notificationRow) domain() notify.Notification {
 	return n
 }
 
-// InsertNotification writes n unless its (user_id, dedupe_key) exists;
-// ON CONFLICT DO NOTHING (ON DUPLICATE KEY UPDATE id = id on MySQL) skips
-// the row without failing the transaction, and the affected-row count says
-// which happened.
-func (db *DB) InsertNotification(ctx context.Context, n notify.Notification) (bool, error) {
-	row := notificationRow{ID: n.ID, UserID: n.UserID, Kind: n.Kind, CaseKind: n.CaseKind, CaseID: n.CaseID, CaseNo: n.CaseNo,
-		Title: n.Title, CreatedAt: utc(n.CreatedAt), ReadAt: utcPtr(n.ReadAt)}
-	if n.DedupeKey != "" {
-		row.DedupeKey = &n.DedupeKey
+// InsertNotifications writes ns, skipping those whose (user_id,
+// dedupe_key) exists: ON CONFLICT DO NOTHING (on MySQL ON DUPLICATE KEY
+// UPDATE id = id) skips a row without failing the transaction. A few rows
+// go in one statement; when a statement wrote fewer rows than it carried,
+// their fresh ids tell which were written. A job that raises the same
+// notices every minute thus costs a statement or two, not one per notice.
+func (db *DB) InsertNotifications(ctx context.Context, ns []notify.Notification) ([]bool, error) {
+	inserted := make([]bool, len(ns))
+	// The SQLite driver binds parameters in time quadratic in their number
+	// per statement: small statements are faster there.
+	batch := 200
+	if db.dialect == "sqlite" {
+		batch = 12
 	}
-	res := db.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-	if res.Error != nil {
-		return false, fmt.Errorf("insert notification: %w", translate(res.Error))
+	for from := 0; from < len(ns); from += batch {
+		part := ns[from:min(from+batch, len(ns))]
+		rows := make([]notificationRow, len(part))
+		for i, n := range part {
+			rows[i] = notificationRow{ID: n.ID, UserID: n.UserID, Kind: n.Kind, CaseKind: n.CaseKind, CaseID: n.CaseID, CaseNo: n.CaseNo,
+				Title: n.Title, CreatedAt: utc(n.CreatedAt), ReadAt: utcPtr(n.ReadAt)}
+			if n.DedupeKey != "" {
+				rows[i].DedupeKey = &n.DedupeKey
+			}
+		}
+		res := db.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
+		if res.Error != nil {
+			return nil, fmt.Errorf("insert notifications: %w", translate(res.Error))
+		}
+		switch res.RowsAffected {
+		case int64(len(part)):
+			for i := range part {
+				inserted[from+i] = true
+			}
+		case 0:
+		default:
+			ids := make([]string, len(part))
+			for i, n := range part {
+				ids[i] = n.ID
+			}
+			var written []string
+			if err := db.conn(ctx).Model(&notificationRow{}).Where("id IN ?", ids).Pluck("id", &written).Error; err != nil {
+				return nil, fmt.Errorf("insert notifications: %w", translate(err))
+			}
+			for i, n := range part {
+				inserted[from+i] = slices.Contains(written, n.ID)
+			}
+		}
 	}
-	return res.RowsAffected == 1, nil
+	return inserted, nil
 }
 
 // FindNotifications lists one user's notifications: newest first by id,
@@ -148,12 +183,19 @@ func (r deliveryRow) domain() notify.Delivery {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-// InsertDelivery queues d, in the context's transaction.
-func (db *DB) InsertDelivery(ctx context.Context, d notify.Delivery) error {
-	row := deliveryRow{ID: d.ID, NotificationID: d.NotificationID, Body: string(d.Body), Status: d.Status, Attempts: d.Attempts,
-		NextAttemptAt: utc(d.NextAttemptAt), Owner: d.Owner, CreatedAt: utc(d.CreatedAt), UpdatedAt: utc(d.UpdatedAt)}
-	if err := db.conn(ctx).Create(&row).Error; err != nil {
-		return fmt.Errorf("insert webhook delivery: %w", translate(err))
+// InsertDeliveries queues ds, in the context's transaction.
+func (db *DB) InsertDeliveries(ctx context.Context, ds []notify.Delivery) error {
+	rows := make([]deliveryRow, len(ds))
+	for i, d := range ds {
+		rows[i] = deliveryRow{ID: d.ID, NotificationID: d.NotificationID, Body: string(d.Body), Status: d.Status, Attempts: d.Attempts,
+			NextAttemptAt: utc(d.NextAttemptAt), Owner: d.Owner, CreatedAt: utc(d.CreatedAt), UpdatedAt: utc(d.UpdatedAt)}
+	}
+	batch := 100
+	if db.dialect == "sqlite" {
+		batch = 12
+	}
+	if err := db.conn(ctx).CreateInBatches(rows, batch).Error; err != nil {
+		return fmt.Errorf("insert webhook deliveries: %w", translate(err))
 	}
 	return nil
 }
