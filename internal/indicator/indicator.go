@@ -114,8 +114,8 @@ func Defaults() []Indicator {
 }
 
 var (
-	codeRE   = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
-	monthRE  = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
+	codeRE      = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
+	monthRE     = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
 	periodDayRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`)
 )
 

@@ -61,7 +61,9 @@ func LoadDefaults(ctx context.Context, store Store, now time.Time) error {
 }
 
 // Indicators lists every indicator.
-func (s *Service) Indicators(ctx context.Context) ([]Indicator, error) { return s.store.FindIndicators(ctx) }
+func (s *Service) Indicators(ctx context.Context) ([]Indicator, error) {
+	return s.store.FindIndicators(ctx)
+}
 
 // Indicator returns one indicator or errs.ErrNotFound.
 func (s *Service) Indicator(ctx context.Context, code string) (Indicator, error) {

@@ -48,7 +48,7 @@ func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to 
 		q = q.Where("created_at >= ? AND created_at < ?", from, to).Select(cols + "COUNT(*) AS num, 1 AS den")
 	case indicator.ResolutionRate:
 		q = q.Where("created_at >= ? AND created_at < ?", from, to).
-			Select(cols + "SUM(CASE WHEN " + resolved + " AND updated_at < ? THEN 1 ELSE 0 END) AS num, COUNT(*) AS den", to)
+			Select(cols+"SUM(CASE WHEN "+resolved+" AND updated_at < ? THEN 1 ELSE 0 END) AS num, COUNT(*) AS den", to)
 	case indicator.CommunityResolutionRate:
 		q = q.Where("resolved_at >= ? AND resolved_at < ?", from, to).
 			Select(cols + "SUM(CASE WHEN resolved_level = 'community' THEN 1 ELSE 0 END) AS num, COUNT(*) AS den")
