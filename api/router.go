@@ -25,6 +25,7 @@ import (
 	"pingan/internal/indicator"
 	"pingan/internal/notify"
 	"pingan/internal/photo"
+	"pingan/internal/ranking"
 	"pingan/internal/region"
 	"pingan/internal/user"
 )
@@ -46,6 +47,7 @@ type Deps struct {
 	Incidents  *incident.Service
 	Disputes   *dispute.Service
 	Indicators *indicator.Service
+	Ranking    *ranking.Service
 	Photos     *photo.Service
 	Notify     *notify.Service
 	Audit      audit.Store
@@ -73,6 +75,7 @@ type server struct {
 	incidents  *incident.Service
 	disputes   *dispute.Service
 	indicators *indicator.Service
+	ranking    *ranking.Service
 	photos     *photo.Service
 	notify     *notify.Service
 	auditLog   audit.Store
@@ -92,7 +95,7 @@ func New(d Deps) *gin.Engine {
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
-		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, photos: d.Photos, notify: d.Notify, auditLog: d.Audit,
+		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, auditLog: d.Audit,
 		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, groups: d.Groups, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -189,6 +192,12 @@ func New(d Deps) *gin.Engine {
 	admin.PATCH("/indicators/:code", s.patchIndicator)
 	readers.POST("/indicator-values", keyed, s.enterValues)
 	readers.POST("/indicator-values/import", s.idempotent(indicator.MaxImportBytes), s.importValues)
+
+	analysts := authed.Group("", allow(access.Mediator, access.Supervisor, access.Admin))
+	analysts.GET("/index/rankings", s.rankings)
+	analysts.GET("/index/series", s.series)
+	admin.POST("/index/recompute", keyed, s.recompute)
+	admin.GET("/index/jobs/:id", none, s.getJob)
 
 	admin.GET("/audit", s.listAudit)
 	return r

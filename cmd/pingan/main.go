@@ -36,6 +36,7 @@ commands:
   migrate               apply database migrations and exit
   user create           create an account: -username -password -role -region -name [-phone]
   region import FILE    import regions from a GeoJSON FeatureCollection (may create the city)
+  index --input FILE    score the Ping'an index of a JSON file offline (SPEC §9.7; - reads stdin)
 `
 
 func main() {
@@ -43,7 +44,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "pingan:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -52,6 +53,9 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, ready chan<- string) error {
 	if len(args) == 0 {
 		return errors.New(usage)
+	}
+	if args[0] == "index" { // offline: needs no configuration
+		return indexCommand(args[1:], os.Stdin, out)
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -132,6 +136,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, a, logger)
 	go watchDeadlines(ctx, a, logger)
+	go scheduleIndex(ctx, a, logger)
 	select {
 	case err := <-errc:
 		return err
@@ -170,6 +175,25 @@ func janitor(ctx context.Context, a *app.App, logger *slog.Logger) {
 		}
 		if _, err := a.DB.PurgeDeliveries(ctx, time.Now().Add(-notify.DeliveryRetention)); err != nil {
 			logger.Warn("webhook delivery purge", slog.String("error", err.Error()))
+		}
+	}
+}
+
+// scheduleIndex runs the index scheduler (SPEC §9.6) soon after start-up
+// and then every minute: it queues yesterday's daily and last month's
+// monthly index once, and runs the jobs this instance claims (late data,
+// requests). A lease in the database gives each job to one instance.
+func scheduleIndex(ctx context.Context, a *app.App, logger *slog.Logger) {
+	wait := 5 * time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = time.Minute
+		if err := a.Ranking.Tick(ctx); err != nil && ctx.Err() == nil {
+			logger.Warn("index scheduler", slog.String("error", err.Error()))
 		}
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"pingan/internal/notify"
 	"pingan/internal/photo"
 	"pingan/internal/pii"
+	"pingan/internal/ranking"
 	"pingan/internal/region"
 	"pingan/internal/store"
 	"pingan/internal/user"
@@ -47,6 +48,7 @@ type App struct {
 	Incidents  *incident.Service
 	Disputes   *dispute.Service
 	Indicators *indicator.Service
+	Ranking    *ranking.Service
 	Photos     *photo.Service
 	Notify     *notify.Service
 	Sealer     *pii.Sealer
@@ -102,7 +104,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
-	a.Indicators = indicator.NewService(db, db, db, nil, cfg.Location, now)
+	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger)
+	a.Indicators = indicator.NewService(db, db, db, a.Ranking, cfg.Location, now)
+	a.Incidents.OnLateReport(a.Ranking.QueueLate)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -111,7 +115,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	mac.Write([]byte("pingan/cursor"))
 	a.Handler = api.New(api.Deps{
 		Auth: a.Auth, Regions: a.Regions, Users: a.Users, Categories: a.Categories,
-		Incidents: a.Incidents, Disputes: a.Disputes, Indicators: a.Indicators, Photos: a.Photos, Audit: db,
+		Incidents: a.Incidents, Disputes: a.Disputes, Indicators: a.Indicators, Ranking: a.Ranking, Photos: a.Photos, Audit: db,
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),

@@ -48,7 +48,12 @@ type Service struct {
 	log        audit.Log
 	loc        *time.Location
 	now        func() time.Time
+	late       func(ctx context.Context, occurred time.Time) error
 }
+
+// OnLateReport sets what is done, in the report's transaction, for a report
+// of an earlier day (the index of that day and month is recomputed).
+func (s *Service) OnLateReport(fn func(ctx context.Context, occurred time.Time) error) { s.late = fn }
 
 // NewService builds the service; loc is the city's time zone (case numbers
 // carry the local date).
@@ -121,7 +126,13 @@ func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in New
 				return err
 			}
 		}
-		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident.create", "incident", inc.ID, string(details)))
+		if err := s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident.create", "incident", inc.ID, string(details))); err != nil {
+			return err
+		}
+		if s.late != nil && in.OccurredAt.In(s.loc).Format("20060102") != day {
+			return s.late(ctx, in.OccurredAt) // an earlier day's index must count it
+		}
+		return nil
 	})
 	if err != nil {
 		return Incident{}, err

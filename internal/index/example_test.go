@@ -72,7 +72,7 @@ func TestWorkedExample(t *testing.T) {
 	for i, w := range want {
 		rs := res.Regions[i]
 		c := rs.Indicators[0]
-		if rs.Code != w.code || !c.Present || c.Code != "disputes" {
+		if rs.Code != w.code || !c.Present {
 			t.Fatalf("%d: %+v", i, rs)
 		}
 		got := fmt.Sprintf("x=%v mu=%v d=%.4f self=%d/%v rate=%.4f cross=%d/%v s=%v",

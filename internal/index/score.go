@@ -26,9 +26,12 @@ func Score(in Input) (Result, error) {
 	for r, reg := range in.Regions {
 		res.Regions[r] = RegionScore{Code: reg.Code, Indicators: cells[r*ni : (r+1)*ni : (r+1)*ni]}
 	}
-	w := &work{peers: make([]int32, 0, nr), keys: make([]keyed, 0, nr), ranks: make([]int32, nr)}
+	w := &work{peers: make([]int32, 0, nr), col: make([]IndicatorScore, 0, nr), keys: make([]keyed, 0, nr), spare: make([]keyed, 0, nr), ranks: make([]int32, nr)}
 	for i := range in.Indicators {
-		res.Indicators[i] = w.indicator(in, i, cells)
+		var err error
+		if res.Indicators[i], err = w.indicator(in, i, cells); err != nil {
+			return Result{}, err
+		}
 	}
 	w.composite(in, res.Regions)
 	return res, nil
@@ -36,70 +39,77 @@ func Score(in Input) (Result, error) {
 
 // work is the scratch space of one Score call, reused by every indicator.
 type work struct {
-	peers []int32 // the regions with a value for the current indicator
-	keys  []keyed // rank keys, one per peer
-	ranks []int32 // the rank of each peer, by its position in peers
+	peers []int32          // the regions with a value for the current indicator
+	col   []IndicatorScore // their scores, by position in peers, until copied into the result
+	keys  []keyed          // rank keys, one per peer
+	spare []keyed          // the radix sort's other buffer
+	ranks []int32          // the rank of each peer, by its position in peers
 }
 
-// keyed is a rank key and the position in peers it belongs to.
+// keyed is a rank key, as orderBits, and the position it belongs to.
 type keyed struct {
-	key float64
-	pos int32
+	bits uint64
+	pos  int32
 }
 
-// indicator scores Indicators[i] for every region, writing column i of cells.
-func (w *work) indicator(in Input, i int, cells []IndicatorScore) IndicatorSummary {
+// indicator scores Indicators[i] for every region, writing column i of
+// cells. The peers' scores are worked out in the compact w.col and copied
+// out once: the column of cells is strided, a cache miss per touch. It
+// fails only on a bad series.
+func (w *work) indicator(in Input, i int, cells []IndicatorScore) (IndicatorSummary, error) {
 	ind, stride := in.Indicators[i], len(in.Indicators)
 	series := in.Values[i]
-	w.peers = w.peers[:0]
+	w.peers, w.col = w.peers[:0], w.col[:0]
 	for r, reg := range in.Regions {
-		c := &cells[r*stride+i]
-		c.Code = ind.Code
 		var s []Value
 		if series != nil {
 			s = series[r]
+		}
+		if err := checkSeries(s, ind, reg.Code); err != nil {
+			return IndicatorSummary{}, err
 		}
 		x, ok := current(s, ind)
 		if !ok || (ind.PerCapita && reg.Population <= 0) {
 			continue
 		}
-		c.Present, c.Value = true, x
+		c := IndicatorScore{Present: true, Value: x}
 		if ind.PerCapita {
 			c.Rate = Known(x * PerResidents / float64(reg.Population))
 		}
 		c.Mu, c.D = self(s, ind, x)
-		w.peers = append(w.peers, int32(r))
+		w.peers, w.col = append(w.peers, int32(r)), append(w.col, c)
 	}
 	n := len(w.peers)
 	sum := IndicatorSummary{Code: ind.Code, Peers: n}
 	if n == 0 {
-		return sum
+		return sum, nil
 	}
 
-	// 自比: at or below its own mean is not penalised, so every such region
-	// gets the key +0 and they tie exactly.
+	// 自比: the key is d⁺ = max(0, d). Every region at or below its own
+	// mean has d⁺ = 0 exactly and ranks 1; only the others need sorting,
+	// and they rank after them.
 	w.keys = w.keys[:0]
-	for p, r := range w.peers {
-		k := 0.0
-		if d := cells[int(r)*stride+i].D; d > 0 {
-			k = d
+	for p := range w.col {
+		if d := w.col[p].D; d > 0 {
+			w.keys = append(w.keys, keyed{orderBits(d), int32(p)})
+		} else {
+			w.ranks[p] = 1
 		}
-		w.keys = append(w.keys, keyed{k, int32(p)})
 	}
-	w.rank()
-	for p, r := range w.peers {
-		c := &cells[int(r)*stride+i]
+	w.rank(int32(n - len(w.keys)))
+	for p := range w.col {
+		c := &w.col[p]
 		c.RankSelf = int(w.ranks[p])
 		c.ScoreSelf = ind.points(c.RankSelf, n)
 	}
 
 	// 他比: best first, so a positive indicator's key is negated (exactly).
 	if ind.Smoothing == EmpiricalBayes {
-		sum.CityRate, sum.PriorVariance = w.smooth(in, i, cells)
+		sum.CityRate, sum.PriorVariance = w.smooth(in.Regions)
 	}
 	w.keys = w.keys[:0]
-	for p, r := range w.peers {
-		c := &cells[int(r)*stride+i]
+	for p := range w.col {
+		c := &w.col[p]
 		k := c.Value
 		switch {
 		case c.RateSmoothed.Valid:
@@ -110,17 +120,18 @@ func (w *work) indicator(in Input, i int, cells []IndicatorScore) IndicatorSumma
 		if ind.Direction == Positive {
 			k = -k
 		}
-		w.keys = append(w.keys, keyed{k, int32(p)})
+		w.keys = append(w.keys, keyed{orderBits(k), int32(p)})
 	}
-	w.rank()
+	w.rank(0)
 	for p, r := range w.peers {
-		c := &cells[int(r)*stride+i]
+		c := &w.col[p]
 		c.RankCross = int(w.ranks[p])
 		c.ScoreCross = ind.points(c.RankCross, n)
 		c.Score = clamp(ind.Alpha*c.ScoreSelf+(1-ind.Alpha)*c.ScoreCross,
 			min(c.ScoreSelf, c.ScoreCross), max(c.ScoreSelf, c.ScoreCross))
+		cells[int(r)*stride+i] = *c
 	}
-	return sum
+	return sum, nil
 }
 
 // current is x_t of series s, and whether there is one.
@@ -138,14 +149,16 @@ func current(s []Value, ind Indicator) (float64, bool) {
 func self(s []Value, ind Indicator, x float64) (Value, float64) {
 	var sum float64
 	var count int
-	for j := range ind.Window {
-		switch {
-		case s != nil && s[j].Valid:
-			sum += s[j].X
-			count++
-		case ind.MissingIsZero:
-			count++
+	if s != nil {
+		for _, v := range s[:ind.Window] {
+			if v.Valid {
+				sum += v.X
+				count++
+			}
 		}
+	}
+	if ind.MissingIsZero {
+		count = ind.Window
 	}
 	if count == 0 {
 		return Value{}, 0
@@ -157,51 +170,131 @@ func self(s []Value, ind Indicator, x float64) (Value, float64) {
 	return Known(mu), (x - mu) / max(mu, Epsilon)
 }
 
-// smooth writes Marshall's global empirical-Bayes rate of every peer of
-// Indicators[i] (SPEC §9.4 step 2), all in units per 10⁴ residents, and
-// returns the prior mean m and variance A.
-func (w *work) smooth(in Input, i int, cells []IndicatorScore) (m, a Value) {
-	stride := len(in.Indicators)
+// smooth writes Marshall's global empirical-Bayes rate of every peer in
+// w.col (SPEC §9.4 step 2), all in units per 10⁴ residents, and returns the
+// prior mean m and variance A.
+func (w *work) smooth(regions []Region) (m, a Value) {
 	var sx, sp float64
-	for _, r := range w.peers {
-		sx += cells[int(r)*stride+i].Value
-		sp += float64(in.Regions[r].Population)
+	for p, r := range w.peers {
+		sx += w.col[p].Value
+		sp += float64(regions[r].Population)
 	}
 	mean := sx * PerResidents / sp
 	if mean == 0 {
 		// Every rate is 0: so is every smoothed one (A = 0 and the weights
 		// would be 0/0).
-		for _, r := range w.peers {
-			cells[int(r)*stride+i].RateSmoothed = Known(0)
+		for p := range w.col {
+			w.col[p].RateSmoothed = Known(0)
 		}
 		return Known(0), Known(0)
 	}
 	var ss float64
-	for _, r := range w.peers {
-		dev := cells[int(r)*stride+i].Rate.X - mean
-		ss += float64(in.Regions[r].Population) * dev * dev
+	for p, r := range w.peers {
+		dev := w.col[p].Rate.X - mean
+		ss += float64(regions[r].Population) * dev * dev
 	}
 	meanPop := sp / float64(len(w.peers))
 	prior := max(0, ss/sp-mean*PerResidents/meanPop)
-	for _, r := range w.peers {
-		c := &cells[int(r)*stride+i]
-		wr := prior / (prior + mean*PerResidents/float64(in.Regions[r].Population))
+	for p, r := range w.peers {
+		c := &w.col[p]
+		wr := prior / (prior + mean*PerResidents/float64(regions[r].Population))
 		c.RateSmoothed = Known(wr*c.Rate.X + (1-wr)*mean)
 	}
 	return Known(mean), Known(prior)
 }
 
-// rank sorts w.keys ascending and gives each peer its competition rank
-// (1, 1, 1, 4, 5) in w.ranks. Keys are compared exactly.
-func (w *work) rank() {
-	slices.SortFunc(w.keys, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
-	for j, k := range w.keys {
-		if j > 0 && k.key == w.keys[j-1].key {
-			w.ranks[k.pos] = w.ranks[w.keys[j-1].pos]
+// rank gives each key's position its competition rank (1, 1, 1, 4, 5) in
+// w.ranks, after the ahead positions ranked before them. Keys are compared
+// exactly.
+func (w *work) rank(ahead int32) {
+	sorted := w.sortKeys()
+	for j, k := range sorted {
+		if j > 0 && k.bits == sorted[j-1].bits {
+			w.ranks[k.pos] = w.ranks[sorted[j-1].pos]
 		} else {
-			w.ranks[k.pos] = int32(j + 1)
+			w.ranks[k.pos] = ahead + int32(j) + 1
 		}
 	}
+}
+
+// sortKeys sorts the keys by bits and returns them, in w.keys or w.spare
+// (which it swaps). It radix-sorts on the high 32 bits, a byte a pass,
+// skipping the bytes every key shares, then orders the runs that share the
+// high half by the whole key: linear in the number of keys, and several
+// times faster than a comparison sort at 2 000 (BenchmarkScore2000x8).
+func (w *work) sortKeys() []keyed {
+	n := len(w.keys)
+	if n < 2 {
+		return w.keys
+	}
+	var counts [4][256]int32
+	for _, k := range w.keys {
+		for d := range 4 {
+			counts[d][byte(k.bits>>(32+8*d))]++
+		}
+	}
+	src, dst := w.keys, w.spare[:n]
+	for d := range 4 {
+		c := &counts[d]
+		shift := 32 + 8*d
+		if c[byte(src[0].bits>>shift)] == int32(n) {
+			continue
+		}
+		var sum int32
+		for i, v := range c {
+			c[i], sum = sum, sum+v
+		}
+		for _, k := range src {
+			b := byte(k.bits >> shift)
+			dst[c[b]] = k
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	w.keys, w.spare = src, dst[:0]
+	for lo := 0; lo < n; {
+		hi := lo + 1
+		for hi < n && src[hi].bits>>32 == src[lo].bits>>32 {
+			hi++
+		}
+		if hi-lo > 1 {
+			sortRun(src[lo:hi])
+		}
+		lo = hi
+	}
+	return src
+}
+
+// sortRun sorts keys that share their high 32 bits by their whole bits:
+// by insertion when the run is short (the usual case: equal keys), else by
+// a comparison sort.
+func sortRun(run []keyed) {
+	if len(run) > 32 {
+		slices.SortFunc(run, func(a, b keyed) int { return cmp.Compare(a.bits, b.bits) })
+		return
+	}
+	for i := 1; i < len(run); i++ {
+		k := run[i]
+		j := i
+		for j > 0 && run[j-1].bits > k.bits {
+			run[j] = run[j-1]
+			j--
+		}
+		run[j] = k
+	}
+}
+
+// orderBits maps a float64 that is not NaN to a uint64 with the same order;
+// -0 and +0 map alike, so that they tie.
+func orderBits(f float64) uint64 {
+	if f == 0 {
+		f = 0
+	}
+	b := math.Float64bits(f)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
 }
 
 // points maps rank r of n to a score (SPEC §9.4 step 3).
@@ -240,9 +333,9 @@ func (w *work) composite(in Input, regions []RegionScore) {
 		rs.Complete = missing == 0
 		if missing > 0 {
 			rs.Missing = make([]string, 0, missing)
-			for _, c := range rs.Indicators {
+			for i, c := range rs.Indicators {
 				if !c.Present {
-					rs.Missing = append(rs.Missing, c.Code)
+					rs.Missing = append(rs.Missing, in.Indicators[i].Code)
 				}
 			}
 		}
@@ -252,10 +345,10 @@ func (w *work) composite(in Input, regions []RegionScore) {
 			// rounding from moving it out (all 100 is exactly 100).
 			rs.Score = clamp(sws/sw, lo, hi)
 			rs.Band = BandOf(rs.Score)
-			w.keys = append(w.keys, keyed{-rs.Score, int32(r)})
+			w.keys = append(w.keys, keyed{orderBits(-rs.Score), int32(r)})
 		}
 	}
-	w.rank()
+	w.rank(0)
 	for _, k := range w.keys {
 		regions[k.pos].Rank = int(w.ranks[k.pos])
 	}

@@ -109,7 +109,7 @@ func TestMissingIndicatorRenormalisesWeights(t *testing.T) {
 	r1, r2, r3 := res.Regions[0], res.Regions[1], res.Regions[2]
 	// r1: the weight of the missing indicator is dropped, not scored 0:
 	// 0.6·100/0.6 = 100 (without renormalising it would be 60).
-	if r1.Complete || !reflect.DeepEqual(r1.Missing, []string{"rate"}) || r1.Score != 100 || r1.Rank != 1 || r1.Indicators[1] != (IndicatorScore{Code: "rate"}) {
+	if r1.Complete || !reflect.DeepEqual(r1.Missing, []string{"rate"}) || r1.Score != 100 || r1.Rank != 1 || r1.Indicators[1] != (IndicatorScore{}) {
 		t.Errorf("r1 %+v", r1)
 	}
 	// r2: (0.6·50 + 0.4·100) / (0.6 + 0.4) = 70.
@@ -415,10 +415,10 @@ func TestBadInput(t *testing.T) {
 		{`indicator "x": series for 1 regions, want one per region (2)`, func(in *Input) { in.Values[0] = in.Values[0][:1] }},
 		{`indicator "x", region "b": 3 values, want window+1 = 2`, func(in *Input) { in.Values[0][1] = ser(1, 2, 3) }},
 		{`indicator "x", region "b": x[t-1] = NaN is not a number from 0 to 1e15`, func(in *Input) { in.Values[0][1][0] = Known(math.NaN()) }},
-		{`indicator "x", region "a": x[t-0] = +Inf`, func(in *Input) { in.Values[0][0][1] = Known(math.Inf(1)) }},
-		{`indicator "x", region "a": x[t-0] = -Inf`, func(in *Input) { in.Values[0][0][1] = Known(math.Inf(-1)) }},
-		{`indicator "x", region "a": x[t-0] = -1`, func(in *Input) { in.Values[0][0][1] = Known(-1) }},
-		{`indicator "x", region "a": x[t-0] = 2e+15`, func(in *Input) { in.Values[0][0][1] = Known(2e15) }},
+		{`indicator "x", region "a": x[t] = +Inf`, func(in *Input) { in.Values[0][0][1] = Known(math.Inf(1)) }},
+		{`indicator "x", region "a": x[t] = -Inf`, func(in *Input) { in.Values[0][0][1] = Known(math.Inf(-1)) }},
+		{`indicator "x", region "a": x[t] = -1`, func(in *Input) { in.Values[0][0][1] = Known(-1) }},
+		{`indicator "x", region "a": x[t] = 2e+15`, func(in *Input) { in.Values[0][0][1] = Known(2e15) }},
 	} {
 		in := ok()
 		tc.edit(&in)

@@ -6,14 +6,22 @@ import (
 	"pingan/internal/errs"
 )
 
-// invalid is an input error: it names what is wrong and wraps errs.ErrInvalid.
+// inputError says what is wrong with an Input, in one line.
+type inputError struct{ msg string }
+
+func (e *inputError) Error() string { return e.msg }
+
+// Unwrap makes errors.Is(e, errs.ErrInvalid) true.
+func (e *inputError) Unwrap() error { return errs.ErrInvalid }
+
+// invalid is an input error that names what is wrong.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("index: "+format+": %w", append(args, errs.ErrInvalid)...)
+	return &inputError{msg: "index: " + fmt.Sprintf(format, args...)}
 }
 
-// validate checks everything Score relies on, so that the arithmetic after
-// it needs no checks: settings in range, codes unique, series of the right
-// length, values finite and ≥ 0.
+// validate checks the settings, the codes and the shape of Values before
+// anything is computed. Each series is checked by checkSeries as the
+// scoring reads it, while it is in the cache.
 func (in Input) validate() error {
 	if len(in.Indicators) == 0 {
 		return invalid("no indicators")
@@ -52,20 +60,27 @@ func (in Input) validate() error {
 		if len(vs) != len(in.Regions) {
 			return invalid("indicator %q: series for %d regions, want one per region (%d)", ind.Code, len(vs), len(in.Regions))
 		}
-		for r, s := range vs {
-			if s == nil {
-				continue
+	}
+	return nil
+}
+
+// checkSeries checks one series of ind for region: W+1 values, each
+// finite and from 0 to MaxValue.
+func checkSeries(s []Value, ind Indicator, region string) error {
+	if s == nil {
+		return nil
+	}
+	if len(s) != ind.Window+1 {
+		return invalid("indicator %q, region %q: %d values, want window+1 = %d (x[t-%d] … x[t])",
+			ind.Code, region, len(s), ind.Window+1, ind.Window)
+	}
+	for j, v := range s {
+		if v.Valid && !(v.X >= 0 && v.X <= MaxValue) {
+			period := "x[t]"
+			if j < ind.Window {
+				period = fmt.Sprintf("x[t-%d]", ind.Window-j)
 			}
-			if len(s) != ind.Window+1 {
-				return invalid("indicator %q, region %q: %d values, want window+1 = %d (x[t-%d] … x[t])",
-					ind.Code, in.Regions[r].Code, len(s), ind.Window+1, ind.Window)
-			}
-			for j, v := range s {
-				if v.Valid && !(v.X >= 0 && v.X <= MaxValue) {
-					return invalid("indicator %q, region %q: x[t-%d] = %v is not a number from 0 to 1e15",
-						ind.Code, in.Regions[r].Code, ind.Window-j, v.X)
-				}
-			}
+			return invalid("indicator %q, region %q: %s = %v is not a number from 0 to 1e15", ind.Code, region, period, v.X)
 		}
 	}
 	return nil

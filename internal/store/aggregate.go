@@ -10,18 +10,15 @@ import (
 
 	"pingan/internal/errs"
 	"pingan/internal/indicator"
+	"pingan/internal/ranking"
 )
 
-// Aggregate is one community's numerator and denominator of an auto
-// indicator for a period; upper levels add them up.
-type Aggregate struct {
-	CommunityCode, TownshipCode, CountyCode string
-	Num, Den                                float64
-}
+// Aggregate is ranking.Aggregate.
+type Aggregate = ranking.Aggregate
 
 // Aggregates computes an auto indicator's per-community figures for
 // [from, to) (SPEC §9.2), one grouped query over an indexed time range:
-//   - count: cases created in the period matching the filter (Den 1);
+//   - count: cases that occurred in the period matching the filter (Den 1);
 //   - resolution_rate: of those, resolved by the period's end (Num) over all (Den);
 //   - community_resolution_rate: disputes resolved in the period at community level over all resolved then;
 //   - overdue_count: disputes whose deadline fell in the period and were not resolved by it;
@@ -37,7 +34,7 @@ func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to 
 	if len(ind.Filter.Categories) > 0 {
 		base = base.Where("category IN ?", ind.Filter.Categories)
 	}
-	q := base.Group("community_code, township_code, county_code")
+	q := base.Session(&gorm.Session{}).Group("community_code, township_code, county_code")
 	cols := "community_code, township_code, county_code, "
 	resolved := "status IN ('resolved', 'closed')"
 	if table == "disputes" {
@@ -45,9 +42,10 @@ func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to 
 	}
 	switch ind.Method {
 	case indicator.Count:
-		q = q.Where("created_at >= ? AND created_at < ?", from, to).Select(cols + "COUNT(*) AS num, 1 AS den")
+		// By when it happened: a report sent late (offline) counts in its own period.
+		q = q.Where("occurred_at >= ? AND occurred_at < ?", from, to).Select(cols + "COUNT(*) AS num, 1 AS den")
 	case indicator.ResolutionRate:
-		q = q.Where("created_at >= ? AND created_at < ?", from, to).
+		q = q.Where("occurred_at >= ? AND occurred_at < ?", from, to).
 			Select(cols+"SUM(CASE WHEN "+resolved+" AND updated_at < ? THEN 1 ELSE 0 END) AS num, COUNT(*) AS den", to)
 	case indicator.CommunityResolutionRate:
 		q = q.Where("resolved_at >= ? AND resolved_at < ?", from, to).
@@ -59,9 +57,9 @@ func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to 
 		if table != "disputes" {
 			return nil, fmt.Errorf("%s: mean_days_to_resolve needs disputes: %w", ind.Code, errs.ErrInvalid)
 		}
-		return db.meanDays(base, from, to)
+		return db.meanDays(base.Session(&gorm.Session{}), from, to)
 	case indicator.SatisfactionMean:
-		return db.satisfaction(base, from, to)
+		return db.satisfaction(base.Session(&gorm.Session{}), from, to)
 	default:
 		return nil, fmt.Errorf("%s: method %q: %w", ind.Code, ind.Method, errs.ErrInvalid)
 	}

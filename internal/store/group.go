@@ -45,6 +45,7 @@ type group struct {
 	audit     []auditRow
 	idem      []idempotencyRow
 	attaches  []attach
+	jobs      []jobRow // index recomputations (a late report)
 	// other is set when a store call the group cannot hold ran inside a
 	// transaction of the group.
 	other bool
@@ -185,6 +186,7 @@ func (db *DB) writeTogether(ctx context.Context, gs []*group) error {
 		all.events = append(all.events, g.events...)
 		all.audit = append(all.audit, g.audit...)
 		all.attaches = append(all.attaches, g.attaches...)
+		all.jobs = append(all.jobs, g.jobs...)
 	}
 	// One order for the unique keys, so that two batches holding the same
 	// keys wait for each other instead of deadlocking.
@@ -195,7 +197,7 @@ func (db *DB) writeTogether(ctx context.Context, gs []*group) error {
 	if err != nil {
 		return translate(err)
 	}
-	if err := insertAll(ctx, tx, &all); err != nil {
+	if err := db.insertAll(ctx, tx, &all); err != nil {
 		_ = tx.Rollback()
 		return translate(err)
 	}
@@ -205,7 +207,7 @@ func (db *DB) writeTogether(ctx context.Context, gs []*group) error {
 // insertAll runs the INSERTs and checked updates of a batch in tx. The
 // statements are built here rather than by GORM: for a batch of reports
 // GORM's reflection cost more CPU than the database spent on the rows.
-func insertAll(ctx context.Context, tx *sql.Tx, all *group) error {
+func (db *DB) insertAll(ctx context.Context, tx *sql.Tx, all *group) error {
 	err := insertRows(ctx, tx, "idempotency_keys", []string{"user_id", "key_hash", "request_hash", "owner", "locked_until",
 		"done", "response_status", "response_headers", "response_body", "created_at"}, all.idem,
 		func(r idempotencyRow) []any {
@@ -251,6 +253,26 @@ func insertAll(ctx context.Context, tx *sql.Tx, all *group) error {
 	}
 	for _, a := range all.attaches {
 		if err := attachPhotos(exec, a); err != nil {
+			return err
+		}
+	}
+	lock := ""
+	if db.dialect == "mysql" {
+		lock = " FOR UPDATE"
+	}
+	for _, j := range all.jobs {
+		// As QueueJob: a pending job of the period already covers it.
+		var id string
+		err := tx.QueryRowContext(ctx, "SELECT id FROM index_jobs WHERE period_kind = ? AND period = ? AND status = 'pending' LIMIT 1"+lock,
+			j.PeriodKind, j.Period).Scan(&id)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO index_jobs (id, period_kind, period, status, reason, requested_by, owner, attempts, error, created_at) "+
+			"VALUES (?, ?, ?, 'pending', ?, '', '', 0, '', ?)", j.ID, j.PeriodKind, j.Period, j.Reason, j.CreatedAt); err != nil {
 			return err
 		}
 	}

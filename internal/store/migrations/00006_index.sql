@@ -76,7 +76,13 @@ CREATE TABLE index_jobs (
 CREATE INDEX index_jobs_status ON index_jobs (status, created_at);
 CREATE INDEX index_jobs_period ON index_jobs (period_kind, period, status);
 
+-- Auto indicators count cases by when they happened.
+CREATE INDEX incidents_occurred_at ON incidents (occurred_at);
+CREATE INDEX disputes_occurred_at ON disputes (occurred_at);
+
 -- +goose Down
+DROP INDEX incidents_occurred_at ON incidents;
+DROP INDEX disputes_occurred_at ON disputes;
 DROP TABLE index_jobs;
 DROP TABLE index_results;
 DROP TABLE indicator_values;

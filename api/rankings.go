@@ -1,0 +1,238 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"pingan/internal/errs"
+	"pingan/internal/index"
+	"pingan/internal/indicator"
+	"pingan/internal/ranking"
+	"pingan/internal/region"
+)
+
+func (s *server) loc() *time.Location { return s.ranking.Location() }
+
+type rankRegion struct {
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Level      string `json:"level"`
+	ParentCode string `json:"parent_code"`
+}
+
+type rankChange struct {
+	Score float64 `json:"score"`
+	Rank  int     `json:"rank"`
+}
+
+type rankIndicator struct {
+	Code         string   `json:"code"`
+	Value        *float64 `json:"value"`
+	Rate         *float64 `json:"rate"`
+	RateSmoothed *float64 `json:"rate_smoothed"`
+	Mu           *float64 `json:"mu"`
+	D            *float64 `json:"d"`
+	RankSelf     *int     `json:"rank_self"`
+	RankCross    *int     `json:"rank_cross"`
+	ScoreSelf    *float64 `json:"score_self"`
+	ScoreCross   *float64 `json:"score_cross"`
+	Score        *float64 `json:"score"`
+}
+
+type rankItem struct {
+	Rank         *int            `json:"rank"`
+	RankInParent *int            `json:"rank_in_parent"`
+	Region       rankRegion      `json:"region"`
+	Score        *float64        `json:"score"`
+	Band         *string         `json:"band"`
+	BandLabel    *string         `json:"band_label"`
+	Change       *rankChange     `json:"change"`
+	Complete     bool            `json:"complete"`
+	Missing      []string        `json:"missing"`
+	Indicators   []rankIndicator `json:"indicators"`
+}
+
+func optFloat(v index.Value) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	x := v.X
+	return &x
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func newRankItem(it ranking.Item) rankItem {
+	d := it.Detail.Score
+	out := rankItem{Region: rankRegion{Code: it.Region.Code, Name: it.Region.Name, Level: string(it.Region.Level),
+		ParentCode: it.Region.ParentCode}, Complete: d.Complete, Missing: d.Missing}
+	if out.Missing == nil {
+		out.Missing = []string{}
+	}
+	if d.Scored {
+		out.Rank, out.Score = ptr(it.Rank), ptr(it.Score)
+		out.Band, out.BandLabel = ptr(string(it.Band)), ptr(it.Band.Label())
+		if it.RankInParent > 0 {
+			out.RankInParent = ptr(it.RankInParent)
+		}
+		if p := it.Previous; p != nil && p.Rank > 0 {
+			// Rank change: positive when the region moved up.
+			out.Change = &rankChange{Score: it.Score - p.Score, Rank: p.Rank - it.Rank}
+		}
+	}
+	for n, s := range d.Indicators {
+		ri := rankIndicator{}
+		if n < len(it.Detail.Codes) {
+			ri.Code = it.Detail.Codes[n]
+		}
+		if s.Present {
+			ri.Value, ri.Rate, ri.RateSmoothed, ri.Mu = ptr(s.Value), optFloat(s.Rate), optFloat(s.RateSmoothed), optFloat(s.Mu)
+			ri.D, ri.RankSelf, ri.RankCross = ptr(s.D), ptr(s.RankSelf), ptr(s.RankCross)
+			ri.ScoreSelf, ri.ScoreCross, ri.Score = ptr(s.ScoreSelf), ptr(s.ScoreCross), ptr(s.Score)
+		}
+		out.Indicators = append(out.Indicators, ri)
+	}
+	if out.Indicators == nil {
+		out.Indicators = []rankIndicator{}
+	}
+	return out
+}
+
+func (s *server) rankings(c *gin.Context) {
+	if err := checkQuery(c, "level", "period", "at", "parent"); err != nil {
+		writeError(c, err)
+		return
+	}
+	bad := errs.FieldErrors{}
+	level := region.Level(c.Query("level"))
+	switch level {
+	case region.County, region.Township, region.Community:
+	default:
+		bad.Add("level", "county, township or community")
+	}
+	kind, at := c.Query("period"), c.Query("at")
+	if got, _, err := indicator.ParsePeriod(at, s.loc()); err != nil || got != kind {
+		bad.Add("at", "period=month with at=2026-10, or period=day with at=2026-10-15")
+	}
+	if err := bad.Err(); err != nil {
+		writeError(c, err)
+		return
+	}
+	items, err := s.ranking.Rankings(c.Request.Context(), caller(c), level, at, c.Query("parent"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := make([]rankItem, len(items))
+	for i, it := range items {
+		out[i] = newRankItem(it)
+	}
+	c.JSON(http.StatusOK, gin.H{"level": level, "period": kind, "at": at, "items": out})
+}
+
+type seriesPoint struct {
+	Period   string   `json:"period"`
+	Score    *float64 `json:"score"`
+	Rank     *int     `json:"rank"`
+	Band     *string  `json:"band"`
+	Complete bool     `json:"complete"`
+}
+
+func (s *server) series(c *gin.Context) {
+	if err := checkQuery(c, "region", "period", "from", "to"); err != nil {
+		writeError(c, err)
+		return
+	}
+	bad := errs.FieldErrors{}
+	kind, from, to := c.Query("period"), c.Query("from"), c.Query("to")
+	if kind != indicator.Day && kind != indicator.Month {
+		bad.Add("period", "day or month")
+	}
+	for name, v := range map[string]string{"from": from, "to": to} {
+		if k, _, err := indicator.ParsePeriod(v, s.loc()); err != nil || k != kind {
+			bad.Add(name, "a period of the kind asked for: 2026-10 for months, 2026-10-15 for days")
+		}
+	}
+	if from > to {
+		bad.Add("to", "must not be before from")
+	}
+	if c.Query("region") == "" {
+		bad.Add("region", "required")
+	}
+	if err := bad.Err(); err != nil {
+		writeError(c, err)
+		return
+	}
+	rows, err := s.ranking.Series(c.Request.Context(), caller(c), c.Query("region"), kind, from, to)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := make([]seriesPoint, len(rows))
+	for i, r := range rows {
+		out[i] = seriesPoint{Period: r.Period, Complete: r.Complete}
+		if r.Rank > 0 {
+			out[i].Score, out[i].Rank, out[i].Band = ptr(r.Score), ptr(r.Rank), ptr(string(r.Band))
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"region": c.Query("region"), "period": kind, "items": out})
+}
+
+type recomputeRequest struct {
+	Period *string `json:"period"`
+	At     *string `json:"at"`
+}
+
+type jobResponse struct {
+	ID         string     `json:"id"`
+	Period     string     `json:"period"`
+	Status     string     `json:"status"`
+	Reason     string     `json:"reason"`
+	Error      *string    `json:"error"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+}
+
+func newJobResponse(j ranking.Job) jobResponse {
+	out := jobResponse{ID: j.ID, Period: j.Period, Status: j.Status, Reason: j.Reason, CreatedAt: j.CreatedAt.UTC(),
+		FinishedAt: utcPtr(j.FinishedAt)}
+	if j.Error != "" {
+		out.Error = &j.Error
+	}
+	return out
+}
+
+// recompute queues a period ({period: day|month, at}) and answers at once.
+func (s *server) recompute(c *gin.Context) {
+	var req recomputeRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	if req.At == nil || req.Period == nil {
+		writeError(c, errs.Invalid("at", "period and at are required"))
+		return
+	}
+	if k, _, err := indicator.ParsePeriod(*req.At, s.loc()); err != nil || k != *req.Period {
+		writeError(c, errs.Invalid("at", "period=month with at=2026-10, or period=day with at=2026-10-15"))
+		return
+	}
+	j, err := s.ranking.RequestRecompute(c.Request.Context(), caller(c), *req.At)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/index/jobs/"+j.ID)
+	c.JSON(http.StatusAccepted, newJobResponse(j))
+}
+
+func (s *server) getJob(c *gin.Context) {
+	j, err := s.ranking.Job(c.Request.Context(), caller(c), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newJobResponse(j))
+}

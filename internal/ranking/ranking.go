@@ -1,0 +1,93 @@
+// Package ranking computes and keeps the Ping'an index (SPEC §9.6): for a
+// day or month it gathers every indicator's values for each county,
+// township and community — auto values from the platform's cases, manual
+// ones from department data — scores them with internal/index, and stores
+// the results, so that reads never recompute. Jobs say which periods to
+// compute; a lease in the database makes exactly one instance run each.
+package ranking
+
+import (
+	"context"
+	"time"
+
+	"pingan/internal/index"
+	"pingan/internal/indicator"
+	"pingan/internal/region"
+)
+
+// Levels are the levels ranked, top down.
+var Levels = []region.Level{region.County, region.Township, region.Community}
+
+// Aggregate is one community's numerator and denominator of an auto
+// indicator for a period; upper levels add them up.
+type Aggregate struct {
+	CommunityCode, TownshipCode, CountyCode string
+	Num, Den                                float64
+}
+
+// Row is one region's stored result for a level and period.
+type Row struct {
+	Level      region.Level
+	PeriodKind string
+	Period     string
+	RegionCode string
+	ParentCode string
+	Score      float64
+	Rank       int // among the level's peers in the city; 0 when not scored
+	Band       index.Band
+	Complete   bool
+	// Detail is the region's index.RegionScore (every intermediate), JSON.
+	Detail     string
+	ComputedAt time.Time
+}
+
+// Job is a period to compute.
+type Job struct {
+	ID          string
+	PeriodKind  string
+	Period      string
+	Status      string // pending, running, done, failed
+	Reason      string // schedule, late_data, request
+	RequestedBy string
+	Owner       string
+	LeaseUntil  *time.Time
+	Attempts    int
+	Error       string
+	CreatedAt   time.Time
+	FinishedAt  *time.Time
+}
+
+// Job states.
+const (
+	Pending = "pending"
+	Running = "running"
+	Done    = "done"
+	Failed  = "failed"
+)
+
+// Store persists results and jobs and reads what computing needs.
+// Implemented in internal/store.
+type Store interface {
+	// Aggregates computes an auto indicator's per-community figures for [from, to).
+	Aggregates(ctx context.Context, ind indicator.Indicator, from, to time.Time) ([]Aggregate, error)
+	// ReplaceResults swaps the stored results of a level and period for rows, in one transaction.
+	ReplaceResults(ctx context.Context, level region.Level, kind, period string, rows []Row) error
+	// FindResults lists the results of a level and period, by rank.
+	FindResults(ctx context.Context, level region.Level, kind, period string) ([]Row, error)
+	// FindSeries lists a region's results of a kind with from ≤ period ≤ to, by period.
+	FindSeries(ctx context.Context, regionCode, kind, from, to string) ([]Row, error)
+	// QueueJob adds a pending job unless one is pending for the period
+	// already; returns the job that stands for it.
+	QueueJob(ctx context.Context, j Job) (Job, error)
+	// CreateJob inserts a job; errs.ErrConflict when its id exists.
+	CreateJob(ctx context.Context, j Job) error
+	// ClaimJob takes the oldest pending job, or a running one whose lease
+	// lapsed, for owner until the time; ok is false when there is none.
+	ClaimJob(ctx context.Context, owner string, now, until time.Time) (Job, bool, error)
+	// FinishJob records the end of a job owner holds.
+	FinishJob(ctx context.Context, id, owner, status, errText string, at time.Time) error
+	// FindJob returns errs.ErrNotFound if there is none.
+	FindJob(ctx context.Context, id string) (Job, error)
+	// HasJob reports whether a job of the period exists (any state).
+	HasJob(ctx context.Context, kind, period string) (bool, error)
+}

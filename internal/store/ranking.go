@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"pingan/internal/errs"
+	"pingan/internal/index"
+	"pingan/internal/ranking"
+	"pingan/internal/region"
+)
+
+type resultRow struct {
+	Level      string `gorm:"primaryKey"`
+	PeriodKind string `gorm:"primaryKey"`
+	Period     string `gorm:"primaryKey"`
+	RegionCode string `gorm:"primaryKey"`
+	ParentCode string
+	Score      float64
+	RankCity   int
+	Band       string
+	Complete   bool
+	Detail     string
+	ComputedAt time.Time
+}
+
+func (resultRow) TableName() string { return "index_results" }
+
+func (r resultRow) domain() ranking.Row {
+	return ranking.Row{Level: region.Level(r.Level), PeriodKind: r.PeriodKind, Period: r.Period, RegionCode: r.RegionCode,
+		ParentCode: r.ParentCode, Score: r.Score, Rank: r.RankCity, Band: index.Band(r.Band), Complete: r.Complete,
+		Detail: r.Detail, ComputedAt: r.ComputedAt}
+}
+
+type jobRow struct {
+	ID          string `gorm:"primaryKey"`
+	PeriodKind  string
+	Period      string
+	Status      string
+	Reason      string
+	RequestedBy string
+	Owner       string
+	LeaseUntil  *time.Time
+	Attempts    int
+	Error       string
+	CreatedAt   time.Time
+	FinishedAt  *time.Time
+}
+
+func (jobRow) TableName() string { return "index_jobs" }
+
+func (r jobRow) domain() ranking.Job {
+	return ranking.Job{ID: r.ID, PeriodKind: r.PeriodKind, Period: r.Period, Status: r.Status, Reason: r.Reason,
+		RequestedBy: r.RequestedBy, Owner: r.Owner, LeaseUntil: r.LeaseUntil, Attempts: r.Attempts, Error: r.Error,
+		CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+}
+
+// FindRegionsAt lists every region of a level, by code.
+func (db *DB) FindRegionsAt(ctx context.Context, level region.Level) ([]region.Region, error) {
+	var rows []regionRow
+	if err := db.conn(ctx).Omit("boundary").Where("level = ?", string(level)).Order("code").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find regions: %w", translate(err))
+	}
+	out := make([]region.Region, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// ReplaceResults swaps the results of a level and period in one transaction.
+func (db *DB) ReplaceResults(ctx context.Context, level region.Level, kind, period string, rows []ranking.Row) error {
+	out := make([]resultRow, len(rows))
+	for i, r := range rows {
+		out[i] = resultRow{Level: string(r.Level), PeriodKind: r.PeriodKind, Period: r.Period, RegionCode: r.RegionCode,
+			ParentCode: r.ParentCode, Score: r.Score, RankCity: r.Rank, Band: string(r.Band), Complete: r.Complete,
+			Detail: r.Detail, ComputedAt: utc(r.ComputedAt)}
+	}
+	batch := 200
+	if db.dialect == "sqlite" {
+		batch = 50
+	}
+	codes := make([]string, len(out))
+	for i, r := range out {
+		codes[i] = r.RegionCode
+	}
+	write := func(tx *gorm.DB) error {
+		// Upserts, not delete-and-insert: a range DELETE takes gap locks, and
+		// instances computing neighbouring periods at once would deadlock.
+		if len(out) > 0 {
+			err := tx.Clauses(clause.OnConflict{
+				Columns: []clause.Column{{Name: "level"}, {Name: "period_kind"}, {Name: "period"}, {Name: "region_code"}},
+				DoUpdates: clause.AssignmentColumns([]string{"parent_code", "score", "rank_city", "band", "complete", "detail",
+					"computed_at"}),
+			}).CreateInBatches(out, batch).Error
+			if err != nil {
+				return err
+			}
+		}
+		var n int64
+		q := tx.Model(&resultRow{}).Where("level = ? AND period_kind = ? AND period = ?", string(level), kind, period)
+		if err := q.Count(&n).Error; err != nil || n == int64(len(out)) {
+			return err
+		}
+		// A region is gone since the last computation: drop its row.
+		return tx.Where("level = ? AND period_kind = ? AND period = ? AND region_code NOT IN ?", string(level), kind, period, codes).
+			Delete(&resultRow{}).Error
+	}
+	var err error
+	for range 3 { // MySQL may still pick this transaction as a deadlock victim: try again
+		if err = db.tx(ctx, write); err == nil || !isDeadlock(err) {
+			break
+		}
+	}
+	return err
+}
+
+// isDeadlock reports MySQL's "deadlock found" (1213), after which the
+// transaction was rolled back and may simply be run again.
+func isDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1213
+}
+
+// FindResults lists the results of a level and period by rank (unscored last).
+func (db *DB) FindResults(ctx context.Context, level region.Level, kind, period string) ([]ranking.Row, error) {
+	var rows []resultRow
+	err := db.conn(ctx).Where("level = ? AND period_kind = ? AND period = ?", string(level), kind, period).
+		Order("CASE WHEN rank_city = 0 THEN 1 ELSE 0 END, rank_city, region_code").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("find index results: %w", translate(err))
+	}
+	out := make([]ranking.Row, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// FindSeries lists a region's results of a kind in [from, to] by period.
+func (db *DB) FindSeries(ctx context.Context, regionCode, kind, from, to string) ([]ranking.Row, error) {
+	var rows []resultRow
+	err := db.conn(ctx).Where("region_code = ? AND period_kind = ? AND period >= ? AND period <= ?", regionCode, kind, from, to).
+		Order("period").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("find index series: %w", translate(err))
+	}
+	out := make([]ranking.Row, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// QueueJob adds a pending job unless one is pending for the period.
+func (db *DB) QueueJob(ctx context.Context, j ranking.Job) (ranking.Job, error) {
+	if g := collecting(ctx); g != nil {
+		g.jobs = append(g.jobs, jobRow{ID: j.ID, PeriodKind: j.PeriodKind, Period: j.Period, Reason: j.Reason, CreatedAt: utc(j.CreatedAt)})
+		return j, nil
+	}
+	var out ranking.Job
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		var existing jobRow
+		err := db.forUpdate(tx.Where("period_kind = ? AND period = ? AND status = ?", j.PeriodKind, j.Period, ranking.Pending)).
+			Order("created_at").Take(&existing).Error
+		if err == nil {
+			out = existing.domain()
+			return nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		row := jobRow{ID: j.ID, PeriodKind: j.PeriodKind, Period: j.Period, Status: ranking.Pending, Reason: j.Reason,
+			RequestedBy: j.RequestedBy, CreatedAt: utc(j.CreatedAt)}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		out = row.domain()
+		return nil
+	})
+	if err != nil {
+		return ranking.Job{}, fmt.Errorf("queue index job: %w", translate(err))
+	}
+	return out, nil
+}
+
+// CreateJob inserts a job; errs.ErrConflict when its id exists.
+func (db *DB) CreateJob(ctx context.Context, j ranking.Job) error {
+	row := jobRow{ID: j.ID, PeriodKind: j.PeriodKind, Period: j.Period, Status: j.Status, Reason: j.Reason,
+		RequestedBy: j.RequestedBy, CreatedAt: utc(j.CreatedAt)}
+	return translate(db.conn(ctx).Create(&row).Error)
+}
+
+// ClaimJob takes the oldest pending job, or a running one whose lease
+// lapsed, with a conditional UPDATE: of instances claiming at once, one wins.
+func (db *DB) ClaimJob(ctx context.Context, owner string, now, until time.Time) (ranking.Job, bool, error) {
+	for range 5 {
+		var cand jobRow
+		err := db.conn(ctx).Where("status = ? OR (status = ? AND lease_until < ?)", ranking.Pending, ranking.Running, utc(now)).
+			Order("created_at").Take(&cand).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ranking.Job{}, false, nil
+		}
+		if err != nil {
+			return ranking.Job{}, false, fmt.Errorf("find index job: %w", translate(err))
+		}
+		res := db.conn(ctx).Model(&jobRow{}).
+			Where("id = ? AND status = ? AND owner = ? AND attempts = ?", cand.ID, cand.Status, cand.Owner, cand.Attempts).
+			Updates(map[string]any{"status": ranking.Running, "owner": owner, "lease_until": utc(until), "attempts": cand.Attempts + 1})
+		if res.Error != nil {
+			return ranking.Job{}, false, fmt.Errorf("claim index job: %w", translate(res.Error))
+		}
+		if res.RowsAffected == 1 {
+			cand.Status, cand.Owner, cand.Attempts = ranking.Running, owner, cand.Attempts+1
+			u := utc(until)
+			cand.LeaseUntil = &u
+			return cand.domain(), true, nil
+		}
+		// Another instance took it first: look again.
+	}
+	return ranking.Job{}, false, nil
+}
+
+// FinishJob records the end of a job owner holds.
+func (db *DB) FinishJob(ctx context.Context, id, owner, status, errText string, at time.Time) error {
+	res := db.conn(ctx).Model(&jobRow{}).Where("id = ? AND owner = ? AND status = ?", id, owner, ranking.Running).
+		Updates(map[string]any{"status": status, "error": errText, "finished_at": utc(at)})
+	if res.Error != nil {
+		return fmt.Errorf("finish index job: %w", translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("index job %s was taken over: %w", id, errs.ErrConflict)
+	}
+	return nil
+}
+
+// FindJob returns errs.ErrNotFound if there is none.
+func (db *DB) FindJob(ctx context.Context, id string) (ranking.Job, error) {
+	var r jobRow
+	if err := db.conn(ctx).Take(&r, "id = ?", id).Error; err != nil {
+		return ranking.Job{}, fmt.Errorf("find index job %s: %w", id, translate(err))
+	}
+	return r.domain(), nil
+}
+
+// HasJob reports whether a job of the period exists.
+func (db *DB) HasJob(ctx context.Context, kind, period string) (bool, error) {
+	var n int64
+	if err := db.conn(ctx).Model(&jobRow{}).Where("period_kind = ? AND period = ?", kind, period).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("find index jobs: %w", translate(err))
+	}
+	return n > 0, nil
+}
+
+var _ ranking.Store = (*DB)(nil)
