@@ -5,6 +5,8 @@
 #   bash scripts/bench.sh ingest   POST /api/v1/incidents vs the floor's plain INSERT
 #   bash scripts/bench.sh read     first page of a township over 1 000 000 incidents vs the same query
 #   bash scripts/bench.sh all      both (ingest first, on the empty table; then the bulk load and read)
+#   bash scripts/bench.sh index    the monthly recompute of the Ping'an index at city scale (bench/index:
+#                                  ~2 000 communities, 1 000 000 incidents, 200 000 disputes), in its own database
 #
 # It starts MariaDB and MinIO (scripts/services.sh), builds pingan and the
 # bench programs (bench/rawfloor, bench/load, bench/drive), migrates a fresh
@@ -35,9 +37,9 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 MODE=${1:-}
 case $MODE in
-ingest | read | all) ;;
+ingest | read | all | index) ;;
 *)
-	echo "usage: $0 ingest|read|all" >&2
+	echo "usage: $0 ingest|read|all|index" >&2
 	exit 2
 	;;
 esac
@@ -139,6 +141,16 @@ sql -e "CREATE DATABASE pingan_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unico
 [ -z "$BUFFER_POOL" ] || sql -e "SET GLOBAL innodb_buffer_pool_size = $(numfmt --from=iec "$BUFFER_POOL")"
 [ -z "$LOG_FILE" ] || sql -e "SET GLOBAL innodb_log_file_size = $(numfmt --from=iec "$LOG_FILE")"
 log "MariaDB $(sql -N -e 'SELECT VERSION()'): $(sql -N -e "SELECT CONCAT('buffer pool ', @@innodb_buffer_pool_size DIV 1048576, ' MiB, redo log ', @@innodb_log_file_size DIV 1048576, ' MiB, flush_log_at_trx_commit ', @@innodb_flush_log_at_trx_commit)")"
+
+if [ "$MODE" = index ]; then
+	log "building bench/index"
+	timeout 900 go build -o "$WORK/bin/index" ./bench/index
+	sql -e "CREATE DATABASE pingan_index CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+	log "index benchmark: migrate, regions, bulk load, then the timed recomputes"
+	timeout 1800 "$WORK/bin/index" -dsn "${PINGAN_TEST_MYSQL}pingan_index?parseTime=true&readTimeout=300s&writeTimeout=300s" \
+		-incidents "${BENCH_INDEX_INCIDENTS:-1000000}" -disputes "${BENCH_INDEX_DISPUTES:-200000}" || die "index benchmark failed"
+	exit 0
+fi
 
 log "building pingan and the bench programs"
 timeout 900 go build -o "$WORK/bin/pingan" ./cmd/pingan

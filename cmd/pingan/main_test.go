@@ -56,7 +56,7 @@ func start(t *testing.T, vars map[string]string) (string, *syncBuffer, func() er
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve exited: %v\n%s", err, out.String())
-	case <-time.After(60 * time.Second):
+	case <-time.After(180 * time.Second):
 		cancel()
 		t.Fatalf("serve did not start:\n%s", out.String())
 	}

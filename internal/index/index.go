@@ -91,10 +91,11 @@ type Indicator struct {
 	// Window is W ≥ 1: each series holds W+1 values, x_{t−W} … x_t.
 	Window int
 	// Alpha is α in [0, 1]: s = α·S_self + (1−α)·S_cross.
-	Alpha   float64
+	Alpha float64
+	// Mapping turns a rank into a score.
 	Mapping Mapping
-	// Step is the points lost per rank with StepMapping, in (0, 100]; unused with
-	// LinearMapping.
+	// Step is the points lost per rank with StepMapping, in (0, 100];
+	// unused with LinearMapping.
 	Step float64
 	// MissingIsZero counts a period with no value as 0 — right for auto
 	// counts, where no case recorded means none happened. Without it a
@@ -132,6 +133,7 @@ type Input struct {
 	// indicator's Window. A nil series has no value in any period, and a
 	// nil Values[i] is a nil series for every region. len(Values) must be
 	// len(Indicators), and each non-nil Values[i] must have len(Regions)
-	// series. Present values must be finite and ≥ 0 (SPEC §9.3).
+	// series. Present values must be finite, from 0 (SPEC §9.3) to
+	// MaxValue.
 	Values [][][]Value
 }

@@ -26,7 +26,8 @@ func Score(in Input) (Result, error) {
 	for r, reg := range in.Regions {
 		res.Regions[r] = RegionScore{Code: reg.Code, Indicators: cells[r*ni : (r+1)*ni : (r+1)*ni]}
 	}
-	w := &work{peers: make([]int32, 0, nr), col: make([]IndicatorScore, 0, nr), keys: make([]keyed, 0, nr), spare: make([]keyed, 0, nr), ranks: make([]int32, nr)}
+	w := &work{peers: make([]int32, 0, nr), col: make([]IndicatorScore, 0, nr),
+		keys: make([]keyed, 0, nr), spare: make([]keyed, 0, nr), ranks: make([]int32, nr)}
 	for i := range in.Indicators {
 		var err error
 		if res.Indicators[i], err = w.indicator(in, i, cells); err != nil {
@@ -65,18 +66,18 @@ func (w *work) indicator(in Input, i int, cells []IndicatorScore) (IndicatorSumm
 		if series != nil {
 			s = series[r]
 		}
-		if err := checkSeries(s, ind, reg.Code); err != nil {
-			return IndicatorSummary{}, err
+		x, past, count, present, bad := read(s, ind.Window, ind.MissingIsZero)
+		if bad {
+			return IndicatorSummary{}, badValue(s, &ind, reg.Code)
 		}
-		x, ok := current(s, ind)
-		if !ok || (ind.PerCapita && reg.Population <= 0) {
+		if !present || (ind.PerCapita && reg.Population <= 0) {
 			continue
 		}
 		c := IndicatorScore{Present: true, Value: x}
 		if ind.PerCapita {
 			c.Rate = Known(x * PerResidents / float64(reg.Population))
 		}
-		c.Mu, c.D = self(s, ind, x)
+		c.Mu, c.D = self(past, count, ind.Direction == Positive, x)
 		w.peers, w.col = append(w.peers, int32(r)), append(w.col, c)
 	}
 	n := len(w.peers)
@@ -134,37 +135,52 @@ func (w *work) indicator(in Input, i int, cells []IndicatorScore) (IndicatorSumm
 	return sum, nil
 }
 
-// current is x_t of series s, and whether there is one.
-func current(s []Value, ind Indicator) (float64, bool) {
-	if s != nil && s[ind.Window].Valid {
-		return s[ind.Window].X, true
+// read takes in one pass what scoring needs from a series: x_t (present
+// tells whether there is one), and the sum and number of the W values
+// before it that count toward μ. bad is true when the series has not W+1
+// values or a value is not a number from 0 to MaxValue; badValue says which.
+func read(s []Value, window int, missingIsZero bool) (x, sum float64, count int, present, bad bool) {
+	if s == nil {
+		if missingIsZero {
+			return 0, 0, window, true, false
+		}
+		return 0, 0, 0, false, false
 	}
-	return 0, ind.MissingIsZero
-}
-
-// self is μ, the mean of the W periods before t, and d, the relative change
-// of x against it signed so that positive is worse. Without a period to
-// average, μ is absent and d is 0: the region is not penalised for having
-// no history.
-func self(s []Value, ind Indicator, x float64) (Value, float64) {
-	var sum float64
-	var count int
-	if s != nil {
-		for _, v := range s[:ind.Window] {
-			if v.Valid {
-				sum += v.X
-				count++
+	if len(s) != window+1 {
+		return 0, 0, 0, false, true
+	}
+	for _, v := range s[:window] {
+		if v.Valid {
+			if !(v.X >= 0 && v.X <= MaxValue) {
+				return 0, 0, 0, false, true
 			}
+			sum += v.X
+			count++
 		}
 	}
-	if ind.MissingIsZero {
-		count = ind.Window
+	if missingIsZero {
+		count = window
 	}
+	last := s[window]
+	if !last.Valid {
+		return 0, sum, count, missingIsZero, false
+	}
+	if !(last.X >= 0 && last.X <= MaxValue) {
+		return 0, 0, 0, false, true
+	}
+	return last.X, sum, count, true, false
+}
+
+// self is μ, the mean of the counted periods before t, and d, the relative
+// change of x against it, signed so that positive is worse. Without a
+// period to average, μ is absent and d is 0: the region is not penalised
+// for having no history.
+func self(sum float64, count int, positive bool, x float64) (Value, float64) {
 	if count == 0 {
 		return Value{}, 0
 	}
 	mu := sum / float64(count)
-	if ind.Direction == Positive {
+	if positive {
 		return Known(mu), (mu - x) / max(mu, Epsilon)
 	}
 	return Known(mu), (x - mu) / max(mu, Epsilon)
@@ -197,7 +213,12 @@ func (w *work) smooth(regions []Region) (m, a Value) {
 	prior := max(0, ss/sp-mean*PerResidents/meanPop)
 	for p, r := range w.peers {
 		c := &w.col[p]
-		wr := prior / (prior + mean*PerResidents/float64(regions[r].Population))
+		// A denominator of 0 is possible only when A = 0 and m underflows
+		// in the quotient (denormal values): full shrinkage, not 0/0.
+		wr := 0.0
+		if den := prior + mean*PerResidents/float64(regions[r].Population); den > 0 {
+			wr = prior / den
+		}
 		c.RateSmoothed = Known(wr*c.Rate.X + (1-wr)*mean)
 	}
 	return Known(mean), Known(prior)
@@ -229,9 +250,10 @@ func (w *work) sortKeys() []keyed {
 	}
 	var counts [4][256]int32
 	for _, k := range w.keys {
-		for d := range 4 {
-			counts[d][byte(k.bits>>(32+8*d))]++
-		}
+		counts[0][byte(k.bits>>32)]++
+		counts[1][byte(k.bits>>40)]++
+		counts[2][byte(k.bits>>48)]++
+		counts[3][byte(k.bits>>56)]++
 	}
 	src, dst := w.keys, w.spare[:n]
 	for d := range 4 {

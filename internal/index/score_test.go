@@ -329,6 +329,19 @@ func TestEmpiricalBayesEdges(t *testing.T) {
 	check(t, "m", m, Known(22*1e4/40000.0))
 	check(t, "full shrinkage", column(res, 0, func(c IndicatorScore) Value { return c.RateSmoothed }), []Value{m, m, m})
 	check(t, "ties", column(res, 0, func(c IndicatorScore) int { return c.RankCross }), []int{1, 1, 1})
+	// A tiny value in a huge population: m > 0, but m·10⁴/pop underflows to
+	// 0 with A = 0. No 0/0: every score in range.
+	res = mustScore(t, Input{Indicators: []Indicator{ind}, Regions: []Region{{"a", math.MaxInt64}, {"b", 1}},
+		Values: [][][]Value{{ser(0, 1e-295), ser(0, 0)}}})
+	if m := res.Indicators[0].CityRate.X; m <= 0 || m*PerResidents/math.MaxInt64 != 0 {
+		t.Fatalf("m = %v does not reach the corner", m)
+	}
+	for _, rs := range res.Regions {
+		c := rs.Indicators[0]
+		if math.IsNaN(c.RateSmoothed.X) || math.IsNaN(rs.Score) || rs.Score < 0 || rs.Score > 100 || rs.Rank < 1 {
+			t.Errorf("%s: %+v", rs.Code, rs)
+		}
+	}
 }
 
 func TestCompositeStaysInRange(t *testing.T) {

@@ -20,8 +20,8 @@ func invalid(format string, args ...any) error {
 }
 
 // validate checks the settings, the codes and the shape of Values before
-// anything is computed. Each series is checked by checkSeries as the
-// scoring reads it, while it is in the cache.
+// anything is computed. Each series is checked as the scoring reads it
+// (read), while it is in the cache.
 func (in Input) validate() error {
 	if len(in.Indicators) == 0 {
 		return invalid("no indicators")
@@ -64,12 +64,9 @@ func (in Input) validate() error {
 	return nil
 }
 
-// checkSeries checks one series of ind for region: W+1 values, each
-// finite and from 0 to MaxValue.
-func checkSeries(s []Value, ind Indicator, region string) error {
-	if s == nil {
-		return nil
-	}
+// badValue is the error for a series that read refused: the wrong length,
+// or the first value that is not a number from 0 to MaxValue.
+func badValue(s []Value, ind *Indicator, region string) error {
 	if len(s) != ind.Window+1 {
 		return invalid("indicator %q, region %q: %d values, want window+1 = %d (x[t-%d] … x[t])",
 			ind.Code, region, len(s), ind.Window+1, ind.Window)
@@ -83,7 +80,7 @@ func checkSeries(s []Value, ind Indicator, region string) error {
 			return invalid("indicator %q, region %q: %s = %v is not a number from 0 to 1e15", ind.Code, region, period, v.X)
 		}
 	}
-	return nil
+	return invalid("indicator %q, region %q: a bad series", ind.Code, region)
 }
 
 func (ind Indicator) validate() error {

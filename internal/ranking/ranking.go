@@ -25,6 +25,12 @@ type Aggregate struct {
 	Num, Den                                float64
 }
 
+// CategoryCount is how many cases of a category occurred in a community.
+type CategoryCount struct {
+	Aggregate
+	Category string
+}
+
 // Row is one region's stored result for a level and period.
 type Row struct {
 	Level      region.Level
@@ -70,6 +76,9 @@ const (
 type Store interface {
 	// Aggregates computes an auto indicator's per-community figures for [from, to).
 	Aggregates(ctx context.Context, ind indicator.Indicator, from, to time.Time) ([]Aggregate, error)
+	// CountsByCategory counts the cases of a kind ("incident" or "dispute")
+	// that occurred in [from, to), per community and category.
+	CountsByCategory(ctx context.Context, caseKind string, from, to time.Time) ([]CategoryCount, error)
 	// ReplaceResults swaps the stored results of a level and period for rows, in one transaction.
 	ReplaceResults(ctx context.Context, level region.Level, kind, period string, rows []Row) error
 	// FindResults lists the results of a level and period, by rank.

@@ -69,8 +69,9 @@ func (s *Service) Compute(ctx context.Context, period string) error {
 	}
 	// values[i][level][code] is the series of indicator i, oldest first.
 	values := make([]map[region.Level]map[string][]index.Value, len(inds))
+	counted := map[[2]string][]CategoryCount{} // (case kind, period) → counts, shared by the count indicators
 	for n, ind := range inds {
-		if values[n], err = s.series(ctx, ind, kind, period); err != nil {
+		if values[n], err = s.series(ctx, ind, kind, period, counted); err != nil {
 			return fmt.Errorf("indicator %s: %w", ind.Code, err)
 		}
 	}
@@ -126,7 +127,8 @@ func (s *Service) Compute(ctx context.Context, period string) error {
 // series gathers one indicator's values for the W+1 periods up to period,
 // per level and region: auto values from the cases, department values
 // where there is no auto value (自动抓取优先、部门填报补充).
-func (s *Service) series(ctx context.Context, ind indicator.Indicator, kind, period string) (map[region.Level]map[string][]index.Value, error) {
+func (s *Service) series(ctx context.Context, ind indicator.Indicator, kind, period string,
+	counted map[[2]string][]CategoryCount) (map[region.Level]map[string][]index.Value, error) {
 	w := ind.Window
 	periods := make([]string, w+1)
 	for k := range periods {
@@ -158,8 +160,22 @@ func (s *Service) series(ctx context.Context, ind indicator.Indicator, kind, per
 			if err != nil {
 				return nil, err
 			}
-			aggs, err := s.store.Aggregates(ctx, ind, from, to)
-			if err != nil {
+			var aggs []Aggregate
+			if ind.Method == indicator.Count {
+				key := [2]string{ind.Filter.Case, p}
+				cs, ok := counted[key]
+				if !ok {
+					if cs, err = s.store.CountsByCategory(ctx, ind.Filter.Case, from, to); err != nil {
+						return nil, err
+					}
+					counted[key] = cs
+				}
+				for _, c := range cs {
+					if len(ind.Filter.Categories) == 0 || slices.Contains(ind.Filter.Categories, c.Category) {
+						aggs = append(aggs, c.Aggregate)
+					}
+				}
+			} else if aggs, err = s.store.Aggregates(ctx, ind, from, to); err != nil {
 				return nil, err
 			}
 			sums := map[region.Level]map[string][2]float64{}

@@ -130,3 +130,21 @@ func (db *DB) satisfaction(q *gorm.DB, from, to time.Time) ([]Aggregate, error) 
 	}
 	return out, nil
 }
+
+// CountsByCategory counts the cases that occurred in [from, to) per
+// community and category: one range scan of a covering index, shared by
+// every count indicator of the period.
+func (db *DB) CountsByCategory(ctx context.Context, caseKind string, from, to time.Time) ([]ranking.CategoryCount, error) {
+	table := "incidents"
+	if caseKind == "dispute" {
+		table = "disputes"
+	}
+	var out []ranking.CategoryCount
+	err := db.conn(ctx).Table(table).Where("occurred_at >= ? AND occurred_at < ?", utc(from), utc(to)).
+		Group("community_code, township_code, county_code, category").
+		Select("community_code, township_code, county_code, category, COUNT(*) AS num, 1 AS den").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("count %s by category: %w", table, translate(err))
+	}
+	return out, nil
+}

@@ -126,6 +126,12 @@ func explain(t *testing.T, db *DB, q *gorm.DB) []map[string]string {
 		}
 		out = append(out, m)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("explain %s: %v", stmt.SQL.String(), err)
+	}
+	if len(out) == 0 {
+		t.Fatalf("explain %s: no plan", stmt.SQL.String())
+	}
 	return out
 }
 

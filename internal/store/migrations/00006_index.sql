@@ -76,13 +76,21 @@ CREATE TABLE index_jobs (
 CREATE INDEX index_jobs_status ON index_jobs (status, created_at);
 CREATE INDEX index_jobs_period ON index_jobs (period_kind, period, status);
 
--- Auto indicators count cases by when they happened.
-CREATE INDEX incidents_occurred_at ON incidents (occurred_at);
-CREATE INDEX disputes_occurred_at ON disputes (occurred_at);
+-- Auto indicators count cases by when they happened, per community and
+-- category: these indexes hold every column those counts read, so a month
+-- is one index range scan that never touches the rows.
+CREATE INDEX incidents_occurred_cover ON incidents (occurred_at, community_code, township_code, county_code, category);
+CREATE INDEX disputes_occurred_cover ON disputes (occurred_at, community_code, township_code, county_code, category);
+CREATE INDEX disputes_resolved_cover ON disputes (resolved_at, community_code, township_code, county_code, resolved_level);
+CREATE INDEX disputes_due_cover ON disputes (due_at, resolved_at, community_code, township_code, county_code);
+CREATE INDEX disputes_followed ON disputes (last_follow_up_at);
 
 -- +goose Down
-DROP INDEX incidents_occurred_at ON incidents;
-DROP INDEX disputes_occurred_at ON disputes;
+DROP INDEX disputes_followed ON disputes;
+DROP INDEX disputes_due_cover ON disputes;
+DROP INDEX disputes_resolved_cover ON disputes;
+DROP INDEX disputes_occurred_cover ON disputes;
+DROP INDEX incidents_occurred_cover ON incidents;
 DROP TABLE index_jobs;
 DROP TABLE index_results;
 DROP TABLE indicator_values;
