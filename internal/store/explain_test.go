@@ -98,7 +98,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 // explain runs EXPLAIN on the SELECT that q would run.
 func explain(t *testing.T, db *DB, q *gorm.DB) []map[string]string {
 	t.Helper()
-	var dst []incidentRow
+	var dst []map[string]any // the columns of q's own model
 	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&dst).Statement
 	rows, err := db.sql.Query("EXPLAIN "+stmt.SQL.String(), stmt.Vars...)
 	if err != nil {
@@ -198,6 +198,9 @@ func TestDisputeListQueriesUseIndexes(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			plan := explain(t, db, c.q)
 			for _, row := range plan {
+				if strings.HasPrefix(row["table"], "<subquery") {
+					continue // the phone search's materialised subquery: its own row below reads the phone_hash index
+				}
 				if row["key"] == "" || row["type"] == "ALL" {
 					t.Fatalf("no index: %v", plan)
 				}
