@@ -294,3 +294,66 @@ func (s *server) importValues(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, valuesResponse(out))
 }
+
+type accountRequest struct {
+	Name       *string  `json:"name"`
+	Indicators []string `json:"indicators"`
+	RegionCode *string  `json:"region_code"`
+}
+
+type accountResponse struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Key        *string    `json:"key,omitempty"`
+	KeyPrefix  string     `json:"key_prefix"`
+	Indicators []string   `json:"indicators"`
+	RegionCode string     `json:"region_code"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+func newAccountResponse(a indicator.Account) accountResponse {
+	return accountResponse{ID: a.ID, Name: a.Name, KeyPrefix: a.KeyPrefix, Indicators: a.Indicators, RegionCode: a.RegionCode,
+		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), RevokedAt: utcPtr(a.RevokedAt)}
+}
+
+// createAccount issues a service account; its key is in this answer only.
+func (s *server) createAccount(c *gin.Context) {
+	var req accountRequest
+	if err := bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	a, key, err := s.indicators.CreateAccount(c.Request.Context(), caller(c), deref(req.Name), req.Indicators, deref(req.RegionCode))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := newAccountResponse(a)
+	out.Key = &key
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, out)
+}
+
+func (s *server) listAccounts(c *gin.Context) {
+	items, err := s.indicators.Accounts(c.Request.Context(), caller(c))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := make([]accountResponse, len(items))
+	for i, a := range items {
+		out[i] = newAccountResponse(a)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}
+
+func (s *server) revokeAccount(c *gin.Context) {
+	a, err := s.indicators.RevokeAccount(c.Request.Context(), caller(c), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newAccountResponse(a))
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -172,5 +173,52 @@ func TestDepartmentImport(t *testing.T) {
 		if n := len(r.json(t)["items"].([]any)); n != 2 || ivCount(t, e) != before+4 || audits() != beforeAudits+4 {
 			t.Fatalf("imported %d; rows +%d, audits +%d", n, ivCount(t, e)-before, audits()-beforeAudits)
 		}
+	})
+}
+
+func TestServiceAccounts(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		admin := e.login(t, "demo-admin")
+		expect(t, e.do(t, req{method: "POST", path: "/api/v1/service-accounts", token: admin,
+			body: map[string]any{"name": "x", "indicators": []string{"nope"}, "region_code": demo.DongyingDistrict}}), 400, "invalid_argument")
+		expect(t, e.do(t, req{method: "POST", path: "/api/v1/service-accounts", token: e.login(t, "demo-supervisor"),
+			body: map[string]any{"name": "x", "indicators": []string{"petitions"}, "region_code": demo.DongyingDistrict}}), 403, "permission_denied")
+		r := e.do(t, req{method: "POST", path: "/api/v1/service-accounts", token: admin,
+			body: map[string]any{"name": "东营区信访局系统", "indicators": []string{"petitions"}, "region_code": demo.DongyingDistrict}})
+		expect(t, r, 201, "")
+		acct := r.json(t)
+		key, _ := acct["key"].(string)
+		if !strings.HasPrefix(key, "pak_") || len(key) < 40 || !strings.HasPrefix(key, acct["key_prefix"].(string)) {
+			t.Fatalf("created: %s", r.Body)
+		}
+		// Only the key's hash is kept, and it is never shown again.
+		var stored string
+		if err := e.app.DB.SQL().QueryRow("SELECT key_hash FROM service_accounts WHERE id = ?", acct["id"]).Scan(&stored); err != nil ||
+			stored == key || strings.Contains(stored, key[4:]) {
+			t.Fatalf("stored %q %v", stored, err)
+		}
+		l := e.do(t, req{method: "GET", path: "/api/v1/service-accounts", token: admin})
+		expect(t, l, 200, "")
+		if strings.Contains(string(l.Body), key) || strings.Contains(string(l.Body), `"key":`) {
+			t.Fatal("the key is listed")
+		}
+		// The department's system pushes its indicator in its scope, and nothing else.
+		push := func(body map[string]any) resp {
+			return e.do(t, req{method: "POST", path: "/api/v1/indicator-values", token: key, body: body})
+		}
+		ok := push(map[string]any{"indicator": "petitions", "region_code": demo.DongchengStreet, "period": "2026-10", "value": 5})
+		expect(t, ok, 200, "")
+		if by := ok.json(t)["items"].([]any)[0].(map[string]any)["entered_by"]; by != acct["id"] {
+			t.Fatalf("entered by %v", by)
+		}
+		expect(t, push(map[string]any{"indicator": "disputes", "region_code": demo.DongchengStreet, "period": "2026-10", "value": 5}), 400, "invalid_argument")
+		expect(t, push(map[string]any{"indicator": "petitions", "region_code": demo.GuangraoCounty, "period": "2026-10", "value": 5}), 400, "invalid_argument")
+		expect(t, e.do(t, req{method: "GET", path: "/api/v1/disputes", token: key}), 403, "permission_denied")
+		expect(t, e.do(t, req{method: "GET", path: "/api/v1/me", token: key}), 403, "permission_denied")
+		// Revoked: refused at once.
+		expect(t, e.do(t, req{method: "POST", path: "/api/v1/service-accounts/" + acct["id"].(string) + "/revoke", token: admin}), 200, "")
+		expect(t, push(map[string]any{"indicator": "petitions", "region_code": demo.DongchengStreet, "period": "2026-10", "value": 6}), 401, "unauthenticated")
+		expect(t, e.do(t, req{method: "POST", path: "/api/v1/indicator-values", token: "pak_forged",
+			body: map[string]any{"indicator": "petitions", "region_code": demo.DongchengStreet, "period": "2026-10", "value": 6}}), 401, "unauthenticated")
 	})
 }

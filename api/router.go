@@ -190,8 +190,14 @@ func New(d Deps) *gin.Engine {
 	readers.GET("/indicators", none, s.listIndicators)
 	admin.POST("/indicators", keyed, s.createIndicator)
 	admin.PATCH("/indicators/:code", s.patchIndicator)
-	readers.POST("/indicator-values", keyed, s.enterValues)
-	readers.POST("/indicator-values/import", s.idempotent(indicator.MaxImportBytes), s.importValues)
+	// Department data: supervisors and admins, and departments' systems with
+	// a service account's key (which opens these two routes and no other).
+	entry := authed.Group("", allow(access.Supervisor, access.Admin, access.Department))
+	entry.POST("/indicator-values", keyed, s.enterValues)
+	entry.POST("/indicator-values/import", s.idempotent(indicator.MaxImportBytes), s.importValues)
+	admin.POST("/service-accounts", keyed, s.createAccount)
+	admin.GET("/service-accounts", none, s.listAccounts)
+	admin.POST("/service-accounts/:id/revoke", keyed, s.revokeAccount)
 
 	analysts := authed.Group("", allow(access.Mediator, access.Supervisor, access.Admin))
 	analysts.GET("/index/rankings", s.rankings)

@@ -21,7 +21,11 @@ const (
 	Admin      Role = "admin"
 )
 
-// Roles lists every role.
+// Department is not a role of accounts but of a department's system
+// pushing index data with a service account's API key (SPEC §9.3).
+const Department Role = "department"
+
+// Roles lists every role of accounts.
 var Roles = []Role{GridWorker, Mediator, Supervisor, Admin}
 
 // Valid reports whether r is a known role.
@@ -43,6 +47,8 @@ type Principal struct {
 	// ("/370500/370502/").
 	RegionCode string
 	RegionPath string
+	// Indicators are what a Department principal may enter; nil for people.
+	Indicators []string
 }
 
 // Covers reports whether a region with the given path lies in the caller's

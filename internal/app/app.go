@@ -105,7 +105,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
 	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger)
-	a.Indicators = indicator.NewService(db, db, db, a.Ranking, cfg.Location, now)
+	a.Indicators = indicator.NewService(db, db, db, db, a.Ranking, cfg.Location, now)
 	a.Incidents.OnLateReport(a.Ranking.QueueLate)
 
 	reg := prometheus.NewRegistry()

@@ -29,17 +29,19 @@ type Recomputer interface {
 
 // Service holds the indicator rules.
 type Service struct {
-	store   Store
-	regions region.Store
-	log     audit.Log
-	jobs    Recomputer
-	loc     *time.Location
-	now     func() time.Time
+	store    Store
+	accounts AccountStore
+	regions  region.Store
+	log      audit.Log
+	jobs     Recomputer
+	loc      *time.Location
+	now      func() time.Time
 }
 
 // NewService builds the service; jobs may be nil (no recomputation queued).
-func NewService(store Store, regions region.Store, log audit.Log, jobs Recomputer, loc *time.Location, now func() time.Time) *Service {
-	return &Service{store: store, regions: regions, log: log, jobs: jobs, loc: loc, now: now}
+func NewService(store Store, accounts AccountStore, regions region.Store, log audit.Log, jobs Recomputer, loc *time.Location,
+	now func() time.Time) *Service {
+	return &Service{store: store, accounts: accounts, regions: regions, log: log, jobs: jobs, loc: loc, now: now}
 }
 
 // LoadDefaults writes the default indicators that do not exist yet.
@@ -208,8 +210,8 @@ type Entry struct {
 // bad entry as "<prefix><n>.<field>" (prefix "items[" and "]" for a batch,
 // "row " for an import), and the values written.
 func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry, name func(i int) string) ([]Value, error) {
-	if !p.Is(access.Supervisor, access.Admin) {
-		return nil, fmt.Errorf("department data is entered by supervisors and admins: %w", errs.ErrForbidden)
+	if !p.Is(access.Supervisor, access.Admin, access.Department) {
+		return nil, fmt.Errorf("department data is entered by supervisors, admins and departments' service accounts: %w", errs.ErrForbidden)
 	}
 	if len(entries) == 0 || len(entries) > MaxBatch {
 		return nil, errs.Invalid("items", fmt.Sprintf("from 1 to %d values", MaxBatch))
@@ -229,8 +231,11 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 	for n, e := range entries {
 		f := name(n)
 		ind, ok := byCode[e.Indicator]
-		if !ok || !ind.Active {
+		switch {
+		case !ok || !ind.Active:
 			bad.Add(f+"indicator", "not an active indicator")
+		case p.Role == access.Department && !slices.Contains(p.Indicators, e.Indicator):
+			bad.Add(f+"indicator", "not one this service account may enter")
 		}
 		kind, _, perr := ParsePeriod(e.Period, s.loc)
 		switch {
