@@ -31,6 +31,16 @@ type CategoryCount struct {
 	Category string
 }
 
+// StoredValue is an indicator's value x for a region in a period, as the
+// period's computation used it.
+type StoredValue struct {
+	Period     string
+	Indicator  string
+	Level      region.Level
+	RegionCode string
+	Value      float64
+}
+
 // Row is one region's stored result for a level and period.
 type Row struct {
 	Level      region.Level
@@ -79,6 +89,10 @@ type Store interface {
 	// CountsByCategory counts the cases of a kind ("incident" or "dispute")
 	// that occurred in [from, to), per community and category.
 	CountsByCategory(ctx context.Context, caseKind string, from, to time.Time) ([]CategoryCount, error)
+	// SaveValues replaces the stored values x of a period (every level and indicator).
+	SaveValues(ctx context.Context, kind, period string, vs []StoredValue) error
+	// FindStoredValues lists the stored values of the periods.
+	FindStoredValues(ctx context.Context, kind string, periods []string) ([]StoredValue, error)
 	// ReplaceResults swaps the stored results of a level and period for rows, in one transaction.
 	ReplaceResults(ctx context.Context, level region.Level, kind, period string, rows []Row) error
 	// FindResults lists the results of a level and period, by rank.

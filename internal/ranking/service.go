@@ -67,13 +67,44 @@ func (s *Service) Compute(ctx context.Context, period string) error {
 			inds = append(inds, i)
 		}
 	}
+	// The values of past periods as their own computation stored them: a
+	// period's window then costs a read of those, not a pass over their cases.
+	w := 0
+	for _, ind := range inds {
+		w = max(w, ind.Window)
+	}
+	var past []string
+	for k := 1; k <= w; k++ {
+		past = append(past, indicator.Shift(kind, period, -k, s.loc))
+	}
+	storedRows, err := s.store.FindStoredValues(ctx, kind, past)
+	if err != nil {
+		return err
+	}
+	stored := storedValues{}
+	for _, v := range storedRows {
+		stored.add(v)
+	}
 	// values[i][level][code] is the series of indicator i, oldest first.
 	values := make([]map[region.Level]map[string][]index.Value, len(inds))
 	counted := map[[2]string][]CategoryCount{} // (case kind, period) → counts, shared by the count indicators
 	for n, ind := range inds {
-		if values[n], err = s.series(ctx, ind, kind, period, counted); err != nil {
+		if values[n], err = s.series(ctx, ind, kind, period, counted, stored); err != nil {
 			return fmt.Errorf("indicator %s: %w", ind.Code, err)
 		}
+	}
+	var keep []StoredValue
+	for n, ind := range inds {
+		for level, codes := range values[n] {
+			for code, series := range codes {
+				if x := series[len(series)-1]; x.Valid {
+					keep = append(keep, StoredValue{Period: period, Indicator: ind.Code, Level: level, RegionCode: code, Value: x.X})
+				}
+			}
+		}
+	}
+	if err := s.store.SaveValues(ctx, kind, period, keep); err != nil {
+		return err
 	}
 	now := s.now()
 	for _, level := range Levels {
@@ -128,7 +159,7 @@ func (s *Service) Compute(ctx context.Context, period string) error {
 // per level and region: auto values from the cases, department values
 // where there is no auto value (自动抓取优先、部门填报补充).
 func (s *Service) series(ctx context.Context, ind indicator.Indicator, kind, period string,
-	counted map[[2]string][]CategoryCount) (map[region.Level]map[string][]index.Value, error) {
+	counted map[[2]string][]CategoryCount, stored storedValues) (map[region.Level]map[string][]index.Value, error) {
 	w := ind.Window
 	periods := make([]string, w+1)
 	for k := range periods {
@@ -154,8 +185,27 @@ func (s *Service) series(ctx context.Context, ind indicator.Indicator, kind, per
 	for k, p := range periods {
 		byPeriod[p] = k
 	}
+	// Past periods computed before (with this indicator) come from their
+	// stored values; only the others are gathered from cases and entries.
+	fromStore := map[int]bool{}
+	for k, p := range periods {
+		if k == w {
+			continue
+		}
+		if byLevel, ok := stored[[2]string{p, ind.Code}]; ok {
+			fromStore[k] = true
+			for level, codes := range byLevel {
+				for code, x := range codes {
+					at(level, code)[k] = index.Known(x)
+				}
+			}
+		}
+	}
 	if ind.Source == indicator.Auto {
 		for k, p := range periods {
+			if fromStore[k] {
+				continue
+			}
 			_, from, to, err := indicator.Bounds(p, s.loc)
 			if err != nil {
 				return nil, err
@@ -205,7 +255,7 @@ func (s *Service) series(ctx context.Context, ind indicator.Indicator, kind, per
 	}
 	for _, v := range manual {
 		k, ok := byPeriod[v.Period]
-		if !ok {
+		if !ok || fromStore[k] {
 			continue
 		}
 		r, err := s.regions.FindRegionByCode(ctx, v.RegionCode)
@@ -218,6 +268,21 @@ func (s *Service) series(ctx context.Context, ind indicator.Indicator, kind, per
 		}
 	}
 	return out, nil
+}
+
+// storedValues holds past periods' values: (period, indicator) → level →
+// region → x.
+type storedValues map[[2]string]map[region.Level]map[string]float64
+
+func (sv storedValues) add(v StoredValue) {
+	key := [2]string{v.Period, v.Indicator}
+	if sv[key] == nil {
+		sv[key] = map[region.Level]map[string]float64{}
+	}
+	if sv[key][v.Level] == nil {
+		sv[key][v.Level] = map[string]float64{}
+	}
+	sv[key][v.Level][v.RegionCode] = v.Value
 }
 
 // QueueRecompute asks for the period to be computed again (late data, a

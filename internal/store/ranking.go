@@ -128,6 +128,58 @@ func isDeadlock(err error) bool {
 	return errors.As(err, &me) && me.Number == 1213
 }
 
+type valueRow struct {
+	PeriodKind string `gorm:"primaryKey"`
+	Period     string `gorm:"primaryKey"`
+	Indicator  string `gorm:"primaryKey"`
+	Level      string `gorm:"primaryKey"`
+	RegionCode string `gorm:"primaryKey"`
+	Value      float64
+}
+
+func (valueRow) TableName() string { return "index_values" }
+
+// SaveValues replaces the stored values of a period.
+func (db *DB) SaveValues(ctx context.Context, kind, period string, vs []ranking.StoredValue) error {
+	rows := make([]valueRow, len(vs))
+	for i, v := range vs {
+		rows[i] = valueRow{PeriodKind: kind, Period: period, Indicator: v.Indicator, Level: string(v.Level), RegionCode: v.RegionCode, Value: v.Value}
+	}
+	batch := 500
+	if db.dialect == "sqlite" {
+		batch = 100
+	}
+	write := func(tx *gorm.DB) error {
+		if err := tx.Where("period_kind = ? AND period = ?", kind, period).Delete(&valueRow{}).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		return tx.CreateInBatches(rows, batch).Error
+	}
+	var err error
+	for range 3 { // as ReplaceResults: a deadlock victim may simply run again
+		if err = db.tx(ctx, write); err == nil || !isDeadlock(err) {
+			break
+		}
+	}
+	return err
+}
+
+// FindStoredValues lists the stored values of the periods.
+func (db *DB) FindStoredValues(ctx context.Context, kind string, periods []string) ([]ranking.StoredValue, error) {
+	var rows []valueRow
+	if err := db.conn(ctx).Where("period_kind = ? AND period IN ?", kind, periods).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find index values: %w", translate(err))
+	}
+	out := make([]ranking.StoredValue, len(rows))
+	for i, r := range rows {
+		out[i] = ranking.StoredValue{Period: r.Period, Indicator: r.Indicator, Level: region.Level(r.Level), RegionCode: r.RegionCode, Value: r.Value}
+	}
+	return out, nil
+}
+
 // FindResults lists the results of a level and period by rank (unscored last).
 func (db *DB) FindResults(ctx context.Context, level region.Level, kind, period string) ([]ranking.Row, error) {
 	var rows []resultRow

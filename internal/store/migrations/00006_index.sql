@@ -58,6 +58,19 @@ CREATE TABLE index_results (
 );
 CREATE INDEX index_results_region ON index_results (region_code, period_kind, period);
 
+-- The value x of each indicator, level, period and region as last computed:
+-- a later period's window reads its past periods here instead of
+-- aggregating their cases again.
+CREATE TABLE index_values (
+    period_kind VARCHAR(8)  NOT NULL,
+    period      VARCHAR(10) NOT NULL,
+    indicator   VARCHAR(64) NOT NULL,
+    level       VARCHAR(16) NOT NULL,
+    region_code VARCHAR(32) NOT NULL,
+    value       DOUBLE      NOT NULL,
+    PRIMARY KEY (period_kind, period, indicator, level, region_code)
+);
+
 -- Jobs: a period to compute; leases make exactly one instance run each.
 CREATE TABLE index_jobs (
     id           VARCHAR(36)  NOT NULL PRIMARY KEY,
@@ -92,6 +105,7 @@ DROP INDEX disputes_resolved_cover ON disputes;
 DROP INDEX disputes_occurred_cover ON disputes;
 DROP INDEX incidents_occurred_cover ON incidents;
 DROP TABLE index_jobs;
+DROP TABLE index_values;
 DROP TABLE index_results;
 DROP TABLE indicator_values;
 DROP TABLE indicators;
