@@ -23,12 +23,17 @@ func TestGroupCommitConcurrentReports(t *testing.T) {
 		const n = 60
 		bodies := make([][]byte, n)
 		codes := make([]int, n)
+		// One body per key, made before the requests: both sends of a key must
+		// be the same request (occurred_at is taken from the clock).
+		sent := make([]map[string]any, n/2)
+		for k := range sent {
+			sent[k] = incidentBody(func(m map[string]any) { m["description"] = fmt.Sprintf("report %d", k) })
+		}
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
 				k := i / 2
-				r := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: workers[k%2],
-					body:   incidentBody(func(m map[string]any) { m["description"] = fmt.Sprintf("report %d", k) }),
+				r := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: workers[k%2], body: sent[k],
 					header: map[string]string{"Idempotency-Key": fmt.Sprintf("group-%d", k)}})
 				bodies[i], codes[i] = r.Body, r.Code
 			})
