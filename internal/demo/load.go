@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"pingan/internal/access"
@@ -15,6 +16,7 @@ import (
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/incident"
+	"pingan/internal/indicator"
 	"pingan/internal/photo"
 	"pingan/internal/region"
 	"pingan/internal/user"
@@ -58,6 +60,7 @@ type Stores interface {
 	incident.Bulk
 	incident.Photos
 	dispute.Bulk
+	UpsertValues(ctx context.Context, vs []indicator.Value) ([]*indicator.Value, error)
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
@@ -127,8 +130,32 @@ func Load(ctx context.Context, d Deps) error {
 				return fmt.Errorf("demo photo: %w", err)
 			}
 		}
+		if _, err := d.Store.UpsertValues(ctx, Petitions(d.Now, d.Loc, ids["demo-admin"])); err != nil {
+			return fmt.Errorf("demo petitions: %w", err)
+		}
 		return nil
 	})
+}
+
+// Petitions is the department data of the demo: the petition bureau's
+// monthly counts (信访量, a manual indicator) for every county, township and
+// community over the last eight months, about one per 10 000 residents a
+// month. Repeatable.
+func Petitions(now time.Time, loc *time.Location, by string) []indicator.Value {
+	rng := rand.New(rand.NewPCG(2026, 9))
+	var out []indicator.Value
+	for k := 8; k >= 1; k-- {
+		period := indicator.Shift(indicator.Month, indicator.PeriodOf(indicator.Month, now, loc), -k, loc)
+		for _, r := range Regions() {
+			switch r.Level {
+			case region.County, region.Township, region.Community:
+				mean := float64(r.Population) / 10_000
+				out = append(out, indicator.Value{Indicator: "petitions", RegionCode: r.Code, Period: period,
+					Value: float64(poisson(rng, mean)), Note: "信访局月报", EnteredBy: by, UpdatedAt: now})
+			}
+		}
+	}
+	return out
 }
 
 // photograph gives the latest reports of demo-gridworker a photo each,
