@@ -68,15 +68,7 @@ func (m Mediators) at(code string) string {
 func Disputes(now time.Time, loc *time.Location, who Reporters, med Mediators) ([]dispute.Dispute, []dispute.Event, map[string]int64) {
 	rng := rand.New(rand.NewPCG(2026, 8))
 	deadlines := dispute.DefaultDeadlines()
-	var grids []region.Region
-	byTownship := map[string][]region.Region{}
-	for _, r := range Regions() {
-		if r.Level == region.Grid {
-			grids = append(grids, r)
-			township := strings.Split(strings.Trim(r.Path, "/"), "/")[2]
-			byTownship[township] = append(byTownship[township], r)
-		}
-	}
+	grids, byTownship := demoGrids()
 	today := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 0, 0, 0, loc)
 	var ds []dispute.Dispute
 	var events []dispute.Event

@@ -55,15 +55,7 @@ type Reporters struct {
 // the same output.
 func Incidents(now time.Time, loc *time.Location, who Reporters) ([]incident.Incident, []incident.Event, map[string]int64) {
 	rng := rand.New(rand.NewPCG(2026, 311))
-	var grids []region.Region
-	byTownship := map[string][]region.Region{}
-	for _, r := range Regions() {
-		if r.Level == region.Grid {
-			grids = append(grids, r)
-			township := strings.Split(strings.Trim(r.Path, "/"), "/")[2]
-			byTownship[township] = append(byTownship[township], r)
-		}
-	}
+	grids, byTownship := demoGrids()
 	today := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 0, 0, 0, loc)
 	var incs []incident.Incident
 	var events []incident.Event
@@ -114,6 +106,21 @@ func Incidents(now time.Time, loc *time.Location, who Reporters) ([]incident.Inc
 	}
 	sort.Slice(incs, func(i, j int) bool { return incs[i].CreatedAt.Before(incs[j].CreatedAt) })
 	return incs, events, counters
+}
+
+// demoGrids lists the demo grids, and them again by township, for the
+// generators to place cases in.
+func demoGrids() ([]region.Region, map[string][]region.Region) {
+	var grids []region.Region
+	byTownship := map[string][]region.Region{}
+	for _, r := range Regions() {
+		if r.Level == region.Grid {
+			grids = append(grids, r)
+			township := strings.Split(strings.Trim(r.Path, "/"), "/")[2]
+			byTownship[township] = append(byTownship[township], r)
+		}
+	}
+	return grids, byTownship
 }
 
 // seasonal lifts a category around its peak month by up to 60 %.

@@ -109,7 +109,7 @@ type NewDispute struct {
 // lies outside the reporter's subtree.
 func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewDispute) (Dispute, error) {
 	now := s.now()
-	grid, err := s.reportGrid(ctx, p, in.RegionCode)
+	grid, err := region.ReportGrid(ctx, s.regions, p, in.RegionCode)
 	if err != nil {
 		return Dispute{}, err
 	}
@@ -167,31 +167,6 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 
 func normalisePhone(s string) string {
 	return strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s))
-}
-
-// reportGrid is the grid a report belongs to: the grid worker's own, or the
-// grid named, which must be in the reporter's subtree.
-func (s *Service) reportGrid(ctx context.Context, p access.Principal, code string) (region.Region, error) {
-	if code == "" {
-		if p.Role != access.GridWorker {
-			return region.Region{}, errs.Invalid("region_code", "required: the grid where it happened")
-		}
-		code = p.RegionCode
-	}
-	if !region.ValidCode(code) {
-		return region.Region{}, errs.Invalid("region_code", "not a region code")
-	}
-	r, err := s.regions.FindRegionByCode(ctx, code)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && !p.Covers(r.Path)) {
-		return region.Region{}, fmt.Errorf("region %s is outside your scope: %w", code, errs.ErrForbidden)
-	}
-	if err != nil {
-		return region.Region{}, err
-	}
-	if r.Level != region.Grid {
-		return region.Region{}, errs.Invalid("region_code", "must be a grid")
-	}
-	return r, nil
 }
 
 func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) error {

@@ -88,7 +88,7 @@ type createDetails struct {
 // or errs.ErrForbidden when the grid lies outside the reporter's subtree.
 func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in NewIncident) (Incident, error) {
 	now := s.now()
-	grid, err := s.reportGrid(ctx, p, in.RegionCode)
+	grid, err := region.ReportGrid(ctx, s.regions, p, in.RegionCode)
 	if err != nil {
 		return Incident{}, err
 	}
@@ -138,31 +138,6 @@ func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in New
 		return Incident{}, err
 	}
 	return inc, nil
-}
-
-// reportGrid is the grid a report belongs to: the grid worker's own, or the
-// grid named, which must be a grid in the reporter's subtree.
-func (s *Service) reportGrid(ctx context.Context, p access.Principal, code string) (region.Region, error) {
-	if code == "" {
-		if p.Role != access.GridWorker {
-			return region.Region{}, errs.Invalid("region_code", "required: the grid where it happened")
-		}
-		code = p.RegionCode
-	}
-	if !region.ValidCode(code) {
-		return region.Region{}, errs.Invalid("region_code", "not a region code")
-	}
-	r, err := s.regions.FindRegionByCode(ctx, code)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && !p.Covers(r.Path)) {
-		return region.Region{}, fmt.Errorf("region %s is outside your scope: %w", code, errs.ErrForbidden)
-	}
-	if err != nil {
-		return region.Region{}, err
-	}
-	if r.Level != region.Grid {
-		return region.Region{}, errs.Invalid("region_code", "must be a grid")
-	}
-	return r, nil
 }
 
 func (s *Service) validate(ctx context.Context, in NewIncident, now time.Time) error {
