@@ -169,20 +169,30 @@ type execer func(query string, args ...any) (int64, error)
 // not attached yet; otherwise it changes nothing (the caller's transaction
 // rolls back) and returns errs.FieldErrors.
 func attachPhotos(exec execer, a attach) error {
+	q, args := attachStatement(a)
+	n, err := exec(q, args...)
+	if err != nil {
+		return translate(err)
+	}
+	if int(n) != len(a.photoIDs) {
+		return errAttach
+	}
+	return nil
+}
+
+// attachStatement is the UPDATE that gives a's photos to its case; it must
+// change exactly len(a.photoIDs) rows.
+func attachStatement(a attach) (string, []any) {
 	q := "UPDATE photos SET case_id = ?, case_kind = ? WHERE uploader_id = ? AND case_id IS NULL AND id IN (?" +
 		strings.Repeat(", ?", len(a.photoIDs)-1) + ")"
 	args := []any{a.caseID, a.caseKind, a.uploaderID}
 	for _, id := range a.photoIDs {
 		args = append(args, id)
 	}
-	n, err := exec(q, args...)
-	if err != nil {
-		return translate(err)
-	}
-	if int(n) != len(a.photoIDs) {
-		return errs.Invalid("photo_ids", "each photo must be one of your uploads not yet attached to a case")
-	}
-	return nil
+	return q, args
 }
+
+// errAttach is the answer when a photo is not the uploader's or is taken.
+var errAttach = errs.Invalid("photo_ids", "each photo must be one of your uploads not yet attached to a case")
 
 var _ photo.Store = (*DB)(nil)

@@ -128,6 +128,13 @@ func isDeadlock(err error) bool {
 	return errors.As(err, &me) && me.Number == 1213
 }
 
+// isDuplicate reports MySQL's "duplicate entry" (1062) on a statement GORM
+// did not run (GORM translates its own).
+func isDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1062
+}
+
 type valueRow struct {
 	PeriodKind string `gorm:"primaryKey"`
 	Period     string `gorm:"primaryKey"`
