@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -32,7 +33,8 @@ const (
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestID takes a sane X-Request-ID from the client or makes one, and
-// hands a logger carrying it to everything after.
+// hands a logger carrying it to everything after (made on first use: most
+// requests log only their access line).
 func requestID(base *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader("X-Request-ID")
@@ -42,16 +44,29 @@ func requestID(base *slog.Logger) gin.HandlerFunc {
 			id = hex.EncodeToString(b)
 		}
 		c.Set(ctxRequestID, id)
-		c.Set(ctxLogger, base.With(slog.String("request_id", id)))
+		c.Set(ctxLogger, &requestLogger{base: base, id: id})
 		c.Request = c.Request.WithContext(audit.WithMeta(c.Request.Context(), audit.Meta{RequestID: id, ClientIP: c.ClientIP()}))
 		c.Header("X-Request-ID", id)
 		c.Next()
 	}
 }
 
+// requestLogger is the logger of one request, carrying its id.
+type requestLogger struct {
+	base *slog.Logger
+	id   string
+	once sync.Once
+	l    *slog.Logger
+}
+
+func (r *requestLogger) logger() *slog.Logger {
+	r.once.Do(func() { r.l = r.base.With(slog.String("request_id", r.id)) })
+	return r.l
+}
+
 func logger(c *gin.Context) *slog.Logger {
 	if l, ok := c.Get(ctxLogger); ok {
-		return l.(*slog.Logger)
+		return l.(*requestLogger).logger()
 	}
 	return slog.Default()
 }
@@ -62,17 +77,23 @@ func accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		attrs := []any{
+		base, id := slog.Default(), requestIDOf(c)
+		if l, ok := c.Get(ctxLogger); ok {
+			base = l.(*requestLogger).base
+		}
+		attrs := make([]slog.Attr, 0, 7)
+		attrs = append(attrs,
+			slog.String("request_id", id),
 			slog.String("method", c.Request.Method),
 			slog.String("route", routeOf(c)),
 			slog.Int("status", c.Writer.Status()),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("ip", c.ClientIP()),
-		}
+		)
 		if p, ok := principal(c); ok {
 			attrs = append(attrs, slog.String("user_id", p.UserID))
 		}
-		logger(c).Info("request", attrs...)
+		base.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
 	}
 }
 

@@ -69,7 +69,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		return serve(ctx, cfg, logger, out, ready)
+		logs := newLineBuffer(out)
+		defer logs.Flush()
+		return serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{})), out, ready)
 	case "migrate":
 		a, err := app.Open(ctx, cfg, logger, time.Now)
 		if err != nil {
