@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -14,42 +15,81 @@ import (
 const caseBlockSize = 50
 
 // caseBlocks holds, per sequence, the numbers this instance has reserved
-// and not yet handed out.
+// and not yet handed out: the block being used and, once that is half
+// gone, the next one, reserved ahead in the background so that no report
+// waits for a reservation's COMMIT (docs/performance.md).
 type caseBlocks struct {
-	mu   sync.Mutex
-	next map[string]int64
-	end  map[string]int64
-	// reserving is held by the one request reserving a block, so that the
-	// requests that find a block used up at the same moment wait for it
+	mu    sync.Mutex
+	cur   map[string]caseBlock // numbers being handed out
+	spare map[string]caseBlock // the block after it
+	ahead map[string]bool      // a reservation ahead is running
+	// reserving is held by whoever is reserving a block, so that the
+	// requests that find the numbers used up at the same moment wait for it
 	// instead of each reserving (and wasting) one.
 	reserving sync.Mutex
 }
 
+// caseBlock is the numbers next…end.
+type caseBlock struct{ next, end int64 }
+
 func newCaseBlocks() *caseBlocks {
-	return &caseBlocks{next: map[string]int64{}, end: map[string]int64{}}
+	return &caseBlocks{cur: map[string]caseBlock{}, spare: map[string]caseBlock{}, ahead: map[string]bool{}}
 }
 
-// take returns the next reserved number of prefix, or false when the block
-// is used up.
-func (b *caseBlocks) take(prefix string) (int64, bool) {
+// take returns the next reserved number of prefix, or false when none is
+// left. refill asks the caller to reserve the next block ahead: the
+// current one is half used and nobody is reserving for prefix yet.
+func (b *caseBlocks) take(prefix string) (n int64, ok, refill bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if n, ok := b.next[prefix]; ok && n <= b.end[prefix] {
-		b.next[prefix] = n + 1
-		return n, true
+	c, has := b.cur[prefix]
+	if !has || c.next > c.end {
+		s, hasSpare := b.spare[prefix]
+		if !hasSpare {
+			return 0, false, false
+		}
+		delete(b.spare, prefix)
+		c = s
 	}
-	return 0, false
+	n = c.next
+	c.next++
+	b.cur[prefix] = c
+	if _, hasSpare := b.spare[prefix]; !hasSpare && !b.ahead[prefix] && c.end-c.next < caseBlockSize/2 {
+		b.ahead[prefix] = true
+		refill = true
+	}
+	return n, true, refill
 }
 
+// give adds a reserved block: as the current one when that is used up,
+// else as the spare.
 func (b *caseBlocks) give(prefix string, first, last int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.next) > 10_000 {
+	if len(b.cur) > 10_000 {
 		// Yesterday's sequences: drop them all rather than track days.
-		clear(b.next)
-		clear(b.end)
+		clear(b.cur)
+		clear(b.spare)
 	}
-	b.next[prefix], b.end[prefix] = first, last
+	if c, ok := b.cur[prefix]; ok && c.next <= c.end {
+		b.spare[prefix] = caseBlock{first, last}
+		return
+	}
+	b.cur[prefix] = caseBlock{first, last}
+}
+
+// hasSpare reports whether the block after the current one is reserved.
+func (b *caseBlocks) hasSpare(prefix string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.spare[prefix]
+	return ok
+}
+
+func (b *caseBlocks) aheadDone(prefix string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.ahead, prefix)
 }
 
 // NextCaseNumber returns the next number of the sequence named prefix.
@@ -58,7 +98,10 @@ func (b *caseBlocks) give(prefix string, first, last int64) {
 // autocommit statement on a small pool of its own: most reports then cost
 // no counter round trip at all, the counter's row lock is held for
 // microseconds rather than a whole case transaction, and a request holding
-// a transaction never waits on its own pool for a second connection.
+// a transaction never waits on its own pool for a second connection. The
+// next block is reserved in the background while half of the current one
+// is left, so a report waits for a reservation only when numbers are taken
+// faster than one is made.
 // SQLite has one writer and one connection, so there the counter is simply
 // incremented inside the caller's transaction.
 func (db *DB) NextCaseNumber(ctx context.Context, prefix string) (int64, error) {
@@ -71,27 +114,62 @@ func (db *DB) NextCaseNumber(ctx context.Context, prefix string) (int64, error) 
 		}
 		return n, nil
 	}
-	if n, ok := db.blocks.take(prefix); ok {
+	if n, ok := db.takeCaseNumber(prefix); ok {
 		return n, nil
 	}
 	db.blocks.reserving.Lock()
 	defer db.blocks.reserving.Unlock()
 	for {
-		if n, ok := db.blocks.take(prefix); ok {
+		if n, ok := db.takeCaseNumber(prefix); ok {
 			return n, nil
 		}
-		var last int64
-		// LAST_INSERT_ID(expr) hands the new value back on this connection.
-		err := db.seq.WithContext(ctx).Connection(func(c *gorm.DB) error {
-			if err := c.Exec("INSERT INTO case_counters (prefix, n) VALUES (?, LAST_INSERT_ID(?)) "+
-				"ON DUPLICATE KEY UPDATE n = LAST_INSERT_ID(n + ?)", prefix, caseBlockSize, caseBlockSize).Error; err != nil {
-				return err
-			}
-			return c.Raw("SELECT LAST_INSERT_ID()").Scan(&last).Error
-		})
+		first, last, err := db.reserveCaseBlock(ctx, prefix)
 		if err != nil {
-			return 0, fmt.Errorf("next case number: %w", translate(err))
+			return 0, err
 		}
-		db.blocks.give(prefix, last-caseBlockSize+1, last)
+		db.blocks.give(prefix, first, last)
 	}
+}
+
+// takeCaseNumber takes a reserved number and starts the reservation ahead
+// when it is time.
+func (db *DB) takeCaseNumber(prefix string) (int64, bool) {
+	n, ok, refill := db.blocks.take(prefix)
+	if refill {
+		go db.reserveAhead(prefix)
+	}
+	return n, ok
+}
+
+// reserveAhead reserves the block after the current one. A failure is
+// left to the request that finds the numbers used up: it reserves itself
+// and gets the error if the database is still unwell.
+func (db *DB) reserveAhead(prefix string) {
+	defer db.blocks.aheadDone(prefix)
+	db.blocks.reserving.Lock()
+	defer db.blocks.reserving.Unlock()
+	if db.blocks.hasSpare(prefix) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if first, last, err := db.reserveCaseBlock(ctx, prefix); err == nil {
+		db.blocks.give(prefix, first, last)
+	}
+}
+
+// reserveCaseBlock takes caseBlockSize numbers of prefix in the database.
+func (db *DB) reserveCaseBlock(ctx context.Context, prefix string) (first, last int64, err error) {
+	// LAST_INSERT_ID(expr) hands the new value back on this connection.
+	err = db.seq.WithContext(ctx).Connection(func(c *gorm.DB) error {
+		if err := c.Exec("INSERT INTO case_counters (prefix, n) VALUES (?, LAST_INSERT_ID(?)) "+
+			"ON DUPLICATE KEY UPDATE n = LAST_INSERT_ID(n + ?)", prefix, caseBlockSize, caseBlockSize).Error; err != nil {
+			return err
+		}
+		return c.Raw("SELECT LAST_INSERT_ID()").Scan(&last).Error
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("next case number: %w", translate(err))
+	}
+	return last - caseBlockSize + 1, last, nil
 }
