@@ -8,11 +8,14 @@ import (
 
 func TestLineBuffer(t *testing.T) {
 	var out syncBuffer
-	b := newLineBuffer(&out)
+	b := newLineBuffer(&out, time.Hour) // no timer flush in this part
 	for _, l := range []string{"one\n", "two\n", "three\n"} {
 		if n, err := b.Write([]byte(l)); n != len(l) || err != nil {
 			t.Fatalf("Write: %d, %v", n, err)
 		}
+	}
+	if got := out.String(); got != "" {
+		t.Fatalf("written before Flush: %q", got)
 	}
 	b.Flush()
 	if got := out.String(); got != "one\ntwo\nthree\n" {
@@ -27,12 +30,24 @@ func TestLineBuffer(t *testing.T) {
 		t.Fatalf("after a line that does not fit: %q", got)
 	}
 
-	// Without Flush the timer writes the rest.
+	// Close writes the rest, and later lines go straight out.
+	b.Close()
+	b.Write([]byte("five\n"))
+	if got := out.String(); got != "one\ntwo\nthree\nfour\n"+big+"five\n" {
+		t.Fatalf("after Close: %d bytes, ending %q", len(got), got[max(0, len(got)-10):])
+	}
+}
+
+func TestLineBufferTimer(t *testing.T) {
+	var out syncBuffer
+	b := newLineBuffer(&out, 10*time.Millisecond)
+	b.Write([]byte("held\n"))
+	// Without Flush the timer writes it; the wait is a bound, not a measure.
 	deadline := time.Now().Add(10 * time.Second)
-	for out.String() != "one\ntwo\nthree\nfour\n"+big {
+	for out.String() != "held\n" {
 		if time.Now().After(deadline) {
-			t.Fatalf("held lines not written by the timer: %d bytes out", len(out.String()))
+			t.Fatalf("held line not written by the timer: %q", out.String())
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }

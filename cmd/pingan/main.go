@@ -69,8 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		logs := newLineBuffer(out)
-		defer logs.Flush()
+		logs := newLineBuffer(out, logFlushEvery)
+		defer logs.Close()
 		return serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{})), out, ready)
 	case "migrate":
 		a, err := app.Open(ctx, cfg, logger, time.Now)

@@ -215,10 +215,17 @@ func (db *DB) writeTogether(ctx context.Context, gs []*group) error {
 // statements — START TRANSACTION, the INSERTs, the photo updates and COMMIT
 // — so that it costs one round trip instead of one per statement. With
 // photo updates the COMMIT waits for a second round trip, after their
-// counts are checked. On any error the transaction is rolled back on the
-// same connection, or the connection is dropped (the server then rolls
-// back) when that fails too. MySQL only; an index job needs a locking read
-// first and goes through insertAll.
+// counts are checked. On an error from the server the transaction is
+// rolled back on the same connection, or the connection is dropped when
+// that fails too. MySQL only; an index job needs a locking read first and
+// goes through insertAll.
+//
+// As with any COMMIT, a connection lost while the query runs leaves the
+// outcome unknown: the server may still commit what it received. The
+// requests are then answered 503 and their retries find their idempotency
+// records (the stored answer) or nothing (a clean retry); a batch's lock
+// waits end before the client's read timeout (store.Open), so a slow lock
+// does not lead there.
 func (db *DB) writeBatch(ctx context.Context, all *group) error {
 	var q batchQuery
 	q.add("START TRANSACTION")
@@ -240,6 +247,18 @@ func (db *DB) writeBatch(ctx context.Context, all *group) error {
 		q.sql.WriteString("; COMMIT")
 	}
 
+	err := db.sendBatch(ctx, &q, all.attaches, checks)
+	if errors.Is(err, driver.ErrBadConn) {
+		// The driver says so only when nothing was sent (a connection
+		// the server or a proxy closed while idle): safe to send again.
+		err = db.sendBatch(ctx, &q, all.attaches, checks)
+	}
+	return err
+}
+
+// sendBatch runs q on a connection of the committers' pool; checks[i] is
+// the index among q's statements of the UPDATE of attaches[i].
+func (db *DB) sendBatch(ctx context.Context, q *batchQuery, attaches []attach, checks []int) error {
 	conn, err := db.batch.Conn(ctx)
 	if err != nil {
 		return err
@@ -265,7 +284,7 @@ func (db *DB) writeBatch(ctx context.Context, all *group) error {
 			return nil
 		}
 		affected := res.(mysql.Result).AllRowsAffected()
-		for i, a := range all.attaches {
+		for i, a := range attaches {
 			if n := checks[i]; n >= len(affected) || int(affected[n]) != len(a.photoIDs) {
 				return abort(errAttach)
 			}

@@ -195,5 +195,49 @@ func TestGroupBatchIsAllOrNothing(t *testing.T) {
 			t.Fatalf("written %v, p2 owned by %q; want [c e f g] and case-f", got, owner("p2"))
 		}
 		noOpenTransaction()
+
+		if db.Dialect() != "mysql" {
+			return
+		}
+		// The server (or a proxy) cuts the idle connections: the next batch
+		// still goes through, once.
+		conn, err := db.SQL().Conn(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		rows, err := conn.QueryContext(bg, "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			t.Fatal("no idle connections to cut")
+		}
+		for _, id := range ids {
+			if _, err := conn.ExecContext(bg, fmt.Sprintf("KILL CONNECTION %d", id)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.WriteTogether(request("h")); err != nil {
+			t.Fatalf("batch after the connections were cut: %v", err)
+		}
+		if got := written(); !slices.Equal(got, []string{"c", "e", "f", "g", "h"}) {
+			t.Fatalf("written %v, want [c e f g h]", got)
+		}
+
+		// Only the committers' connections take several statements in one
+		// query, although the test DSN asks for it on every connection.
+		if _, err := db.SQL().ExecContext(bg, "DO 1; DO 2"); err == nil {
+			t.Fatal("the main pool ran two statements in one query")
+		}
 	})
 }

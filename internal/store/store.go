@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -101,6 +102,9 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		}
 		mc.Logger = driverLogger{}
 		mc.InterpolateParams = true
+		// Several statements in one query only on the committers' own pool
+		// (below), whatever the DSN says.
+		mc.MultiStatements = false
 		if mc.Params == nil {
 			mc.Params = map[string]string{}
 		}
@@ -157,6 +161,17 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		}
 		bc.Logger = mysqlConfig.Logger
 		bc.MultiStatements = true
+		// A batch waiting on a row lock gives up before the client's read
+		// timeout (15 s by default), so that the server does not go on to
+		// commit a batch the client has stopped waiting for.
+		lockWait := 10 * time.Second
+		if rt := bc.ReadTimeout; rt > 0 && rt-time.Second < lockWait {
+			lockWait = max(time.Second, rt-time.Second)
+		}
+		if bc.Params == nil {
+			bc.Params = map[string]string{}
+		}
+		bc.Params["innodb_lock_wait_timeout"] = strconv.Itoa(int(lockWait / time.Second))
 		connector, err := mysql.NewConnector(bc)
 		if err != nil {
 			db.Close()
@@ -166,6 +181,7 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 		db.batch.SetMaxOpenConns(groupCommitters)
 		db.batch.SetMaxIdleConns(groupCommitters)
 		db.batch.SetConnMaxLifetime(5 * time.Minute)
+		db.batch.SetConnMaxIdleTime(time.Minute)
 	}
 	return db, nil
 }
