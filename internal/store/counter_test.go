@@ -1,13 +1,11 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
 	"time"
 
-	"pingan/internal/pii"
 	"pingan/internal/store"
 	"pingan/internal/testenv"
 )
@@ -16,22 +14,8 @@ import (
 // the background (SQLite counts inside the caller's transaction).
 func TestCaseNumbersReservedAhead(t *testing.T) {
 	url := testenv.MySQLDSN(t)
-	sealer, err := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, url, sealer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
+	open := func() *store.DB { return openDB(t, url) }
 	a, b := open(), open()
 
 	// One instance, one number after another: 1, 2, 3, … without a gap,

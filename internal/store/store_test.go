@@ -27,21 +27,27 @@ func eachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 			if backend == "mysql" {
 				url = testenv.MySQLDSN(t)
 			}
-			sealer, err := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
-			if err != nil {
-				t.Fatal(err)
-			}
-			db, err := store.Open(context.Background(), url, sealer)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, db)
+			fn(t, openDB(t, url))
 		})
 	}
+}
+
+// openDB opens and migrates the database at url, closed when t ends.
+func openDB(t *testing.T, url string) *store.DB {
+	t.Helper()
+	sealer, err := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), url, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 func TestRegions(t *testing.T) {
