@@ -2,16 +2,12 @@ package api
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -146,79 +142,4 @@ func noQuery() gin.HandlerFunc {
 		}
 		c.Next()
 	}
-}
-
-// Pagination (SPEC §6: default 20, at most 100).
-const (
-	defaultLimit = 20
-	maxLimit     = 100
-)
-
-// pageLimit reads ?limit=.
-func pageLimit(c *gin.Context) (int, error) {
-	v, ok := c.GetQuery("limit")
-	if !ok {
-		return defaultLimit, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > maxLimit {
-		return 0, errs.Invalid("limit", fmt.Sprintf("a whole number from 1 to %d", maxLimit))
-	}
-	return n, nil
-}
-
-// cursors makes opaque, tamper-evident page cursors: base64url of the
-// position plus an HMAC, so a forged or edited cursor is a clear 400 rather
-// than a strange page.
-type cursors struct{ key []byte }
-
-func (k cursors) encode(position string) string {
-	m := hmac.New(sha256.New, k.key)
-	m.Write([]byte(position))
-	return base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:16], position...))
-}
-
-// decode reads ?cursor=; "" when absent. Returns errs.ErrInvalid for a
-// cursor this server did not make.
-func (k cursors) decode(c *gin.Context) (string, error) {
-	v, ok := c.GetQuery("cursor")
-	if !ok {
-		return "", nil
-	}
-	return k.decodeValue(v)
-}
-
-// decodeValue checks and opens one cursor value.
-func (k cursors) decodeValue(v string) (string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(raw) <= 16 || len(v) > 1024 {
-		return "", errs.Invalid("cursor", "not a cursor from this API")
-	}
-	m := hmac.New(sha256.New, k.key)
-	m.Write(raw[16:])
-	if !hmac.Equal(m.Sum(nil)[:16], raw[:16]) {
-		return "", errs.Invalid("cursor", "not a cursor from this API")
-	}
-	return string(raw[16:]), nil
-}
-
-// page is the list envelope.
-type page[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-// newPage fetches limit+1 rows' worth from the caller and trims: when more
-// exist, next_cursor points after the last item returned.
-func newPage[T any](items []T, limit int, k cursors, position func(T) string) page[T] {
-	p := page[T]{Items: items}
-	if p.Items == nil {
-		p.Items = []T{}
-	}
-	if len(items) > limit {
-		p.Items = items[:limit]
-		next := k.encode(position(items[limit-1]))
-		p.NextCursor = &next
-	}
-	return p
 }

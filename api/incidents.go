@@ -2,8 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -130,40 +128,6 @@ func (s *server) createIncident(c *gin.Context) {
 	c.JSON(http.StatusCreated, newIncidentResponse(inc))
 }
 
-func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
-
-// ifMatch reads the version from If-Match. Returns errs.ErrPreconditionRequired
-// when it is missing and errs.ErrInvalid when it is not a version.
-func ifMatch(c *gin.Context) (int, error) {
-	v := c.GetHeader("If-Match")
-	if v == "" {
-		return 0, &httpError{kind: errs.ErrPreconditionRequired, msg: "If-Match with the ETag of the case is required"}
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(strings.Trim(v, `"`), "W/"))
-	if err != nil || n < 1 {
-		return 0, errs.Invalid("If-Match", `an ETag such as "3"`)
-	}
-	return n, nil
-}
-
-// notModified answers 304 when If-None-Match names the current version.
-func notModified(c *gin.Context, version int) bool {
-	return matchNoneMatch(c, etag(version))
-}
-
-// matchNoneMatch sets the ETag and answers 304 when If-None-Match names it
-// (in a list, weakly, or as *).
-func matchNoneMatch(c *gin.Context, tag string) bool {
-	c.Header("ETag", tag)
-	for _, v := range strings.Split(c.GetHeader("If-None-Match"), ",") {
-		if v = strings.TrimSpace(v); v == tag || v == "*" || v == "W/"+tag {
-			c.Status(http.StatusNotModified)
-			return true
-		}
-	}
-	return false
-}
-
 func (s *server) getIncident(c *gin.Context) {
 	inc, err := s.incidents.FindIncident(c.Request.Context(), caller(c), c.Param("id"))
 	if err != nil {
@@ -223,56 +187,6 @@ func (s *server) listIncidents(c *gin.Context) {
 	c.JSON(http.StatusOK, newPage(out, limit, s.cursors, func(r incidentResponse) string {
 		return joinPosition(r.CreatedAt, r.ID)
 	}))
-}
-
-// timeParam reads an RFC 3339 time with its offset (a bare date would leave
-// the day's time zone to guess).
-func timeParam(c *gin.Context, bad errs.FieldErrors, name string) time.Time {
-	v := c.Query(name)
-	if v == "" {
-		return time.Time{}
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t
-	}
-	bad.Add(name, "an RFC 3339 time such as 2026-10-01T00:00:00+08:00")
-	return time.Time{}
-}
-
-// timeRange reads ?from= and ?to=, which must be in order.
-func timeRange(c *gin.Context, bad errs.FieldErrors) (from, to time.Time) {
-	from, to = timeParam(c, bad, "from"), timeParam(c, bad, "to")
-	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		bad.Add("to", "must be after from")
-	}
-	return from, to
-}
-
-// timeCursor reads a ?cursor= holding a (time, id) position.
-func (s *server) timeCursor(c *gin.Context, bad errs.FieldErrors) (time.Time, string) {
-	pos, err := s.cursors.decode(c)
-	if err == nil && pos != "" {
-		var at time.Time
-		var id string
-		if at, id, err = splitPosition(pos); err == nil {
-			return at, id
-		}
-	}
-	if err != nil {
-		bad.Add("cursor", "not a cursor from this API")
-	}
-	return time.Time{}, ""
-}
-
-func joinPosition(t time.Time, id string) string { return t.UTC().Format(time.RFC3339Nano) + "|" + id }
-
-func splitPosition(pos string) (time.Time, string, error) {
-	ts, id, ok := strings.Cut(pos, "|")
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if !ok || err != nil || id == "" {
-		return time.Time{}, "", errs.Invalid("cursor", "malformed")
-	}
-	return t, id, nil
 }
 
 func (s *server) transitionIncident(c *gin.Context) {

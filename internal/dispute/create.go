@@ -1,0 +1,175 @@
+package dispute
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"pingan/internal/access"
+	"pingan/internal/audit"
+	"pingan/internal/category"
+	"pingan/internal/errs"
+	"pingan/internal/region"
+	"pingan/internal/text"
+)
+
+// NewDispute is what a registration carries.
+type NewDispute struct {
+	Category        string
+	Description     string
+	Location        Location
+	OccurredAt      time.Time
+	ClientCreatedAt *time.Time
+	RegionCode      string // the grid; a grid worker may leave it out
+	PhotoIDs        []string
+	Parties         []Party
+	Amount          *int64
+	Risk            Risk
+}
+
+// CreateDispute validates and registers a dispute at the community level of
+// its grid. Returns errs.FieldErrors, or errs.ErrForbidden when the grid
+// lies outside the reporter's subtree.
+func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewDispute) (Dispute, error) {
+	now := s.now()
+	grid, err := region.ReportGrid(ctx, s.regions, p, in.RegionCode)
+	if err != nil {
+		return Dispute{}, err
+	}
+	if err := s.validate(ctx, in, now); err != nil {
+		return Dispute{}, err
+	}
+	codes := map[Level]string{}
+	for i, code := range strings.Split(strings.Trim(grid.Path, "/"), "/") {
+		if i < len(region.Levels) {
+			codes[region.Levels[i]] = code
+		}
+	}
+	d := Dispute{
+		ID: uuid.Must(uuid.NewV7()).String(), Category: in.Category, Description: strings.TrimSpace(in.Description),
+		Location: in.Location, RegionCode: grid.Code, CommunityCode: codes[region.Community],
+		TownshipCode: codes[region.Township], CountyCode: codes[region.County], CityCode: codes[region.City],
+		OccurredAt: in.OccurredAt, ReportedAt: now, ClientCreatedAt: in.ClientCreatedAt, ReporterID: p.UserID,
+		PhotoIDs: in.PhotoIDs, Parties: in.Parties, Amount: in.Amount, Risk: in.Risk, Status: Registered,
+		Level: region.Community, LevelCode: codes[region.Community], EnteredLevelAt: now, Version: 1,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if d.PhotoIDs == nil {
+		d.PhotoIDs = []string{}
+	}
+	for i := range d.Parties {
+		d.Parties[i].Name = strings.TrimSpace(d.Parties[i].Name)
+		d.Parties[i].Phone = normalisePhone(d.Parties[i].Phone)
+		d.Parties[i].IDNumber = strings.ToUpper(strings.TrimSpace(d.Parties[i].IDNumber))
+	}
+	d.DueAt = s.deadlines.due(d)
+	prefix := "JF-" + d.CountyCode + "-" + now.In(s.loc).Format("20060102")
+	n, err := s.store.NextCaseNumber(ctx, prefix)
+	if err != nil {
+		return Dispute{}, err
+	}
+	d.CaseNo = fmt.Sprintf("%s-%04d", prefix, n)
+	ev := s.event(ctx, p, d, "create", "", Registered, "", map[string]any{"level": d.Level, "level_code": d.LevelCode}, now)
+	details, _ := json.Marshal(map[string]any{"case_no": d.CaseNo, "region_code": d.RegionCode, "risk": d.Risk, "parties": len(d.Parties)})
+	err = s.log.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateDispute(ctx, d, ev); err != nil {
+			return err
+		}
+		if len(d.PhotoIDs) > 0 {
+			if err := s.photos.AttachPhotos(ctx, "dispute", d.ID, p.UserID, d.PhotoIDs); err != nil {
+				return err
+			}
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "dispute.create", "dispute", d.ID, string(details)))
+	})
+	if err != nil {
+		return Dispute{}, err
+	}
+	return d, nil
+}
+
+func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) error {
+	bad := errs.FieldErrors{}
+	c, err := s.categories.FindCategory(ctx, category.Dispute, in.Category)
+	switch {
+	case errors.Is(err, errs.ErrNotFound) || (err == nil && !c.Active):
+		bad.Add("category", "not an active dispute category")
+	case err != nil:
+		return err
+	}
+	if !in.Risk.Valid() {
+		bad.Add("risk_level", "one of low, medium, high")
+	}
+	checkText(bad, "description", in.Description, true)
+	loc := in.Location
+	if (loc.Lat == nil) != (loc.Lng == nil) {
+		bad.Add("location", "lat and lng go together")
+	} else if loc.Lat != nil && (math.IsNaN(*loc.Lat) || *loc.Lat < -90 || *loc.Lat > 90 || *loc.Lng < -180 || *loc.Lng > 180) {
+		bad.Add("location", "lat within ±90, lng within ±180")
+	}
+	if utf8.RuneCountInString(loc.Address) > 255 || !text.Clean(loc.Address, false) {
+		bad.Add("location.address", "at most 255 characters, no control characters")
+	}
+	if in.OccurredAt.IsZero() {
+		bad.Add("occurred_at", "required")
+	} else if in.OccurredAt.After(now.Add(clockSkew)) || in.OccurredAt.Before(now.Add(-MaxBackdate)) {
+		bad.Add("occurred_at", "must not be in the future or more than 90 days ago")
+	}
+	if c := in.ClientCreatedAt; c != nil && (c.After(now.Add(clockSkew)) || c.Before(now.Add(-MaxBackdate))) {
+		bad.Add("client_created_at", "must not be in the future or more than 90 days ago")
+	}
+	if in.Amount != nil && (*in.Amount < 0 || *in.Amount > MaxAmount) {
+		bad.Add("amount", "fen, from 0 to 1000000000000")
+	}
+	checkPhotos(bad, "photo_ids", in.PhotoIDs)
+	if len(in.Parties) == 0 || len(in.Parties) > MaxParties {
+		bad.Add("parties", fmt.Sprintf("from 1 to %d parties", MaxParties))
+	}
+	for i, pt := range in.Parties {
+		f := fmt.Sprintf("parties[%d]", i)
+		if pt.Role != Applicant && pt.Role != Respondent && pt.Role != Other {
+			bad.Add(f+".role", "one of applicant, respondent, other")
+		}
+		if n := utf8.RuneCountInString(strings.TrimSpace(pt.Name)); n == 0 || n > 64 || !text.Clean(pt.Name, false) {
+			bad.Add(f+".name", "required, at most 64 characters")
+		}
+		if ph := normalisePhone(pt.Phone); ph != "" && !validPhone(ph) {
+			bad.Add(f+".phone", "a phone number of 7 to 15 digits, + allowed first")
+		}
+		if id := strings.ToUpper(strings.TrimSpace(pt.IDNumber)); id != "" && !validIDNumber(id) {
+			bad.Add(f+".id_number", "18 characters: 17 digits and a digit or X")
+		}
+	}
+	return bad.Err()
+}
+
+func checkText(bad errs.FieldErrors, field, s string, required bool) {
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	if (required && n == 0) || n > MaxText || !text.Clean(s, true) {
+		what := fmt.Sprintf("at most %d characters, no control characters", MaxText)
+		if required {
+			what = "required, " + what
+		}
+		bad.Add(field, what)
+	}
+}
+
+func checkPhotos(bad errs.FieldErrors, field string, ids []string) {
+	if len(ids) > MaxPhotos {
+		bad.Add(field, fmt.Sprintf("at most %d photos", MaxPhotos))
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if _, err := uuid.Parse(id); err != nil || seen[id] {
+			bad.Add(field, "photo ids must be distinct upload ids")
+		}
+		seen[id] = true
+	}
+}

@@ -1,0 +1,99 @@
+package dispute
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"pingan/internal/access"
+	"pingan/internal/errs"
+	"pingan/internal/region"
+)
+
+// FindDispute returns the dispute if p may see it; errs.ErrNotFound
+// otherwise, whether or not it exists.
+func (s *Service) FindDispute(ctx context.Context, p access.Principal, id string) (Dispute, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Dispute{}, fmt.Errorf("dispute %q: %w", id, errs.ErrNotFound)
+	}
+	d, err := s.store.FindDisputeByID(ctx, id)
+	if err != nil {
+		return Dispute{}, err
+	}
+	if !visible(p, d) {
+		return Dispute{}, fmt.Errorf("dispute %s: %w", id, errs.ErrNotFound)
+	}
+	return d, nil
+}
+
+// Query is a list request before scoping.
+type Query struct {
+	Region     string
+	AssigneeMe bool
+	Phone      string // exact phone of a party
+	Filter
+}
+
+// FindDisputes lists disputes in p's scope, newest first. Returns
+// errs.ErrForbidden when q.Region lies outside it.
+func (s *Service) FindDisputes(ctx context.Context, p access.Principal, q Query) ([]Dispute, error) {
+	f := q.Filter
+	if q.AssigneeMe {
+		f.AssigneeID = p.UserID
+	}
+	if q.Phone != "" {
+		f.PhoneHash = s.hasher.Hash(normalisePhone(q.Phone))
+	}
+	if f.Overdue != nil {
+		f.OverdueAt = s.now()
+	}
+	target := region.Region{Code: p.RegionCode, Path: p.RegionPath}
+	if q.Region != "" {
+		r, err := s.regions.FindRegionByCode(ctx, q.Region)
+		if err != nil || !p.Covers(r.Path) || (p.Role == access.GridWorker && r.Code != p.RegionCode) {
+			return nil, fmt.Errorf("region %s is outside your scope: %w", q.Region, errs.ErrForbidden)
+		}
+		target = r
+	} else if p.Role == access.GridWorker {
+		f.GridOrReporter = &[2]string{p.RegionCode, p.UserID}
+		return s.store.FindDisputes(ctx, f)
+	}
+	switch len(strings.FieldsFunc(target.Path, func(r rune) bool { return r == '/' })) {
+	case 0, 1:
+	case 2:
+		f.CountyCode = target.Code
+	case 3:
+		f.TownshipCode = target.Code
+	case 4:
+		f.CommunityCode = target.Code
+	default:
+		f.GridCode = target.Code
+	}
+	return s.store.FindDisputes(ctx, f)
+}
+
+// Timeline returns the dispute's events if p may see it.
+func (s *Service) Timeline(ctx context.Context, p access.Principal, id string) ([]Event, error) {
+	if _, err := s.FindDispute(ctx, p, id); err != nil {
+		return nil, err
+	}
+	return s.store.FindDisputeEvents(ctx, id)
+}
+
+// SettlementRate is 就地化解率 (SPEC §8.2) for the subtree of the region
+// and the period [from, to): disputes resolved at community level over all
+// disputes resolved, with both counts; the rate is 0 when nothing was resolved.
+func (s *Service) SettlementRate(ctx context.Context, r region.Region, from, to time.Time) (rate float64, community, total int, err error) {
+	level := r.Level
+	if level == region.City {
+		level = ""
+	}
+	community, total, err = s.store.CountResolutions(ctx, level, r.Code, from, to)
+	if err != nil || total == 0 {
+		return 0, community, total, err
+	}
+	return float64(community) / float64(total), community, total, nil
+}

@@ -1,0 +1,62 @@
+package dispute
+
+import (
+	"context"
+	"fmt"
+
+	"pingan/internal/access"
+	"pingan/internal/user"
+)
+
+// levelNotices are notices for every active mediator of d's handling region.
+func (s *Service) levelNotices(ctx context.Context, d Dispute, kind, title string) ([]Notice, error) {
+	users, err := s.users.FindUsers(ctx, user.Filter{Role: access.Mediator, RegionCode: d.LevelCode, Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	var out []Notice
+	for _, u := range users {
+		if u.Active {
+			out = append(out, Notice{UserID: u.ID, Kind: kind, CaseID: d.ID, CaseNo: d.CaseNo, Title: title,
+				DedupeKey: fmt.Sprintf("%s:%s:%s:%d", kind, d.ID, d.Level, d.EnteredLevelAt.UnixMicro())})
+		}
+	}
+	return out, nil
+}
+
+// NotifyDue writes one "due_soon" notice per open case and deadline within
+// DueSoon, and one "overdue" notice once it has passed, to its assignee or,
+// without one, to the mediators of its level. Notices carry a key per case
+// and deadline, so running this every minute notifies each only once.
+// Returns how many cases it looked at.
+func (s *Service) NotifyDue(ctx context.Context) (int, error) {
+	now := s.now()
+	due, err := s.store.FindDueDisputes(ctx, now.Add(DueSoon), 500)
+	if err != nil {
+		return 0, err
+	}
+	var notices []Notice
+	for _, d := range due {
+		kind, title := "due_soon", "矛盾纠纷即将超期 "+d.CaseNo
+		if d.DueAt.Before(now) {
+			kind, title = "overdue", "矛盾纠纷已超期 "+d.CaseNo
+		}
+		key := fmt.Sprintf("%s:%s:%d", kind, d.ID, d.DueAt.UnixMicro())
+		if d.AssigneeID != "" {
+			notices = append(notices, Notice{UserID: d.AssigneeID, Kind: kind, CaseID: d.ID, CaseNo: d.CaseNo, Title: title, DedupeKey: key})
+			continue
+		}
+		ns, err := s.levelNotices(ctx, d, kind, title)
+		if err != nil {
+			return 0, err
+		}
+		for i := range ns {
+			ns[i].DedupeKey = key
+		}
+		notices = append(notices, ns...)
+	}
+	if len(notices) == 0 {
+		return len(due), nil
+	}
+	return len(due), s.log.InTx(ctx, func(ctx context.Context) error { return s.notifier.NotifyDisputes(ctx, notices) })
+}
