@@ -1,7 +1,10 @@
 package api
 
 import (
+	"encoding/json"
+	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,7 +23,8 @@ type auditResponse struct {
 	EntityID  string    `json:"entity_id"`
 	RequestID string    `json:"request_id"`
 	ClientIP  string    `json:"client_ip"`
-	Details   *string   `json:"details"`
+	// Details is the JSON object the entry stored ({} when none).
+	Details json.RawMessage `json:"details"`
 }
 
 func (s *server) listAudit(c *gin.Context) {
@@ -47,7 +51,7 @@ func (s *server) listAudit(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	entries, err := s.auditLog.FindAudit(c.Request.Context(), f)
+	entries, err := s.auditLog.FindAudit(c.Request.Context(), caller(c), f)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -55,11 +59,22 @@ func (s *server) listAudit(c *gin.Context) {
 	out := make([]auditResponse, len(entries))
 	for i, e := range entries {
 		out[i] = auditResponse{ID: e.ID, At: e.At.UTC(), ActorID: e.ActorID, ActorRole: string(e.ActorRole), Action: e.Action,
-			Entity: e.Entity, EntityID: e.EntityID, RequestID: e.RequestID, ClientIP: e.ClientIP}
-		if e.Details != "" {
-			d := e.Details
-			out[i].Details = &d
-		}
+			Entity: e.Entity, EntityID: e.EntityID, RequestID: e.RequestID, ClientIP: e.ClientIP, Details: detailsObject(c, e)}
 	}
 	c.JSON(http.StatusOK, newPage(out, limit, s.cursors, func(r auditResponse) string { return joinPosition(r.At, r.ID) }))
+}
+
+// detailsObject is an entry's details as a JSON object, {} when it has
+// none. Entries are written with objects only; anything else is logged
+// with the entry's id and shown as {}.
+func detailsObject(c *gin.Context, e audit.Entry) json.RawMessage {
+	b := []byte(strings.TrimSpace(e.Details))
+	if len(b) == 0 {
+		return json.RawMessage("{}")
+	}
+	if b[0] != '{' || !json.Valid(b) {
+		logger(c).Error("audit entry with details that are not a JSON object", slog.String("audit_id", e.ID))
+		return json.RawMessage("{}")
+	}
+	return b
 }

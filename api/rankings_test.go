@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"pingan/internal/access"
 	"pingan/internal/demo"
 	"pingan/internal/indicator"
 	"pingan/internal/region"
@@ -145,7 +146,7 @@ func TestIndexScopeAndRankInParent(t *testing.T) {
 	r := e.do(t, req{method: "GET", path: "/api/v1/index/rankings?level=township&period=month&at=" + period, token: e.login(t, "demo-county-supervisor")})
 	expect(t, r, 200, "")
 	items := r.json(t)["items"].([]any)
-	townships, _ := e.app.DB.FindRegions(ctx, region.Filter{Scope: demo.DongyingDistrict, Level: region.Township, Limit: 100})
+	townships, _ := e.app.DB.FindRegions(ctx, region.Filter{Scope: access.Scope{Path: "/" + demo.CityCode + "/" + demo.DongyingDistrict + "/", Code: demo.DongyingDistrict, Depth: access.CountyDepth}, Level: region.Township, Limit: 100})
 	if len(items) != len(townships) || len(items) == 0 {
 		t.Fatalf("%d items for %d townships of 东营区", len(items), len(townships))
 	}

@@ -50,7 +50,7 @@ type Deps struct {
 	Ranking    *ranking.Service
 	Photos     *photo.Service
 	Notify     *notify.Service
-	Audit      audit.Store
+	Audit      *audit.Reader
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
 	Logger     *slog.Logger
@@ -78,7 +78,7 @@ type server struct {
 	ranking    *ranking.Service
 	photos     *photo.Service
 	notify     *notify.Service
-	auditLog   audit.Store
+	auditLog   *audit.Reader
 	engine     *gin.Engine
 	ready      map[string]Checker
 	cursors    cursors

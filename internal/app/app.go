@@ -16,13 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"pingan/api"
-	"pingan/internal/access"
+	"pingan/internal/audit"
 	"pingan/internal/auth"
 	"pingan/internal/blob"
 	"pingan/internal/category"
 	"pingan/internal/config"
 	"pingan/internal/dispute"
-	"pingan/internal/errs"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
 	"pingan/internal/notify"
@@ -99,7 +98,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Notify.Start()
 	a.Disputes = dispute.NewService(dispute.Deps{Store: db, Regions: db, Categories: db, Users: db, Photos: db, Log: db,
 		Notifier: disputeNotices{a.Notify}, Hasher: sealer, Deadlines: cfg.Deadlines, Loc: cfg.Location, Now: now})
-	a.Photos = photo.NewService(db, bs, caseScope{a.Incidents, a.Disputes}, db, now)
+	a.Photos = photo.NewService(db, bs, db, db, now)
 	if err := indicator.LoadDefaults(ctx, db, now()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
@@ -115,7 +114,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	mac.Write([]byte("pingan/cursor"))
 	a.Handler = api.New(api.Deps{
 		Auth: a.Auth, Regions: a.Regions, Users: a.Users, Categories: a.Categories,
-		Incidents: a.Incidents, Disputes: a.Disputes, Indicators: a.Indicators, Ranking: a.Ranking, Photos: a.Photos, Audit: db,
+		Incidents: a.Incidents, Disputes: a.Disputes, Indicators: a.Indicators, Ranking: a.Ranking, Photos: a.Photos, Audit: audit.NewReader(db, db),
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
@@ -123,25 +122,6 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Notify: a.Notify,
 	})
 	return a, nil
-}
-
-// caseScope tells the photo service who may see the case a photo belongs to.
-type caseScope struct {
-	incidents *incident.Service
-	disputes  *dispute.Service
-}
-
-func (c caseScope) CanSeeCase(ctx context.Context, p access.Principal, kind, id string) error {
-	var err error
-	switch kind {
-	case "incident":
-		_, err = c.incidents.FindIncident(ctx, p, id)
-	case "dispute":
-		_, err = c.disputes.FindDispute(ctx, p, id)
-	default:
-		err = fmt.Errorf("%s %s: %w", kind, id, errs.ErrNotFound)
-	}
-	return err
 }
 
 // Close stops background work and releases the database.

@@ -6,11 +6,13 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
 	"pingan/internal/access"
+	"pingan/internal/errs"
 )
 
 // Entry is one audited action.
@@ -26,6 +28,16 @@ type Entry struct {
 	ClientIP  string
 	// Details is a short JSON object with what changed; never personal data.
 	Details string
+	// RegionPath places the entry in the region tree for scoped reading
+	// (SPEC §8.6): the region of the entity (a case's grid, a user's scope),
+	// or the actor's scope for entities without one.
+	RegionPath string
+}
+
+// In returns e placed at the region path of its entity.
+func (e Entry) In(regionPath string) Entry {
+	e.RegionPath = regionPath
+	return e
 }
 
 // Meta is what the HTTP layer knows about a request, carried in its context.
@@ -48,11 +60,14 @@ func MetaFrom(ctx context.Context) Meta {
 func New(ctx context.Context, p access.Principal, at time.Time, action, entity, entityID, details string) Entry {
 	m := MetaFrom(ctx)
 	return Entry{ID: uuid.Must(uuid.NewV7()).String(), At: at, ActorID: p.UserID, ActorRole: p.Role, Action: action,
-		Entity: entity, EntityID: entityID, RequestID: m.RequestID, ClientIP: m.ClientIP, Details: details}
+		Entity: entity, EntityID: entityID, RequestID: m.RequestID, ClientIP: m.ClientIP, Details: details,
+		RegionPath: p.RegionPath}
 }
 
 // Filter selects entries for FindAudit, newest first.
 type Filter struct {
+	// Scope is the caller's part of the tree (access.ListScope).
+	Scope    access.Scope
 	Entity   string
 	ActorID  string
 	From, To time.Time // zero: unbounded
@@ -80,4 +95,32 @@ type Transactor interface {
 type Log interface {
 	Transactor
 	Store
+}
+
+// Reader reads the log for admins, in their scope (SPEC §8.6).
+type Reader struct {
+	store   Store
+	regions access.Regions
+}
+
+// NewReader builds the reader over the log's store and the region tree.
+func NewReader(store Store, regions access.Regions) *Reader {
+	if store == nil || regions == nil {
+		panic("audit.NewReader: store and regions are required")
+	}
+	return &Reader{store: store, regions: regions}
+}
+
+// FindAudit lists the entries in p's subtree (by the entity's region, or
+// the actor's scope for entities without one), newest first. Returns
+// errs.ErrForbidden for anyone but an admin.
+func (r *Reader) FindAudit(ctx context.Context, p access.Principal, f Filter) ([]Entry, error) {
+	if p.Role != access.Admin {
+		return nil, fmt.Errorf("the audit log is read by admins: %w", errs.ErrForbidden)
+	}
+	var err error
+	if f.Scope, err = access.ListScope(ctx, r.regions, p, ""); err != nil {
+		return nil, err
+	}
+	return r.store.FindAudit(ctx, f)
 }

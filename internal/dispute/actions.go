@@ -247,7 +247,7 @@ func (s *Service) Apply(ctx context.Context, p access.Principal, id string, vers
 		if err := s.notifier.NotifyDisputes(ctx, notices); err != nil {
 			return err
 		}
-		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "dispute."+a.Action, "dispute", d.ID, string(details)))
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "dispute."+a.Action, "dispute", d.ID, string(details)).In(d.gridPath()))
 	})
 	if err != nil {
 		return Dispute{}, err

@@ -87,7 +87,7 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 				return err
 			}
 		}
-		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "dispute.create", "dispute", d.ID, string(details)))
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "dispute.create", "dispute", d.ID, string(details)).In(grid.Path))
 	})
 	if err != nil {
 		return Dispute{}, err

@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"pingan/internal/access"
 	"pingan/internal/region"
 )
 
@@ -164,6 +165,17 @@ func (d Dispute) Overdue(now time.Time) bool {
 }
 
 // codes is the grid's ancestry by level.
+// scopeCase is what the scope rule needs of the dispute.
+func (d Dispute) scopeCase() access.Case {
+	return access.Case{Kind: "dispute", ID: d.ID, ReporterID: d.ReporterID,
+		Place: access.Place{County: d.CountyCode, Township: d.TownshipCode, Community: d.CommunityCode, Grid: d.RegionCode}}
+}
+
+// gridPath is the path of the dispute's grid.
+func (d Dispute) gridPath() string {
+	return "/" + d.CityCode + "/" + d.CountyCode + "/" + d.TownshipCode + "/" + d.CommunityCode + "/" + d.RegionCode + "/"
+}
+
 func (d Dispute) codes() map[Level]string {
 	return map[Level]string{region.City: d.CityCode, region.County: d.CountyCode, region.Township: d.TownshipCode,
 		region.Community: d.CommunityCode, region.Grid: d.RegionCode}
@@ -185,13 +197,12 @@ type Event struct {
 
 // Filter selects disputes for FindDisputes.
 type Filter struct {
-	CountyCode, TownshipCode, CommunityCode, GridCode string
-	// GridOrReporter: a grid worker's view, their grid or their own reports.
-	GridOrReporter *[2]string
-	Status         Status
-	Level          Level
-	Category       string
-	Risk           Risk
+	// Scope is the caller's part of the tree (access.ListScope).
+	Scope    access.Scope
+	Status   Status
+	Level    Level
+	Category string
+	Risk     Risk
 	// Overdue: open and past due at OverdueAt (true), or not (false).
 	Overdue    *bool
 	OverdueAt  time.Time

@@ -3,7 +3,6 @@ package dispute
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,8 +22,8 @@ func (s *Service) FindDispute(ctx context.Context, p access.Principal, id string
 	if err != nil {
 		return Dispute{}, err
 	}
-	if !visible(p, d) {
-		return Dispute{}, fmt.Errorf("dispute %s: %w", id, errs.ErrNotFound)
+	if err := p.CheckCase(d.scopeCase()); err != nil {
+		return Dispute{}, err
 	}
 	return d, nil
 }
@@ -50,27 +49,9 @@ func (s *Service) FindDisputes(ctx context.Context, p access.Principal, q Query)
 	if f.Overdue != nil {
 		f.OverdueAt = s.now()
 	}
-	target := region.Region{Code: p.RegionCode, Path: p.RegionPath}
-	if q.Region != "" {
-		r, err := s.regions.FindRegionByCode(ctx, q.Region)
-		if err != nil || !p.Covers(r.Path) || (p.Role == access.GridWorker && r.Code != p.RegionCode) {
-			return nil, fmt.Errorf("region %s is outside your scope: %w", q.Region, errs.ErrForbidden)
-		}
-		target = r
-	} else if p.Role == access.GridWorker {
-		f.GridOrReporter = &[2]string{p.RegionCode, p.UserID}
-		return s.store.FindDisputes(ctx, f)
-	}
-	switch len(strings.FieldsFunc(target.Path, func(r rune) bool { return r == '/' })) {
-	case 0, 1:
-	case 2:
-		f.CountyCode = target.Code
-	case 3:
-		f.TownshipCode = target.Code
-	case 4:
-		f.CommunityCode = target.Code
-	default:
-		f.GridCode = target.Code
+	var err error
+	if f.Scope, err = access.ListScope(ctx, s.regions, p, q.Region); err != nil {
+		return nil, err
 	}
 	return s.store.FindDisputes(ctx, f)
 }

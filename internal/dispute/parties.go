@@ -53,7 +53,7 @@ func (s *Service) Reveal(ctx context.Context, p access.Principal, id string) (Di
 	}
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, s.now(), "dispute.reveal", "dispute", d.ID,
-			fmt.Sprintf(`{"parties":%d}`, len(d.Parties))))
+			fmt.Sprintf(`{"parties":%d}`, len(d.Parties))).In(d.gridPath()))
 	})
 	if err != nil {
 		return Dispute{}, err

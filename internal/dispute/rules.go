@@ -46,24 +46,6 @@ const (
 	ReopenWithin = 90 * 24 * time.Hour
 )
 
-// visible is the read rule of SPEC §5: a grid worker sees their own reports
-// and their grid; mediators, supervisors and admins their subtree, which
-// keeps a case readable by the lower levels it was escalated from.
-func visible(p access.Principal, d Dispute) bool {
-	if p.Role == access.GridWorker {
-		return d.ReporterID == p.UserID || d.RegionCode == p.RegionCode
-	}
-	if p.CityWide() {
-		return true
-	}
-	for _, code := range d.codes() {
-		if code == p.RegionCode {
-			return true
-		}
-	}
-	return false
-}
-
 // handles reports whether p is a mediator (or admin) whose scope holds the
 // region of d's level: a mediator acts on cases at their level and below in
 // their subtree, never on a case escalated above them.

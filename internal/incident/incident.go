@@ -6,6 +6,8 @@ package incident
 import (
 	"context"
 	"time"
+
+	"pingan/internal/access"
 )
 
 // Severity grades an incident.
@@ -79,6 +81,12 @@ type Incident struct {
 	UpdatedAt       time.Time
 }
 
+// scopeCase is what the scope rule needs of the incident.
+func (i Incident) scopeCase() access.Case {
+	return access.Case{Kind: "incident", ID: i.ID, ReporterID: i.ReporterID,
+		Place: access.Place{County: i.CountyCode, Township: i.TownshipCode, Community: i.CommunityCode, Grid: i.RegionCode}}
+}
+
 // Event is one entry of a case's timeline.
 type Event struct {
 	ID        string
@@ -91,18 +99,15 @@ type Event struct {
 	CreatedAt time.Time
 }
 
-// Filter selects incidents for FindIncidents. Exactly one of the scope
-// columns is normally set (the level of the region asked for, or of the
-// caller's scope); none means the whole city.
+// Filter selects incidents for FindIncidents.
 type Filter struct {
-	CountyCode, TownshipCode, CommunityCode, GridCode string
-	// GridOrReporter: a grid worker's view, their grid or their own reports.
-	GridOrReporter *[2]string
-	ReporterID     string
-	Status         Status
-	Category       string
-	Severity       Severity
-	From, To       time.Time // on created_at; zero: unbounded
+	// Scope is the caller's part of the tree (access.ListScope).
+	Scope      access.Scope
+	ReporterID string
+	Status     Status
+	Category   string
+	Severity   Severity
+	From, To   time.Time // on created_at; zero: unbounded
 	// Before is the keyset cursor: rows strictly before (BeforeAt, BeforeID)
 	// in the order created_at DESC, id DESC.
 	BeforeAt time.Time

@@ -13,7 +13,6 @@ import (
 	"pingan/internal/access"
 	"pingan/internal/audit"
 	"pingan/internal/errs"
-	"pingan/internal/region"
 	"pingan/internal/text"
 )
 
@@ -38,27 +37,6 @@ func Actions() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// visible is the read rule: a grid worker sees their own reports and their
-// grid; everyone else sees their subtree.
-func visible(p access.Principal, inc Incident) bool {
-	if p.Role == access.GridWorker {
-		return inc.ReporterID == p.UserID || inc.RegionCode == p.RegionCode
-	}
-	if p.CityWide() {
-		return true
-	}
-	switch p.RegionCode {
-	case inc.CountyCode, inc.TownshipCode, inc.CommunityCode, inc.RegionCode:
-		return true
-	}
-	return false
-}
-
-// depth is the number of codes in a region path: the city is 1.
-func depth(path string) int {
-	return len(strings.FieldsFunc(path, func(r rune) bool { return r == '/' }))
 }
 
 // may is the action rule of SPEC §5: the command centre (supervisors and
@@ -112,8 +90,8 @@ func (s *Service) FindIncident(ctx context.Context, p access.Principal, id strin
 	if err != nil {
 		return Incident{}, err
 	}
-	if !visible(p, inc) {
-		return Incident{}, fmt.Errorf("incident %s: %w", id, errs.ErrNotFound)
+	if err := p.CheckCase(inc.scopeCase()); err != nil {
+		return Incident{}, err
 	}
 	return inc, nil
 }
@@ -146,37 +124,16 @@ func (s *Service) FindChanges(ctx context.Context, p access.Principal, f ChangeF
 	return s.store.FindChangedIncidents(ctx, f)
 }
 
-// scope turns a query into a store filter: the region asked for (checked
-// against p's subtree) or p's own scope, as one equality on the column of
-// that region's level.
+// scope turns a query into a store filter: the scope rule of SPEC §5 for
+// the region asked for (or p's own scope).
 func (s *Service) scope(ctx context.Context, p access.Principal, q Query) (Filter, error) {
 	f := q.Filter
 	if q.ReporterMe {
 		f.ReporterID = p.UserID
 	}
-	target := region.Region{Code: p.RegionCode, Path: p.RegionPath}
-	if q.Region != "" {
-		r, err := s.regions.FindRegionByCode(ctx, q.Region)
-		if err != nil || !p.Covers(r.Path) || (p.Role == access.GridWorker && r.Code != p.RegionCode) {
-			return Filter{}, fmt.Errorf("region %s is outside your scope: %w", q.Region, errs.ErrForbidden)
-		}
-		target = r
-	} else if p.Role == access.GridWorker {
-		f.GridOrReporter = &[2]string{p.RegionCode, p.UserID}
-		return f, nil
-	}
-	switch depth(target.Path) {
-	case 0, 1:
-	case 2:
-		f.CountyCode = target.Code
-	case 3:
-		f.TownshipCode = target.Code
-	case 4:
-		f.CommunityCode = target.Code
-	default:
-		f.GridCode = target.Code
-	}
-	return f, nil
+	var err error
+	f.Scope, err = access.ListScope(ctx, s.regions, p, q.Region)
+	return f, err
 }
 
 // Transition applies action to the incident if its version is still
@@ -216,6 +173,10 @@ func (s *Service) Transition(ctx context.Context, p access.Principal, id string,
 	if !may(p, inc, action) {
 		return Incident{}, fmt.Errorf("you may not %s this incident: %w", action, errs.ErrForbidden)
 	}
+	gridPath, err := s.regions.FindRegionPath(ctx, inc.RegionCode)
+	if err != nil {
+		return Incident{}, err
+	}
 	now := s.now()
 	ev := Event{ID: uuid.Must(uuid.NewV7()).String(), CaseID: inc.ID, ActorID: p.UserID, Action: action,
 		From: inc.Status, To: t.to, Note: note, RequestID: audit.MetaFrom(ctx).RequestID, CreatedAt: now}
@@ -224,7 +185,7 @@ func (s *Service) Transition(ctx context.Context, p access.Principal, id string,
 		if err := s.store.UpdateIncidentStatus(ctx, inc.ID, version, t.to, now, ev); err != nil {
 			return err
 		}
-		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident."+action, "incident", inc.ID, string(details)))
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident."+action, "incident", inc.ID, string(details)).In(gridPath))
 	})
 	if err != nil {
 		return Incident{}, err

@@ -126,7 +126,7 @@ func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in New
 				return err
 			}
 		}
-		if err := s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident.create", "incident", inc.ID, string(details))); err != nil {
+		if err := s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident.create", "incident", inc.ID, string(details)).In(grid.Path)); err != nil {
 			return err
 		}
 		if s.late != nil && in.OccurredAt.In(s.loc).Format("20060102") != day {

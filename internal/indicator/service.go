@@ -288,7 +288,11 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 			b, _ := json.Marshal(map[string]any{"indicator": v.Indicator, "region_code": v.RegionCode, "period": v.Period,
 				"old": was, "new": v.Value})
 			id := v.Indicator + "/" + v.RegionCode + "/" + v.Period
-			if err := s.log.AppendAudit(ctx, audit.New(ctx, p, now, "indicator_value.upsert", "indicator_value", id, string(b))); err != nil {
+			path, err := s.regions.FindRegionPath(ctx, v.RegionCode)
+			if err != nil {
+				return err
+			}
+			if err := s.log.AppendAudit(ctx, audit.New(ctx, p, now, "indicator_value.upsert", "indicator_value", id, string(b)).In(path)); err != nil {
 				return err
 			}
 			kind, _, _ := ParsePeriod(v.Period, s.loc)

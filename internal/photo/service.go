@@ -32,10 +32,11 @@ const (
 	GetTTL = 5 * time.Minute
 )
 
-// Cases answers whether p may see a case, for photos attached to one.
+// Cases finds the case a photo is attached to. Implemented by the store.
 type Cases interface {
-	// CanSeeCase returns errs.ErrNotFound when p may not see the case.
-	CanSeeCase(ctx context.Context, p access.Principal, kind, id string) error
+	// FindCase returns where the case of that kind ("incident", "dispute")
+	// lies and who reported it; errs.ErrNotFound if there is none.
+	FindCase(ctx context.Context, kind, id string) (access.Case, error)
 }
 
 // MaxConcurrentDecodes bounds the photos decoded at once for thumbnails:
@@ -320,6 +321,28 @@ type Content struct {
 	SHA256      string
 }
 
+// checkSight is the read rule of a photo: an unattached photo is its
+// uploader's alone; an attached one is seen by whoever sees its case (the
+// scope rule of SPEC §5). Returns errs.ErrNotFound otherwise.
+func (s *Service) checkSight(ctx context.Context, p access.Principal, ph Photo) error {
+	if ph.CaseID == "" {
+		if ph.UploaderID != p.UserID {
+			return fmt.Errorf("photo %s: %w", ph.ID, errs.ErrNotFound)
+		}
+		return nil
+	}
+	c, err := s.cases.FindCase(ctx, ph.CaseKind, ph.CaseID)
+	if errors.Is(err, errs.ErrNotFound) {
+		return fmt.Errorf("photo %s: %w", ph.ID, errs.ErrNotFound)
+	} else if err != nil {
+		return err
+	}
+	if !p.SeesCase(c) {
+		return fmt.Errorf("photo %s: %w", ph.ID, errs.ErrNotFound)
+	}
+	return nil
+}
+
 // Open authorises and opens a photo or its thumbnail: a photo of a case is
 // for those who may see the case; an unattached one for its uploader only.
 // Returns errs.ErrNotFound otherwise.
@@ -331,11 +354,7 @@ func (s *Service) Open(ctx context.Context, p access.Principal, id string, thumb
 	if err != nil {
 		return Content{}, err
 	}
-	if ph.CaseID == "" {
-		if ph.UploaderID != p.UserID {
-			return Content{}, fmt.Errorf("photo %s: %w", id, errs.ErrNotFound)
-		}
-	} else if err := s.cases.CanSeeCase(ctx, p, ph.CaseKind, ph.CaseID); err != nil {
+	if err := s.checkSight(ctx, p, ph); err != nil {
 		return Content{}, err
 	}
 	key, ctype := ph.ObjectKey, ph.ContentType

@@ -5,6 +5,8 @@ package region
 import (
 	"context"
 	"strings"
+
+	"pingan/internal/access"
 )
 
 // Level is a depth of the tree.
@@ -69,8 +71,8 @@ func (r Region) Contains(other Region) bool {
 
 // Filter selects regions for FindRegions.
 type Filter struct {
-	// Scope restricts results to this code's subtree (required).
-	Scope  string
+	// Scope restricts results to the caller's subtree (access.ListScope).
+	Scope  access.Scope
 	Parent string
 	Level  Level
 	After  string // keyset cursor: codes greater than this
@@ -79,6 +81,8 @@ type Filter struct {
 
 // Store persists regions. Implemented in internal/store.
 type Store interface {
+	// Regions gives the path of a region by its code, for the scope rule.
+	access.Regions
 	// FindRegionByCode returns errs.ErrNotFound if there is no such region.
 	FindRegionByCode(ctx context.Context, code string) (Region, error)
 	// FindRegions lists regions ordered by code.

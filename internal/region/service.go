@@ -49,26 +49,18 @@ func (s *Service) FindRegion(ctx context.Context, p access.Principal, code strin
 	return r, nil
 }
 
-// ScopeFilter resolves a region code given as a list filter. Returns
-// errs.ErrForbidden when it is outside p's scope (or does not exist: a list
-// filter does not disclose existence either).
-func (s *Service) ScopeFilter(ctx context.Context, p access.Principal, code string) (Region, error) {
-	r, err := s.store.FindRegionByCode(ctx, code)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && !p.Covers(r.Path)) {
-		return Region{}, fmt.Errorf("region %s is outside your scope: %w", code, errs.ErrForbidden)
-	}
-	return r, err
-}
-
 // FindRegions lists regions in p's scope. Returns errs.ErrForbidden when
 // f.Parent is outside it.
 func (s *Service) FindRegions(ctx context.Context, p access.Principal, f Filter) ([]Region, error) {
 	if f.Parent != "" {
-		if _, err := s.ScopeFilter(ctx, p, f.Parent); err != nil {
+		if _, err := access.ListScope(ctx, s.store, p, f.Parent); err != nil {
 			return nil, err
 		}
 	}
-	f.Scope = p.RegionCode
+	var err error
+	if f.Scope, err = access.ListScope(ctx, s.store, p, ""); err != nil {
+		return nil, err
+	}
 	return s.store.FindRegions(ctx, f)
 }
 

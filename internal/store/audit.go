@@ -20,6 +20,8 @@ type auditRow struct {
 	RequestID string
 	ClientIP  string `gorm:"column:client_ip"`
 	Details   *string
+	// RegionPath places the entry for scoped reading (audit.Entry).
+	RegionPath string
 }
 
 func (auditRow) TableName() string { return "audit_log" }
@@ -28,7 +30,7 @@ func (auditRow) TableName() string { return "audit_log" }
 // in group mode).
 func (db *DB) AppendAudit(ctx context.Context, e audit.Entry) error {
 	row := auditRow{ID: e.ID, At: utc(e.At), ActorID: e.ActorID, ActorRole: string(e.ActorRole), Action: e.Action,
-		Entity: e.Entity, EntityID: e.EntityID, RequestID: e.RequestID, ClientIP: e.ClientIP}
+		Entity: e.Entity, EntityID: e.EntityID, RequestID: e.RequestID, ClientIP: e.ClientIP, RegionPath: e.RegionPath}
 	if e.Details != "" {
 		row.Details = &e.Details
 	}
@@ -42,9 +44,9 @@ func (db *DB) AppendAudit(ctx context.Context, e audit.Entry) error {
 	return nil
 }
 
-// FindAudit lists entries newest first.
+// FindAudit lists entries in f.Scope newest first.
 func (db *DB) FindAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
-	q := db.conn(ctx)
+	q := applyScope(db.conn(ctx), f.Scope, auditColumns)
 	if f.Entity != "" {
 		q = q.Where("entity = ?", f.Entity)
 	}
@@ -68,7 +70,7 @@ func (db *DB) FindAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, err
 	out := make([]audit.Entry, len(rows))
 	for i, r := range rows {
 		out[i] = audit.Entry{ID: r.ID, At: r.At, ActorID: r.ActorID, ActorRole: access.Role(r.ActorRole), Action: r.Action,
-			Entity: r.Entity, EntityID: r.EntityID, RequestID: r.RequestID, ClientIP: r.ClientIP}
+			Entity: r.Entity, EntityID: r.EntityID, RequestID: r.RequestID, ClientIP: r.ClientIP, RegionPath: r.RegionPath}
 		if r.Details != nil {
 			out[i].Details = *r.Details
 		}

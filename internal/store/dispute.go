@@ -179,16 +179,12 @@ func (db *DB) FindDisputes(ctx context.Context, f dispute.Filter) ([]dispute.Dis
 }
 
 func (db *DB) disputesQuery(ctx context.Context, f dispute.Filter) *gorm.DB {
-	q := db.conn(ctx).Model(&disputeRow{})
-	for col, v := range map[string]string{"county_code": f.CountyCode, "township_code": f.TownshipCode,
-		"community_code": f.CommunityCode, "region_code": f.GridCode, "status": string(f.Status), "level": string(f.Level),
+	q := applyScope(db.conn(ctx).Model(&disputeRow{}), f.Scope, caseColumns)
+	for col, v := range map[string]string{"status": string(f.Status), "level": string(f.Level),
 		"category": f.Category, "risk_level": string(f.Risk), "assignee_id": f.AssigneeID} {
 		if v != "" {
 			q = q.Where(col+" = ?", v)
 		}
-	}
-	if g := f.GridOrReporter; g != nil {
-		q = q.Where("(region_code = ? OR reporter_id = ?)", g[0], g[1])
 	}
 	if f.Overdue != nil {
 		open := []string{string(dispute.Registered), string(dispute.Accepted), string(dispute.Mediating)}

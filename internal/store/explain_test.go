@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"pingan/internal/access"
 	"pingan/internal/demo"
 	"pingan/internal/dispute"
 	"pingan/internal/incident"
@@ -68,17 +69,17 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		ordered bool
 	}{
 		{"city", db.incidentsQuery(ctx, incident.Filter{Limit: 21}), true},
-		{"county", db.incidentsQuery(ctx, incident.Filter{CountyCode: demo.DongyingDistrict, Limit: 21}), true},
-		{"township", db.incidentsQuery(ctx, incident.Filter{TownshipCode: demo.DongchengStreet, Limit: 21}), true},
-		{"community", db.incidentsQuery(ctx, incident.Filter{CommunityCode: demo.FuqianCommunity, Limit: 21}), true},
-		{"grid", db.incidentsQuery(ctx, incident.Filter{GridCode: demo.FuqianGrid1, Limit: 21}), true},
+		{"county", db.incidentsQuery(ctx, incident.Filter{Scope: access.Scope{Code: demo.DongyingDistrict, Depth: access.CountyDepth}, Limit: 21}), true},
+		{"township", db.incidentsQuery(ctx, incident.Filter{Scope: access.Scope{Code: demo.DongchengStreet, Depth: access.TownshipDepth}, Limit: 21}), true},
+		{"community", db.incidentsQuery(ctx, incident.Filter{Scope: access.Scope{Code: demo.FuqianCommunity, Depth: access.CommunityDepth}, Limit: 21}), true},
+		{"grid", db.incidentsQuery(ctx, incident.Filter{Scope: access.Scope{Code: demo.FuqianGrid1, Depth: access.GridDepth}, Limit: 21}), true},
 		{"reporter", db.incidentsQuery(ctx, incident.Filter{ReporterID: "user-7", Limit: 21}), true},
-		{"township next page", db.incidentsQuery(ctx, incident.Filter{TownshipCode: demo.DongchengStreet, BeforeAt: cursorAt,
+		{"township next page", db.incidentsQuery(ctx, incident.Filter{Scope: access.Scope{Code: demo.DongchengStreet, Depth: access.TownshipDepth}, BeforeAt: cursorAt,
 			BeforeID: "0193f1b2-0000-7000-8000-000000001000", Limit: 21}), true},
-		{"township by status and time", db.incidentsQuery(ctx, incident.Filter{TownshipCode: demo.DongchengStreet, Status: "accepted",
+		{"township by status and time", db.incidentsQuery(ctx, incident.Filter{Scope: access.Scope{Code: demo.DongchengStreet, Depth: access.TownshipDepth}, Status: "accepted",
 			From: base, To: cursorAt, Limit: 21}), true},
-		{"grid worker view", db.incidentsQuery(ctx, incident.Filter{GridOrReporter: &[2]string{demo.FuqianGrid1, "user-7"}, Limit: 21}), false},
-		{"changes", db.changesQuery(ctx, incident.ChangeFilter{Filter: incident.Filter{CountyCode: demo.DongyingDistrict, Limit: 101},
+		{"grid worker view", db.incidentsQuery(ctx, incident.Filter{Scope: access.Scope{Grid: demo.FuqianGrid1, Reporter: "user-7"}, Limit: 21}), false},
+		{"changes", db.changesQuery(ctx, incident.ChangeFilter{Filter: incident.Filter{Scope: access.Scope{Code: demo.DongyingDistrict, Depth: access.CountyDepth}, Limit: 101},
 			AfterAt: cursorAt, AfterID: "0193f1b2-0000-7000-8000-000000001000"}), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -184,15 +185,15 @@ func TestDisputeListQueriesUseIndexes(t *testing.T) {
 		ordered bool
 	}{
 		{"city", db.disputesQuery(ctx, dispute.Filter{Limit: 21}), true},
-		{"county", db.disputesQuery(ctx, dispute.Filter{CountyCode: demo.DongyingDistrict, Limit: 21}), true},
-		{"township queue", db.disputesQuery(ctx, dispute.Filter{TownshipCode: demo.DongchengStreet, Level: region.Township,
+		{"county", db.disputesQuery(ctx, dispute.Filter{Scope: access.Scope{Code: demo.DongyingDistrict, Depth: access.CountyDepth}, Limit: 21}), true},
+		{"township queue", db.disputesQuery(ctx, dispute.Filter{Scope: access.Scope{Code: demo.DongchengStreet, Depth: access.TownshipDepth}, Level: region.Township,
 			Status: dispute.Registered, Limit: 21}), true},
-		{"community", db.disputesQuery(ctx, dispute.Filter{CommunityCode: demo.FuqianCommunity, Limit: 21}), true},
-		{"grid", db.disputesQuery(ctx, dispute.Filter{GridCode: demo.FuqianGrid1, Limit: 21}), true},
-		{"assignee me", db.disputesQuery(ctx, dispute.Filter{CommunityCode: demo.FuqianCommunity, AssigneeID: "med-7", Limit: 21}), false},
-		{"overdue in a county", db.disputesQuery(ctx, dispute.Filter{CountyCode: demo.DongyingDistrict, Overdue: &yes,
+		{"community", db.disputesQuery(ctx, dispute.Filter{Scope: access.Scope{Code: demo.FuqianCommunity, Depth: access.CommunityDepth}, Limit: 21}), true},
+		{"grid", db.disputesQuery(ctx, dispute.Filter{Scope: access.Scope{Code: demo.FuqianGrid1, Depth: access.GridDepth}, Limit: 21}), true},
+		{"assignee me", db.disputesQuery(ctx, dispute.Filter{Scope: access.Scope{Code: demo.FuqianCommunity, Depth: access.CommunityDepth}, AssigneeID: "med-7", Limit: 21}), false},
+		{"overdue in a county", db.disputesQuery(ctx, dispute.Filter{Scope: access.Scope{Code: demo.DongyingDistrict, Depth: access.CountyDepth}, Overdue: &yes,
 			OverdueAt: base.Add(2000 * time.Hour), Limit: 21}), true},
-		{"phone", db.disputesQuery(ctx, dispute.Filter{CountyCode: demo.DongyingDistrict, PhoneHash: sealer.Hash("13900000007"), Limit: 21}), false},
+		{"phone", db.disputesQuery(ctx, dispute.Filter{Scope: access.Scope{Code: demo.DongyingDistrict, Depth: access.CountyDepth}, PhoneHash: sealer.Hash("13900000007"), Limit: 21}), false},
 		{"due scan", db.dueQuery(ctx, dispute.Registered, base.Add(100*time.Hour), 500), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

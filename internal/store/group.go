@@ -383,11 +383,11 @@ func (all *group) inserts() []multiInsert {
 					r.RequestID, r.CreatedAt}
 			}},
 		{"audit_log", []string{"id", "at", "actor_id", "actor_role", "action", "entity", "entity_id", "request_id",
-			"client_ip", "details"}, len(all.audit),
+			"client_ip", "details", "region_path"}, len(all.audit),
 			func(i int) []any {
 				r := &all.audit[i]
 				return []any{r.ID, r.At, r.ActorID, r.ActorRole, r.Action, r.Entity, r.EntityID, r.RequestID,
-					r.ClientIP, r.Details}
+					r.ClientIP, r.Details, r.RegionPath}
 			}},
 	}
 }

@@ -118,15 +118,12 @@ func (db *DB) FindIncidentByID(ctx context.Context, id string) (incident.Inciden
 
 // scoped applies the scope and filter columns shared by lists and sync.
 func scoped(q *gorm.DB, f incident.Filter) *gorm.DB {
-	for col, v := range map[string]string{"county_code": f.CountyCode, "township_code": f.TownshipCode,
-		"community_code": f.CommunityCode, "region_code": f.GridCode, "reporter_id": f.ReporterID,
+	q = applyScope(q, f.Scope, caseColumns)
+	for col, v := range map[string]string{"reporter_id": f.ReporterID,
 		"status": string(f.Status), "category": f.Category, "severity": string(f.Severity)} {
 		if v != "" {
 			q = q.Where(col+" = ?", v)
 		}
-	}
-	if g := f.GridOrReporter; g != nil {
-		q = q.Where("(region_code = ? OR reporter_id = ?)", g[0], g[1])
 	}
 	if !f.From.IsZero() {
 		q = q.Where("created_at >= ?", utc(f.From))

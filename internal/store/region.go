@@ -76,11 +76,7 @@ func (db *DB) FindRegionByCode(ctx context.Context, code string) (region.Region,
 // FindRegions lists regions in f.Scope's subtree, ordered by code. Lists
 // leave out boundaries, which can be large; read one region to get its own.
 func (db *DB) FindRegions(ctx context.Context, f region.Filter) ([]region.Region, error) {
-	scope, err := db.FindRegionByCode(ctx, f.Scope)
-	if err != nil {
-		return nil, err
-	}
-	q := db.conn(ctx).Omit("boundary").Where("path LIKE ?", likePrefix(scope.Path))
+	q := applyScope(db.conn(ctx).Omit("boundary"), f.Scope, regionColumns)
 	if f.Parent != "" {
 		q = q.Where("parent_code = ?", f.Parent)
 	}

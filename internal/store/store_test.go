@@ -67,7 +67,7 @@ func TestRegions(t *testing.T) {
 		if _, err := db.FindRegionByCode(ctx, "999999"); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("missing region: %v, want ErrNotFound", err)
 		}
-		counties, err := db.FindRegions(ctx, region.Filter{Scope: demo.CityCode, Level: region.County, Limit: 100})
+		counties, err := db.FindRegions(ctx, region.Filter{Scope: access.Scope{Path: "/" + demo.CityCode + "/", Code: demo.CityCode, Depth: access.CityDepth}, Level: region.County, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,12 +79,12 @@ func TestRegions(t *testing.T) {
 			t.Fatalf("counties = %v", codes)
 		}
 		// Scope: 东营区's subtree holds no 广饶县 region.
-		sub, err := db.FindRegions(ctx, region.Filter{Scope: demo.DongyingDistrict, Parent: demo.GuangraoCounty, Limit: 100})
+		sub, err := db.FindRegions(ctx, region.Filter{Scope: access.Scope{Path: "/" + demo.CityCode + "/" + demo.DongyingDistrict + "/", Code: demo.DongyingDistrict, Depth: access.CountyDepth}, Parent: demo.GuangraoCounty, Limit: 100})
 		if err != nil || len(sub) != 0 {
 			t.Fatalf("cross-scope list = %d, %v", len(sub), err)
 		}
 		// Keyset paging.
-		page, err := db.FindRegions(ctx, region.Filter{Scope: demo.CityCode, Level: region.County, After: "370503", Limit: 2})
+		page, err := db.FindRegions(ctx, region.Filter{Scope: access.Scope{Path: "/" + demo.CityCode + "/", Code: demo.CityCode, Depth: access.CityDepth}, Level: region.County, After: "370503", Limit: 2})
 		if err != nil || len(page) != 2 || page[0].Code != "370505" || page[1].Code != "370522" {
 			t.Fatalf("page after 370503 = %+v, %v", page, err)
 		}
@@ -123,11 +123,11 @@ func TestUsers(t *testing.T) {
 		if got.Phone != "13812345678" || !got.CreatedAt.Equal(now) || got.Role != access.Mediator {
 			t.Fatalf("round trip: %+v", got)
 		}
-		in, err := db.FindUsers(ctx, user.Filter{ScopePath: "/370500/370502/", Limit: 10})
+		in, err := db.FindUsers(ctx, user.Filter{Scope: access.Scope{Path: "/370500/370502/", Code: "370502", Depth: access.CountyDepth}, Limit: 10})
 		if err != nil || len(in) != 1 {
 			t.Fatalf("users in 东营区 = %d, %v", len(in), err)
 		}
-		out, err := db.FindUsers(ctx, user.Filter{ScopePath: "/370500/370523/", Limit: 10})
+		out, err := db.FindUsers(ctx, user.Filter{Scope: access.Scope{Path: "/370500/370523/", Code: "370523", Depth: access.CountyDepth}, Limit: 10})
 		if err != nil || len(out) != 0 {
 			t.Fatalf("users in 广饶县 = %d, %v", len(out), err)
 		}

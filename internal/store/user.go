@@ -81,11 +81,10 @@ func (db *DB) findUser(ctx context.Context, where string, arg string) (user.User
 	return db.userFromRow(row)
 }
 
-// FindUsers lists users whose region lies under f.ScopePath, by username.
+// FindUsers lists users whose region lies in f.Scope, by username.
 func (db *DB) FindUsers(ctx context.Context, f user.Filter) ([]user.User, error) {
-	q := db.conn(ctx).Table("users").Select("users.*").
-		Joins("JOIN regions ON regions.code = users.region_code").
-		Where("regions.path LIKE ?", likePrefix(f.ScopePath))
+	q := applyScope(db.conn(ctx).Table("users").Select("users.*").
+		Joins("JOIN regions ON regions.code = users.region_code"), f.Scope, userColumns)
 	if f.Role != "" {
 		q = q.Where("users.role = ?", string(f.Role))
 	}

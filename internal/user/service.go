@@ -93,7 +93,11 @@ func (s *Service) CreateUser(ctx context.Context, p access.Principal, in NewUser
 		if err := s.store.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "user.create", "user", u.ID, details(u)))
+		path, err := s.regions.FindRegionPath(ctx, u.RegionCode)
+		if err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "user.create", "user", u.ID, details(u)).In(path))
 	})
 	if err != nil {
 		return User{}, err
@@ -158,12 +162,14 @@ func (s *Service) FindUser(ctx context.Context, p access.Principal, id string) (
 // f.RegionCode is outside it.
 func (s *Service) FindUsers(ctx context.Context, p access.Principal, f Filter) ([]User, error) {
 	if f.RegionCode != "" {
-		r, err := s.regions.FindRegionByCode(ctx, f.RegionCode)
-		if err != nil || !p.Covers(r.Path) {
-			return nil, fmt.Errorf("region %s is outside your scope: %w", f.RegionCode, errs.ErrForbidden)
+		if _, err := access.ListScope(ctx, s.regions, p, f.RegionCode); err != nil {
+			return nil, err
 		}
 	}
-	f.ScopePath = p.RegionPath
+	var err error
+	if f.Scope, err = access.ListScope(ctx, s.regions, p, ""); err != nil {
+		return nil, err
+	}
 	return s.store.FindUsers(ctx, f)
 }
 
@@ -237,8 +243,12 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 			return err
 		}
 		out = u
+		path, err := s.regions.FindRegionPath(ctx, u.RegionCode)
+		if err != nil {
+			return err
+		}
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, u.UpdatedAt, "user.update", "user", u.ID,
-			details(u, "password_changed", changed)))
+			details(u, "password_changed", changed)).In(path))
 	})
 	if s.changed != nil {
 		s.changed(id)

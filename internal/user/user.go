@@ -36,7 +36,7 @@ type Update struct {
 
 // Filter selects users for FindUsers.
 type Filter struct {
-	ScopePath  string // region path prefix of the caller's subtree
+	Scope      access.Scope // the caller's subtree (access.ListScope)
 	Role       access.Role
 	RegionCode string
 	After      string // keyset cursor: usernames greater than this
