@@ -15,6 +15,7 @@ import (
 	"pingan/internal/access"
 	"pingan/internal/audit"
 	"pingan/internal/errs"
+	"pingan/internal/intake"
 	"pingan/internal/text"
 )
 
@@ -90,7 +91,7 @@ func (a Act) check(now time.Time) error {
 			bad.Add("assignee_id", "a user id")
 		}
 	case "record_session":
-		if a.HeldAt == nil || a.HeldAt.After(now.Add(clockSkew)) || a.HeldAt.Before(now.Add(-MaxBackdate)) {
+		if a.HeldAt == nil || !intake.InWindow(*a.HeldAt, now) {
 			bad.Add("held_at", "required, not in the future nor more than 90 days ago")
 		}
 		if a.Method != "onsite" && a.Method != "phone" && a.Method != "video" {
@@ -106,10 +107,10 @@ func (a Act) check(now time.Time) error {
 			}
 		}
 		checkText(bad, "notes", a.Notes, true)
-		checkPhotos(bad, "photo_ids", a.PhotoIDs)
+		intake.CheckPhotos(bad, "photo_ids", a.PhotoIDs)
 	case "resolve":
 		checkText(bad, "agreement", a.Agreement, true)
-		checkPhotos(bad, "photo_ids", a.PhotoIDs)
+		intake.CheckPhotos(bad, "photo_ids", a.PhotoIDs)
 		if a.AmountSettled != nil && (*a.AmountSettled < 0 || *a.AmountSettled > MaxAmount) {
 			bad.Add("amount_settled", "fen, from 0 to 1000000000000")
 		}

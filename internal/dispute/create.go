@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +15,7 @@ import (
 	"pingan/internal/audit"
 	"pingan/internal/category"
 	"pingan/internal/errs"
+	"pingan/internal/intake"
 	"pingan/internal/region"
 	"pingan/internal/text"
 )
@@ -39,26 +39,22 @@ type NewDispute struct {
 // lies outside the reporter's subtree.
 func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewDispute) (Dispute, error) {
 	now := s.now()
-	grid, err := region.ReportGrid(ctx, s.regions, p, in.RegionCode)
+	grid, err := intake.Grid(ctx, s.regions, p, in.RegionCode)
 	if err != nil {
 		return Dispute{}, err
 	}
 	if err := s.validate(ctx, in, now); err != nil {
 		return Dispute{}, err
 	}
-	codes := map[Level]string{}
-	for i, code := range strings.Split(strings.Trim(grid.Path, "/"), "/") {
-		if i < len(region.Levels) {
-			codes[region.Levels[i]] = code
-		}
-	}
+	place := access.PlaceOf(grid.Path)
+	city := strings.SplitN(strings.Trim(grid.Path, "/"), "/", 2)[0]
 	d := Dispute{
 		ID: uuid.Must(uuid.NewV7()).String(), Category: in.Category, Description: strings.TrimSpace(in.Description),
-		Location: in.Location, RegionCode: grid.Code, CommunityCode: codes[region.Community],
-		TownshipCode: codes[region.Township], CountyCode: codes[region.County], CityCode: codes[region.City],
+		Location: in.Location, RegionCode: grid.Code, CommunityCode: place.Community,
+		TownshipCode: place.Township, CountyCode: place.County, CityCode: city,
 		OccurredAt: in.OccurredAt, ReportedAt: now, ClientCreatedAt: in.ClientCreatedAt, ReporterID: p.UserID,
 		PhotoIDs: in.PhotoIDs, Parties: in.Parties, Amount: in.Amount, Risk: in.Risk, Status: Registered,
-		Level: region.Community, LevelCode: codes[region.Community], EnteredLevelAt: now, Version: 1,
+		Level: region.Community, LevelCode: place.Community, EnteredLevelAt: now, Version: 1,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if d.PhotoIDs == nil {
@@ -108,27 +104,11 @@ func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) er
 		bad.Add("risk_level", "one of low, medium, high")
 	}
 	checkText(bad, "description", in.Description, true)
-	loc := in.Location
-	if (loc.Lat == nil) != (loc.Lng == nil) {
-		bad.Add("location", "lat and lng go together")
-	} else if loc.Lat != nil && (math.IsNaN(*loc.Lat) || *loc.Lat < -90 || *loc.Lat > 90 || *loc.Lng < -180 || *loc.Lng > 180) {
-		bad.Add("location", "lat within ±90, lng within ±180")
-	}
-	if utf8.RuneCountInString(loc.Address) > 255 || !text.Clean(loc.Address, false) {
-		bad.Add("location.address", "at most 255 characters, no control characters")
-	}
-	if in.OccurredAt.IsZero() {
-		bad.Add("occurred_at", "required")
-	} else if in.OccurredAt.After(now.Add(clockSkew)) || in.OccurredAt.Before(now.Add(-MaxBackdate)) {
-		bad.Add("occurred_at", "must not be in the future or more than 90 days ago")
-	}
-	if c := in.ClientCreatedAt; c != nil && (c.After(now.Add(clockSkew)) || c.Before(now.Add(-MaxBackdate))) {
-		bad.Add("client_created_at", "must not be in the future or more than 90 days ago")
-	}
+	intake.Report{Location: in.Location, OccurredAt: in.OccurredAt, ClientCreatedAt: in.ClientCreatedAt,
+		PhotoIDs: in.PhotoIDs}.Check(bad, now)
 	if in.Amount != nil && (*in.Amount < 0 || *in.Amount > MaxAmount) {
 		bad.Add("amount", "fen, from 0 to 1000000000000")
 	}
-	checkPhotos(bad, "photo_ids", in.PhotoIDs)
 	if len(in.Parties) == 0 || len(in.Parties) > MaxParties {
 		bad.Add("parties", fmt.Sprintf("from 1 to %d parties", MaxParties))
 	}
@@ -158,18 +138,5 @@ func checkText(bad errs.FieldErrors, field, s string, required bool) {
 			what = "required, " + what
 		}
 		bad.Add(field, what)
-	}
-}
-
-func checkPhotos(bad errs.FieldErrors, field string, ids []string) {
-	if len(ids) > MaxPhotos {
-		bad.Add(field, fmt.Sprintf("at most %d photos", MaxPhotos))
-	}
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if _, err := uuid.Parse(id); err != nil || seen[id] {
-			bad.Add(field, "photo ids must be distinct upload ids")
-		}
-		seen[id] = true
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"pingan/internal/access"
+	"pingan/internal/intake"
 	"pingan/internal/region"
 )
 
@@ -100,10 +101,7 @@ type Party struct {
 }
 
 // Location is where it happened.
-type Location struct {
-	Lat, Lng *float64
-	Address  string
-}
+type Location = intake.Location
 
 // Dispute is one case of mediation.
 type Dispute struct {

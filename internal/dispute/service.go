@@ -6,17 +6,16 @@ import (
 
 	"pingan/internal/audit"
 	"pingan/internal/category"
+	"pingan/internal/intake"
 	"pingan/internal/region"
 	"pingan/internal/user"
 )
 
 // Limits on what a dispute and its actions may carry.
 const (
-	MaxText     = 2000
-	MaxPhotos   = 9
-	MaxParties  = 20
-	MaxBackdate = 90 * 24 * time.Hour
-	clockSkew   = 10 * time.Minute
+	MaxText    = 2000
+	MaxPhotos  = intake.MaxPhotos
+	MaxParties = 20
 	// MaxAmount bounds money in fen (10 billion yuan).
 	MaxAmount = 1_000_000_000_000
 )

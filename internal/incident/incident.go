@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"pingan/internal/access"
+	"pingan/internal/intake"
 )
 
 // Severity grades an incident.
@@ -52,10 +53,7 @@ func (s Status) Valid() bool {
 }
 
 // Location is where it happened.
-type Location struct {
-	Lat, Lng *float64
-	Address  string
-}
+type Location = intake.Location
 
 // Incident is one reported case.
 type Incident struct {

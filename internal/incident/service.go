@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,19 +15,16 @@ import (
 	"pingan/internal/audit"
 	"pingan/internal/category"
 	"pingan/internal/errs"
+	"pingan/internal/intake"
 	"pingan/internal/region"
 	"pingan/internal/text"
 )
 
-// Limits on what a report may carry.
+// Limits on what a report may carry (the limits shared by both case kinds
+// are intake's).
 const (
 	MaxDescription = 2000
-	MaxPhotos      = 9
-	// MaxBackdate is how far in the past occurred_at may lie (offline phones
-	// queue reports for days, not years).
-	MaxBackdate = 90 * 24 * time.Hour
-	// clockSkew tolerates phone clocks slightly ahead of the server.
-	clockSkew = 10 * time.Minute
+	MaxPhotos      = intake.MaxPhotos
 )
 
 // Photos attaches uploaded photos to a case. Implemented by the store.
@@ -88,18 +84,18 @@ type createDetails struct {
 // or errs.ErrForbidden when the grid lies outside the reporter's subtree.
 func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in NewIncident) (Incident, error) {
 	now := s.now()
-	grid, err := region.ReportGrid(ctx, s.regions, p, in.RegionCode)
+	grid, err := intake.Grid(ctx, s.regions, p, in.RegionCode)
 	if err != nil {
 		return Incident{}, err
 	}
 	if err := s.validate(ctx, in, now); err != nil {
 		return Incident{}, err
 	}
-	codes := ancestorCodes(grid.Path)
+	place := access.PlaceOf(grid.Path)
 	inc := Incident{
 		ID: uuid.Must(uuid.NewV7()).String(), Category: in.Category, Severity: in.Severity, Status: Reported,
 		Description: strings.TrimSpace(in.Description), Location: in.Location,
-		RegionCode: grid.Code, CommunityCode: codes[region.Community], TownshipCode: codes[region.Township], CountyCode: codes[region.County],
+		RegionCode: grid.Code, CommunityCode: place.Community, TownshipCode: place.Township, CountyCode: place.County,
 		OccurredAt: in.OccurredAt, ReportedAt: now, ClientCreatedAt: in.ClientCreatedAt, ReporterID: p.UserID,
 		PhotoIDs: in.PhotoIDs, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
@@ -155,45 +151,7 @@ func (s *Service) validate(ctx context.Context, in NewIncident, now time.Time) e
 	if n := utf8.RuneCountInString(strings.TrimSpace(in.Description)); n == 0 || n > MaxDescription || !text.Clean(in.Description, true) {
 		bad.Add("description", fmt.Sprintf("required, at most %d characters, no control characters", MaxDescription))
 	}
-	loc := in.Location
-	if (loc.Lat == nil) != (loc.Lng == nil) {
-		bad.Add("location", "lat and lng go together")
-	} else if loc.Lat != nil && (math.IsNaN(*loc.Lat) || *loc.Lat < -90 || *loc.Lat > 90 || *loc.Lng < -180 || *loc.Lng > 180) {
-		bad.Add("location", "lat within ±90, lng within ±180")
-	}
-	if utf8.RuneCountInString(loc.Address) > 255 || !text.Clean(loc.Address, false) {
-		bad.Add("location.address", "at most 255 characters, no control characters")
-	}
-	if in.OccurredAt.IsZero() {
-		bad.Add("occurred_at", "required")
-	} else if in.OccurredAt.After(now.Add(clockSkew)) || in.OccurredAt.Before(now.Add(-MaxBackdate)) {
-		bad.Add("occurred_at", "must not be in the future or more than 90 days ago")
-	}
-	if c := in.ClientCreatedAt; c != nil && (c.After(now.Add(clockSkew)) || c.Before(now.Add(-MaxBackdate))) {
-		bad.Add("client_created_at", "must not be in the future or more than 90 days ago")
-	}
-	if len(in.PhotoIDs) > MaxPhotos {
-		bad.Add("photo_ids", fmt.Sprintf("at most %d photos", MaxPhotos))
-	}
-	seen := map[string]bool{}
-	for _, id := range in.PhotoIDs {
-		if _, err := uuid.Parse(id); err != nil || seen[id] {
-			bad.Add("photo_ids", "photo ids must be distinct upload ids")
-		}
-		seen[id] = true
-	}
+	intake.Report{Location: in.Location, OccurredAt: in.OccurredAt, ClientCreatedAt: in.ClientCreatedAt,
+		PhotoIDs: in.PhotoIDs}.Check(bad, now)
 	return bad.Err()
-}
-
-// ancestorCodes reads the codes of each level from a grid's path
-// ("/city/county/township/community/grid/").
-func ancestorCodes(path string) map[region.Level]string {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	out := map[region.Level]string{}
-	for i, code := range parts {
-		if i < len(region.Levels) {
-			out[region.Levels[i]] = code
-		}
-	}
-	return out
 }

@@ -162,31 +162,3 @@ func (s *Service) importRegions(ctx context.Context, p access.Principal, rs []Re
 	}
 	return len(sorted), nil
 }
-
-// ReportGrid is the grid a report (incident or dispute) belongs to: a grid
-// worker's own grid when code is empty, otherwise the grid named, which
-// must lie in p's subtree. Returns errs.FieldErrors for a missing or
-// malformed code or a region that is not a grid, and errs.ErrForbidden for
-// one outside p's scope (or unknown).
-func ReportGrid(ctx context.Context, store Store, p access.Principal, code string) (Region, error) {
-	if code == "" {
-		if p.Role != access.GridWorker {
-			return Region{}, errs.Invalid("region_code", "required: the grid where it happened")
-		}
-		code = p.RegionCode
-	}
-	if !ValidCode(code) {
-		return Region{}, errs.Invalid("region_code", "not a region code")
-	}
-	r, err := store.FindRegionByCode(ctx, code)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && !p.Covers(r.Path)) {
-		return Region{}, fmt.Errorf("region %s is outside your scope: %w", code, errs.ErrForbidden)
-	}
-	if err != nil {
-		return Region{}, err
-	}
-	if r.Level != Grid {
-		return Region{}, errs.Invalid("region_code", "must be a grid")
-	}
-	return r, nil
-}
