@@ -3,9 +3,9 @@ package ranking
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"pingan/internal/access"
 	"pingan/internal/errs"
@@ -45,13 +45,9 @@ func (s *Service) Rankings(ctx context.Context, p access.Principal, level region
 	if !slices.Contains(Levels, level) {
 		return nil, errs.Invalid("level", "county, township or community")
 	}
-	scope := p.RegionPath
-	if parent != "" {
-		r, err := s.regions.FindRegionByCode(ctx, parent)
-		if err != nil || !p.Covers(r.Path) {
-			return nil, fmt.Errorf("region %s is outside your scope: %w", parent, errs.ErrForbidden)
-		}
-		scope = r.Path
+	scope, err := access.ListScope(ctx, s.regions, p, parent)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.store.FindResults(ctx, level, kind, period)
 	if err != nil {
@@ -91,8 +87,8 @@ func (s *Service) Rankings(ctx context.Context, p access.Principal, level region
 		if err != nil {
 			continue
 		}
-		if !p.Covers(reg.Path) || len(reg.Path) < len(scope) || reg.Path[:len(scope)] != scope {
-			continue
+		if !scope.Everything() && !strings.HasPrefix(reg.Path, scope.Path) {
+			continue // ranks stay city-wide; the list shows the caller's part
 		}
 		it := Item{Row: r, Region: reg, RankInParent: inParent[r.RegionCode]}
 		if err := json.Unmarshal([]byte(r.Detail), &it.Detail); err != nil {
@@ -112,10 +108,7 @@ func (s *Service) Series(ctx context.Context, p access.Principal, code, kind, fr
 	if !p.Is(access.Mediator, access.Supervisor, access.Admin) {
 		return nil, fmt.Errorf("the index is read by mediators, supervisors and admins: %w", errs.ErrForbidden)
 	}
-	r, err := s.regions.FindRegionByCode(ctx, code)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && !p.Covers(r.Path)) {
-		return nil, fmt.Errorf("region %s is outside your scope: %w", code, errs.ErrForbidden)
-	} else if err != nil {
+	if _, err := access.ListScope(ctx, s.regions, p, code); err != nil {
 		return nil, err
 	}
 	return s.store.FindSeries(ctx, code, kind, from, to)
