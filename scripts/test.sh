@@ -27,5 +27,7 @@ if [ ${#pkgs[@]} -eq 0 ]; then
 fi
 
 go vet "${pkgs[@]}"
-go test -race -count=1 "$@"
+# The API suite takes minutes under -race on two cores; the default 10-minute
+# limit per package is too close on a busy machine.
+go test -race -count=1 -timeout 30m "$@"
 echo "test.sh: ran against SQLite + MariaDB (${PINGAN_TEST_MYSQL#*@}) and the file store + MinIO (${PINGAN_TEST_MINIO#*@})"
