@@ -56,6 +56,19 @@ var publicMessages = map[string]string{
 // writeError maps err to its status and the error body, once, for every
 // handler. Internal errors are logged with the request id and never shown.
 func writeError(c *gin.Context, err error) {
+	status, body := errorResponse(c, err)
+	var rl *errs.RateLimitError
+	if errors.As(err, &rl) {
+		c.Header("Retry-After", strconv.Itoa(rl.RetryAfterSeconds))
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+// errorResponse is the one mapping from an error to its status and body:
+// writeError sends it, and sync puts it in the result of an operation it
+// refuses before the router sees it. Internal errors are logged with c's
+// request id; nothing is written to c.
+func errorResponse(c *gin.Context, err error) (int, errorBody) {
 	status, code := http.StatusInternalServerError, "internal"
 	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errs.ErrUnavailable) {
 		err = fmt.Errorf("%v: %w", err, errs.ErrUnavailable)
@@ -83,7 +96,6 @@ func writeError(c *gin.Context, err error) {
 		}
 		body.Details = map[string]any{"fields": fields}
 	case errors.As(err, &rl):
-		c.Header("Retry-After", strconv.Itoa(rl.RetryAfterSeconds))
 		body.Details = map[string]any{"retry_after_seconds": rl.RetryAfterSeconds}
 	case errors.As(err, &ce):
 		body.Details = ce.Details
@@ -94,7 +106,7 @@ func writeError(c *gin.Context, err error) {
 	} else if status == http.StatusServiceUnavailable {
 		logger(c).Warn("dependency unavailable", slog.String("error", err.Error()))
 	}
-	c.AbortWithStatusJSON(status, errorBody{Error: body})
+	return status, errorBody{Error: body}
 }
 
 func kindText(err error) string {

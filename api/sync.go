@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,44 +72,58 @@ func (s *server) sync(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"results": results})
 }
 
+// syncOne answers operation i of the batch: a malformed one with its own
+// error, any other with what the router answers its request.
 func (s *server) syncOne(c *gin.Context, i int, op syncOperation) syncResult {
 	res := syncResult{Index: i}
 	if op.IdempotencyKey != nil {
 		res.IdempotencyKey = *op.IdempotencyKey
 	}
-	fail := func(field, msg string) syncResult {
-		res.Status = http.StatusBadRequest
-		res.Body, _ = json.Marshal(errorBody{Error: errorDetail{Code: "invalid_argument", Message: "the operation is invalid",
-			Details: map[string]any{"fields": map[string]any{field: msg}}}})
+	sub, err := op.request(c, requestIDOf(c)+"."+strconv.Itoa(i))
+	if err != nil {
+		status, body := errorResponse(c, err)
+		res.Status = status
+		res.Body, _ = json.Marshal(body) // an error body always encodes
 		return res
 	}
-	switch {
-	case op.IdempotencyKey == nil || *op.IdempotencyKey == "" || len(*op.IdempotencyKey) > 255:
-		return fail("idempotency_key", "required, 1–255 characters")
-	case op.Method == nil || *op.Method != http.MethodPost:
-		return fail("method", "must be POST")
-	case op.Path == nil || !isSyncable(*op.Path):
-		return fail("path", "must be a create or action route of incidents or disputes")
-	case len(bytes.TrimSpace(op.Body)) == 0 || bytes.TrimSpace(op.Body)[0] != '{':
-		return fail("body", "a JSON object is required")
-	}
-	sub := httptest.NewRequest(http.MethodPost, *op.Path, bytes.NewReader(op.Body)).WithContext(c.Request.Context())
-	sub.RemoteAddr = c.Request.RemoteAddr
-	sub.Header.Set("Authorization", c.GetHeader("Authorization"))
-	sub.Header.Set("Content-Type", "application/json")
-	sub.Header.Set("Idempotency-Key", *op.IdempotencyKey)
-	sub.Header.Set("X-Request-ID", requestIDOf(c)+"."+strconv.Itoa(i))
-	if op.IfMatch != nil {
-		sub.Header.Set("If-Match", *op.IfMatch)
-	}
-	rec := httptest.NewRecorder()
+	rec := newRecorder()
 	s.engine.ServeHTTP(rec, sub)
-	res.Status = rec.Code
-	res.Body = json.RawMessage(rec.Body.Bytes())
+	res.Status = rec.status
+	res.Body = json.RawMessage(rec.body.Bytes())
 	if len(res.Body) == 0 || !json.Valid(res.Body) {
 		res.Body = json.RawMessage("null")
 	}
 	return res
+}
+
+// request checks op and makes the request it stands for, with the batch's
+// context, client address and credentials and the given request id.
+// Returns ErrInvalid naming the first bad field.
+func (op syncOperation) request(c *gin.Context, requestID string) (*http.Request, error) {
+	body := bytes.TrimSpace(op.Body)
+	switch {
+	case op.IdempotencyKey == nil || *op.IdempotencyKey == "" || len(*op.IdempotencyKey) > 255:
+		return nil, errs.Invalid("idempotency_key", "required, 1–255 characters")
+	case op.Method == nil || *op.Method != http.MethodPost:
+		return nil, errs.Invalid("method", "must be POST")
+	case op.Path == nil || !isSyncable(*op.Path):
+		return nil, errs.Invalid("path", "must be a create or action route of incidents or disputes")
+	case len(body) == 0 || body[0] != '{':
+		return nil, errs.Invalid("body", "a JSON object is required")
+	}
+	r, err := http.NewRequestWithContext(c.Request.Context(), http.MethodPost, *op.Path, bytes.NewReader(op.Body))
+	if err != nil {
+		return nil, fmt.Errorf("sync operation %s: %w", *op.Path, err)
+	}
+	r.Host, r.RemoteAddr = c.Request.Host, c.Request.RemoteAddr
+	r.Header.Set("X-Request-ID", requestID)
+	r.Header.Set("Authorization", c.GetHeader("Authorization"))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Idempotency-Key", *op.IdempotencyKey)
+	if op.IfMatch != nil {
+		r.Header.Set("If-Match", *op.IfMatch)
+	}
+	return r, nil
 }
 
 func isSyncable(path string) bool {
