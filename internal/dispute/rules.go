@@ -46,11 +46,15 @@ const (
 	ReopenWithin = 90 * 24 * time.Hour
 )
 
-// handles reports whether p is a mediator (or admin) whose scope holds the
-// region of d's level: a mediator acts on cases at their level and below in
-// their subtree, never on a case escalated above them.
+// handles reports whether p may act on d at all (SPEC §5): an admin on any
+// case in their subtree, whatever its level; a mediator whose scope holds the
+// region of d's level, so at their level and below in their subtree, never
+// on a case escalated above them.
 func handles(p access.Principal, d Dispute) bool {
-	if p.Role != access.Mediator && p.Role != access.Admin {
+	if p.Role == access.Admin {
+		return p.SeesCase(d.scopeCase())
+	}
+	if p.Role != access.Mediator {
 		return false
 	}
 	if p.CityWide() {
