@@ -62,6 +62,11 @@ type App struct {
 func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock func() time.Time) (*App, error) {
 	// The databases keep microseconds: a time handed out must read back equal.
 	now := func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
+	// Checked before anything is opened or generated, like config.Load's.
+	deadlines, err := dispute.ParseDeadlines(cfg.DisputeDeadlines)
+	if err != nil {
+		return nil, fmt.Errorf("PINGAN_DISPUTE_DEADLINES: %v", err)
+	}
 	generated, err := ensureKeys(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("PINGAN_DATA_DIR: keys: %w", err)
@@ -98,7 +103,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
 	a.Notify.Start()
 	a.Disputes = dispute.NewService(dispute.Deps{Store: db, Regions: db, Categories: db, Users: db, Photos: db, Log: db,
-		Notifier: disputeNotices{a.Notify}, Hasher: sealer, Deadlines: cfg.Deadlines, Loc: cfg.Location, Now: now})
+		Notifier: disputeNotices{a.Notify}, Hasher: sealer, Deadlines: deadlines, Loc: cfg.Location, Now: now})
 	a.Photos = photo.NewService(db, bs, caseScope{a.Incidents, a.Disputes}, db, now)
 	if err := indicator.LoadDefaults(ctx, db, now()); err != nil {
 		db.Close()
