@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"pingan/internal/access"
+	"pingan/internal/txn"
 )
 
 // Entry is one audited action.
@@ -70,14 +71,9 @@ type Store interface {
 	FindAudit(ctx context.Context, f Filter) ([]Entry, error)
 }
 
-// Transactor runs a function in one database transaction; store calls made
-// with the context it passes join that transaction.
-type Transactor interface {
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-}
-
-// Log is what services hold to write entries atomically with their changes.
+// Log is what services hold to write entries atomically with their changes:
+// they open the transaction (InTx) and append to it.
 type Log interface {
-	Transactor
+	txn.Transactor
 	Store
 }

@@ -12,6 +12,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/txn"
 )
 
 // Service writes, lists and streams notifications and runs the webhook
@@ -19,7 +20,7 @@ import (
 type Service struct {
 	store  Store
 	outbox Outbox
-	tx     Transactor
+	tx     txn.Transactor
 	audit  audit.Store
 	hook   Webhook
 	now    func() time.Time
@@ -34,7 +35,7 @@ type Service struct {
 
 // NewService builds the service. hook.URL empty turns the webhook off;
 // otherwise Start runs its worker.
-func NewService(store Store, outbox Outbox, tx Transactor, log audit.Store, hook Webhook, now func() time.Time) *Service {
+func NewService(store Store, outbox Outbox, tx txn.Transactor, log audit.Store, hook Webhook, now func() time.Time) *Service {
 	s := &Service{store: store, outbox: outbox, tx: tx, audit: log, hook: hook.withDefaults(), now: now,
 		streams: map[string]map[*Subscription]struct{}{}, ended: make(chan struct{})}
 	if hook.URL != "" {
