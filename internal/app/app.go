@@ -94,7 +94,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Blob: bs, Sealer: sealer, Logger: logger, GeneratedKeys: generated}
-	a.Auth = auth.NewService(db, db, db, db, signer, sealer, now)
+	a.Auth = auth.NewService(db, db, db, db, db, signer, sealer, now)
 	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, now)
 	a.Users.OnChange(a.Auth.Forget)
 	a.Regions = region.NewService(db, db, now)

@@ -46,9 +46,11 @@ type Tokens struct {
 	User         user.User
 }
 
-// Service authenticates callers.
+// Service authenticates callers: people by password and access token,
+// department systems by their service account's key.
 type Service struct {
 	store   Store
+	keys    KeyStore
 	log     audit.Log
 	users   user.Store
 	regions region.Store
@@ -63,12 +65,12 @@ type Service struct {
 }
 
 // NewService builds the service.
-func NewService(store Store, log audit.Log, users user.Store, regions region.Store, signer *Signer, sealer *pii.Sealer, now func() time.Time) *Service {
+func NewService(store Store, keys KeyStore, log audit.Log, users user.Store, regions region.Store, signer *Signer, sealer *pii.Sealer, now func() time.Time) *Service {
 	dummy, err := HashPassword("pingan-timing-equaliser")
 	if err != nil {
 		panic(err)
 	}
-	return &Service{store: store, log: log, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy,
+	return &Service{store: store, keys: keys, log: log, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy,
 		hashSlots: make(chan struct{}, MaxConcurrentHashes), callers: &callerCache{m: map[string]cachedCaller{}}}
 }
 
