@@ -95,15 +95,13 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	}
 	a := &App{Config: cfg, DB: db, Blob: bs, Sealer: sealer, Logger: logger, GeneratedKeys: generated}
 	a.Auth = auth.NewService(db, db, db, db, db, signer, sealer, now)
-	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, now)
-	a.Users.OnChange(a.Auth.Forget)
+	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, a.Auth, now)
 	a.Regions = region.NewService(db, db, now)
 	a.Categories = category.NewService(db, db, now)
 	a.Incidents = incident.NewService(db, db, db, db, db, cfg.Location, now)
 	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
 	a.Notify.Start()
-	a.Disputes = dispute.NewService(dispute.Deps{Store: db, Regions: db, Categories: db, Users: db, Photos: db, Log: db,
-		Notifier: disputeNotices{a.Notify}, Hasher: sealer, Deadlines: deadlines, Loc: cfg.Location, Now: now})
+	a.Disputes = dispute.NewService(db, db, db, db, db, db, disputeNotices{a.Notify}, sealer, deadlines, cfg.Location, now)
 	a.Photos = photo.NewService(db, bs, caseScope{a.Incidents, a.Disputes}, db, now)
 	if err := indicator.LoadDefaults(ctx, db, now()); err != nil {
 		db.Close()
