@@ -16,12 +16,6 @@ import (
 	"pingan/internal/idempotency"
 )
 
-// Transactor runs a function in one database transaction; store calls made
-// with the context it passes join it.
-type Transactor interface {
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-}
-
 var errRollback = errors.New("rollback: the handler answered an error")
 
 // Grouper commits the writes of many requests in one transaction

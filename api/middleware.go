@@ -20,7 +20,6 @@ import (
 	"pingan/internal/access"
 	"pingan/internal/audit"
 	"pingan/internal/errs"
-	"pingan/internal/indicator"
 )
 
 const (
@@ -213,14 +212,9 @@ func (s *server) authenticate() gin.HandlerFunc {
 			fail(c, errs.ErrUnauthenticated, "a bearer token is required")
 			return
 		}
-		var p access.Principal
-		var err error
-		if strings.HasPrefix(token, indicator.KeyPrefix) {
-			// A department's system with its service account's key (SPEC §9.3).
-			p, err = s.indicators.AuthenticateKey(c.Request.Context(), token)
-		} else {
-			p, _, err = s.auth.Authenticate(c.Request.Context(), token)
-		}
+		// A person's access token, or a department system's service-account
+		// key (SPEC §9.3).
+		p, err := s.auth.AuthenticateBearer(c.Request.Context(), token)
 		if err != nil {
 			c.Header("WWW-Authenticate", `Bearer realm="pingan", error="invalid_token"`)
 			writeError(c, err)

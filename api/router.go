@@ -27,6 +27,7 @@ import (
 	"pingan/internal/photo"
 	"pingan/internal/ranking"
 	"pingan/internal/region"
+	"pingan/internal/txn"
 	"pingan/internal/user"
 )
 
@@ -60,7 +61,7 @@ type Deps struct {
 	CursorKey []byte
 	// Idempotency and Tx make POSTs safe to repeat; Now is the clock.
 	Idempotency idempotency.Store
-	Tx          Transactor
+	Tx          txn.Transactor
 	// Groups commits new reports together (group commit); nil runs them
 	// one by one.
 	Groups Grouper
@@ -83,7 +84,7 @@ type server struct {
 	ready      map[string]Checker
 	cursors    cursors
 	idem       idempotency.Store
-	tx         Transactor
+	tx         txn.Transactor
 	groups     Grouper
 	now        func() time.Time
 }

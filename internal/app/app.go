@@ -61,6 +61,11 @@ type App struct {
 func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock func() time.Time) (*App, error) {
 	// The databases keep microseconds: a time handed out must read back equal.
 	now := func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
+	// Checked before anything is opened or generated, like config.Load's.
+	deadlines, err := dispute.ParseDeadlines(cfg.DisputeDeadlines)
+	if err != nil {
+		return nil, fmt.Errorf("PINGAN_DISPUTE_DEADLINES: %v", err)
+	}
 	generated, err := ensureKeys(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("PINGAN_DATA_DIR: keys: %w", err)
@@ -88,16 +93,14 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Blob: bs, Sealer: sealer, Logger: logger, GeneratedKeys: generated}
-	a.Auth = auth.NewService(db, db, db, db, signer, sealer, now)
-	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, now)
-	a.Users.OnChange(a.Auth.Forget)
+	a.Auth = auth.NewService(db, db, db, db, db, signer, sealer, now)
+	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, a.Auth, now)
 	a.Regions = region.NewService(db, db, now)
 	a.Categories = category.NewService(db, db, now)
 	a.Incidents = incident.NewService(db, db, db, db, db, cfg.Location, now)
 	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
 	a.Notify.Start()
-	a.Disputes = dispute.NewService(dispute.Deps{Store: db, Regions: db, Categories: db, Users: db, Photos: db, Log: db,
-		Notifier: disputeNotices{a.Notify}, Hasher: sealer, Deadlines: cfg.Deadlines, Loc: cfg.Location, Now: now})
+	a.Disputes = dispute.NewService(db, db, db, db, db, db, disputeNotices{a.Notify}, sealer, deadlines, cfg.Location, now)
 	a.Photos = photo.NewService(db, bs, db, db, now)
 	if err := indicator.LoadDefaults(ctx, db, now()); err != nil {
 		db.Close()

@@ -12,7 +12,9 @@ import (
 	"github.com/google/uuid"
 
 	"pingan/internal/access"
+	"pingan/internal/deps"
 	"pingan/internal/errs"
+	"pingan/internal/txn"
 )
 
 // Entry is one audited action.
@@ -85,15 +87,10 @@ type Store interface {
 	FindAudit(ctx context.Context, f Filter) ([]Entry, error)
 }
 
-// Transactor runs a function in one database transaction; store calls made
-// with the context it passes join that transaction.
-type Transactor interface {
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-}
-
-// Log is what services hold to write entries atomically with their changes.
+// Log is what services hold to write entries atomically with their changes:
+// they open the transaction (InTx) and append to it.
 type Log interface {
-	Transactor
+	txn.Transactor
 	Store
 }
 
@@ -105,9 +102,7 @@ type Reader struct {
 
 // NewReader builds the reader over the log's store and the region tree.
 func NewReader(store Store, regions access.Regions) *Reader {
-	if store == nil || regions == nil {
-		panic("audit.NewReader: store and regions are required")
-	}
+	deps.Require("audit.NewReader", "store", store, "regions", regions)
 	return &Reader{store: store, regions: regions}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/deps"
 	"pingan/internal/errs"
 	"pingan/internal/pii"
 	"pingan/internal/region"
@@ -46,9 +47,11 @@ type Tokens struct {
 	User         user.User
 }
 
-// Service authenticates callers.
+// Service authenticates callers: people by password and access token,
+// department systems by their service account's key.
 type Service struct {
 	store   Store
+	keys    KeyStore
 	log     audit.Log
 	users   user.Store
 	regions region.Store
@@ -62,13 +65,17 @@ type Service struct {
 	callers   *callerCache
 }
 
-// NewService builds the service.
-func NewService(store Store, log audit.Log, users user.Store, regions region.Store, signer *Signer, sealer *pii.Sealer, now func() time.Time) *Service {
+// NewService builds the service. Every dependency is required; a nil one
+// panics, naming it.
+func NewService(store Store, keys KeyStore, log audit.Log, users user.Store, regions region.Store, signer *Signer, sealer *pii.Sealer,
+	now func() time.Time) *Service {
+	deps.Require("auth.NewService", "store", store, "keys", keys, "log", log, "users", users, "regions", regions,
+		"signer", signer, "sealer", sealer, "now", now)
 	dummy, err := HashPassword("pingan-timing-equaliser")
 	if err != nil {
 		panic(err)
 	}
-	return &Service{store: store, log: log, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy,
+	return &Service{store: store, keys: keys, log: log, users: users, regions: regions, signer: signer, sealer: sealer, now: now, dummyHash: dummy,
 		hashSlots: make(chan struct{}, MaxConcurrentHashes), callers: &callerCache{m: map[string]cachedCaller{}}}
 }
 

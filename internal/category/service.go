@@ -11,6 +11,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/deps"
 	"pingan/internal/errs"
 	"pingan/internal/text"
 )
@@ -22,8 +23,10 @@ type Service struct {
 	now   func() time.Time
 }
 
-// NewService builds the service.
+// NewService builds the service. Every dependency is required; a nil one
+// panics, naming it.
 func NewService(store Store, log audit.Log, now func() time.Time) *Service {
+	deps.Require("category.NewService", "store", store, "log", log, "now", now)
 	return &Service{store: store, log: log, now: now}
 }
 

@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"pingan/internal/dispute"
 )
 
 // Config is everything the server needs to start.
@@ -29,8 +27,10 @@ type Config struct {
 	// DataKey encrypts personal data at rest (32 bytes). Nil means "generate in the data dir".
 	DataKey  []byte
 	Location *time.Location
-	// Deadlines are the dispute time limits (SPEC §8.3), PINGAN_DISPUTE_DEADLINES.
-	Deadlines dispute.Deadlines
+	// DisputeDeadlines is PINGAN_DISPUTE_DEADLINES as given: overrides of
+	// the dispute time limits (SPEC §8.3). The dispute package owns their
+	// syntax; app.Open parses it before it opens anything.
+	DisputeDeadlines string
 	// Demo is "auto" (load on an empty embedded database), "on" or "off".
 	Demo       string
 	Production bool
@@ -100,9 +100,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("PINGAN_TZ: unknown time zone %q", tz)
 	}
 	c.Location = loc
-	if c.Deadlines, err = dispute.ParseDeadlines(getenv("PINGAN_DISPUTE_DEADLINES")); err != nil {
-		return nil, fmt.Errorf("PINGAN_DISPUTE_DEADLINES: %v", err)
-	}
+	c.DisputeDeadlines = getenv("PINGAN_DISPUTE_DEADLINES")
 	switch d := strings.ToLower(getenv("PINGAN_DEMO")); d {
 	case "", "auto":
 		c.Demo = "auto"

@@ -150,3 +150,14 @@ func TestWebhookSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestDisputeDeadlinesAreText: configuration knows no dispute types; it
+// keeps PINGAN_DISPUTE_DEADLINES as given and app.Open parses it (its bad
+// values are tested there).
+func TestDisputeDeadlinesAreText(t *testing.T) {
+	const v = "accept.high=1h,resolve.county=45d"
+	c, err := Load(env(map[string]string{"PINGAN_DISPUTE_DEADLINES": v}))
+	if err != nil || c.DisputeDeadlines != v {
+		t.Fatalf("kept %q, %v", c.DisputeDeadlines, err)
+	}
+}

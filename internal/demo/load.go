@@ -19,6 +19,7 @@ import (
 	"pingan/internal/indicator"
 	"pingan/internal/photo"
 	"pingan/internal/region"
+	"pingan/internal/txn"
 	"pingan/internal/user"
 )
 
@@ -61,7 +62,7 @@ type Stores interface {
 	incident.Photos
 	dispute.Bulk
 	UpsertValues(ctx context.Context, vs []indicator.Value) ([]*indicator.Value, error)
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	txn.Transactor
 }
 
 // Deps is what Load writes through.

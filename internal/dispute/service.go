@@ -6,6 +6,7 @@ import (
 
 	"pingan/internal/audit"
 	"pingan/internal/category"
+	"pingan/internal/deps"
 	"pingan/internal/intake"
 	"pingan/internal/region"
 	"pingan/internal/user"
@@ -55,25 +56,16 @@ type Service struct {
 	now        func() time.Time
 }
 
-// Deps are what the service calls.
-type Deps struct {
-	Store      Store
-	Regions    region.Store
-	Categories category.Store
-	Users      user.Store
-	Photos     Photos
-	Log        audit.Log
-	Notifier   Notifier
-	Hasher     Hasher
-	Deadlines  Deadlines
-	Loc        *time.Location
-	Now        func() time.Time
-}
-
-// NewService builds the service.
-func NewService(d Deps) *Service {
-	return &Service{store: d.Store, regions: d.Regions, categories: d.Categories, users: d.Users, photos: d.Photos,
-		log: d.Log, notifier: d.Notifier, hasher: d.Hasher, deadlines: d.Deadlines, loc: d.Loc, now: d.Now}
+// NewService builds the service. Every dependency is a parameter, so that
+// leaving one out does not compile, and is required: a nil one (or
+// deadlines without their tables) panics, naming it.
+func NewService(store Store, regions region.Store, categories category.Store, users user.Store, photos Photos, log audit.Log,
+	notifier Notifier, hasher Hasher, deadlines Deadlines, loc *time.Location, now func() time.Time) *Service {
+	deps.Require("dispute.NewService", "store", store, "regions", regions, "categories", categories, "users", users,
+		"photos", photos, "log", log, "notifier", notifier, "hasher", hasher,
+		"deadlines", deadlines.Accept, "deadlines", deadlines.Resolve, "loc", loc, "now", now)
+	return &Service{store: store, regions: regions, categories: categories, users: users, photos: photos,
+		log: log, notifier: notifier, hasher: hasher, deadlines: deadlines, loc: loc, now: now}
 }
 
 // fields lists which of Act's fields each action takes (besides Action).

@@ -2,10 +2,6 @@ package indicator
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,15 +14,15 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/auth"
 	"pingan/internal/errs"
 	"pingan/internal/text"
 )
 
-// KeyPrefix starts every service-account key, so that a key is told from
-// an access token at a glance (and by the server).
-const KeyPrefix = "pak_"
-
-// Account is a department's service account (SPEC §9.3).
+// Account is a department's service account (SPEC §9.3). Its key is made,
+// hashed and authenticated by the auth package (auth.NewKey,
+// auth.Service.AuthenticateKey); this package issues, lists and revokes
+// accounts.
 type Account struct {
 	ID         string
 	Name       string
@@ -43,15 +39,8 @@ type Account struct {
 type AccountStore interface {
 	CreateAccount(ctx context.Context, a Account) error
 	FindAccounts(ctx context.Context) ([]Account, error)
-	// FindAccountByKeyHash returns errs.ErrNotFound if there is none.
-	FindAccountByKeyHash(ctx context.Context, hash string) (Account, error)
 	// RevokeAccount sets revoked_at unless set; errs.ErrNotFound if there is none.
 	RevokeAccount(ctx context.Context, id string, at time.Time) (Account, error)
-}
-
-func keyHash(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
 }
 
 // CreateAccount issues a service account for the indicators and the scope
@@ -87,12 +76,11 @@ func (s *Service) CreateAccount(ctx context.Context, p access.Principal, name st
 	if err := bad.Err(); err != nil {
 		return Account{}, "", err
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	key, hash, err := auth.NewKey()
+	if err != nil {
 		return Account{}, "", err
 	}
-	key := KeyPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	a := Account{ID: uuid.Must(uuid.NewV7()).String(), Name: name, KeyHash: keyHash(key), KeyPrefix: key[:len(KeyPrefix)+6],
+	a := Account{ID: uuid.Must(uuid.NewV7()).String(), Name: name, KeyHash: hash, KeyPrefix: key[:len(auth.KeyPrefix)+6],
 		Indicators: slices.Compact(slices.Sorted(slices.Values(indicators))), RegionCode: regionCode, CreatedBy: p.UserID,
 		CreatedAt: s.now()}
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
@@ -133,23 +121,4 @@ func (s *Service) RevokeAccount(ctx context.Context, p access.Principal, id stri
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, s.now(), "service_account.revoke", "service_account", id, ""))
 	})
 	return a, err
-}
-
-// AuthenticateKey returns the principal of a service account's key: the
-// Department role, the account's scope and indicators. Returns
-// errs.ErrUnauthenticated for an unknown or revoked key.
-func (s *Service) AuthenticateKey(ctx context.Context, key string) (access.Principal, error) {
-	a, err := s.accounts.FindAccountByKeyHash(ctx, keyHash(key))
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && a.RevokedAt != nil) {
-		return access.Principal{}, fmt.Errorf("unknown or revoked service account key: %w", errs.ErrUnauthenticated)
-	}
-	if err != nil {
-		return access.Principal{}, err
-	}
-	r, err := s.regions.FindRegionByCode(ctx, a.RegionCode)
-	if err != nil {
-		return access.Principal{}, fmt.Errorf("service account %s has no scope region: %w", a.ID, errs.ErrUnauthenticated)
-	}
-	return access.Principal{UserID: a.ID, Username: a.Name, Role: access.Department, RegionCode: r.Code, RegionPath: r.Path,
-		Indicators: a.Indicators}, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/deps"
 	"pingan/internal/errs"
 	"pingan/internal/region"
 	"pingan/internal/text"
@@ -38,9 +39,12 @@ type Service struct {
 	now      func() time.Time
 }
 
-// NewService builds the service; jobs may be nil (no recomputation queued).
+// NewService builds the service. Every dependency is required; a nil one
+// panics, naming it.
 func NewService(store Store, accounts AccountStore, regions region.Store, log audit.Log, jobs Recomputer, loc *time.Location,
 	now func() time.Time) *Service {
+	deps.Require("indicator.NewService", "store", store, "accounts", accounts, "regions", regions, "log", log, "jobs", jobs,
+		"loc", loc, "now", now)
 	return &Service{store: store, accounts: accounts, regions: regions, log: log, jobs: jobs, loc: loc, now: now}
 }
 
@@ -297,9 +301,6 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 			}
 			kind, _, _ := ParsePeriod(v.Period, s.loc)
 			periods[[2]string{kind, v.Period}] = true
-		}
-		if s.jobs == nil {
-			return nil
 		}
 		for kp := range periods {
 			if err := s.jobs.QueueRecompute(ctx, kp[0], kp[1], "late_data"); err != nil {

@@ -75,13 +75,3 @@ type Store interface {
 	// when there is none.
 	LatestNotificationID(ctx context.Context, userID string) (string, error)
 }
-
-// Transactor runs a function in one database transaction (store calls made
-// with the context it passes join it) and runs functions after the commit
-// of the context's transaction. Implemented by the store.
-type Transactor interface {
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-	// AfterCommit runs fn once the context's outermost transaction has
-	// committed (never if it rolls back); at once outside a transaction.
-	AfterCommit(ctx context.Context, fn func())
-}

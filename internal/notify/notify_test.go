@@ -12,6 +12,14 @@ import (
 	"github.com/google/uuid"
 
 	"pingan/internal/access"
+	"pingan/internal/audit"
+)
+
+// noOutbox and noAudit stand for what these tests never reach (the webhook
+// is off, nothing is audited): any call panics.
+var (
+	noOutbox = struct{ Outbox }{}
+	noAudit  = struct{ audit.Store }{}
 )
 
 // memStore is an in-memory Store and Transactor: InTx commits at once and
@@ -167,7 +175,7 @@ func TestIDs(t *testing.T) {
 func TestNotifyFillsAndDedupes(t *testing.T) {
 	m := &memStore{}
 	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	s := NewService(m, nil, m, nil, Webhook{}, func() time.Time { return now })
+	s := NewService(m, noOutbox, m, noAudit, Webhook{}, func() time.Time { return now })
 	n := Notification{UserID: "u1", Kind: KindWarning, Title: "预警", DedupeKey: "w:1"}
 	if err := s.Notify(context.Background(), n, n, Notification{UserID: "u2", Kind: KindWarning, Title: "预警", DedupeKey: "w:1"}); err != nil {
 		t.Fatal(err)
@@ -185,7 +193,7 @@ func TestNotifyFillsAndDedupes(t *testing.T) {
 // (its transaction committed late) exactly once.
 func TestStreamCatchUpAndLateCommits(t *testing.T) {
 	m := &memStore{}
-	s := NewService(m, nil, m, nil, Webhook{}, time.Now)
+	s := NewService(m, noOutbox, m, noAudit, Webhook{}, time.Now)
 	p := access.Principal{UserID: "u1"}
 	ctx := context.Background()
 	seen := newID()
@@ -238,7 +246,7 @@ func TestStreamCatchUpAndLateCommits(t *testing.T) {
 // a waiting stream at once, not at the next poll.
 func TestStreamWokenByNotify(t *testing.T) {
 	m := &memStore{}
-	s := NewService(m, nil, m, nil, Webhook{}, time.Now)
+	s := NewService(m, noOutbox, m, noAudit, Webhook{}, time.Now)
 	ctx := context.Background()
 	sub, err := s.Subscribe(ctx, access.Principal{UserID: "u1"}, "")
 	if err != nil {
@@ -268,7 +276,7 @@ func TestStreamWokenByNotify(t *testing.T) {
 
 func TestStreamLimitAndEnd(t *testing.T) {
 	m := &memStore{}
-	s := NewService(m, nil, m, nil, Webhook{}, time.Now)
+	s := NewService(m, noOutbox, m, noAudit, Webhook{}, time.Now)
 	ctx := context.Background()
 	p := access.Principal{UserID: "u1"}
 	var subs []*Subscription
@@ -306,7 +314,7 @@ func TestStreamLimitAndEnd(t *testing.T) {
 // arrives oldest first.
 func TestStreamFromEmptyInbox(t *testing.T) {
 	m := &memStore{}
-	s := NewService(m, nil, m, nil, Webhook{}, time.Now)
+	s := NewService(m, noOutbox, m, noAudit, Webhook{}, time.Now)
 	ctx := context.Background()
 	sub, err := s.Subscribe(ctx, access.Principal{UserID: "u1"}, "")
 	if err != nil {

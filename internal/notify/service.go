@@ -12,6 +12,8 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/deps"
+	"pingan/internal/txn"
 )
 
 // Service writes, lists and streams notifications and runs the webhook
@@ -19,7 +21,7 @@ import (
 type Service struct {
 	store  Store
 	outbox Outbox
-	tx     Transactor
+	tx     txn.Transactor
 	audit  audit.Store
 	hook   Webhook
 	now    func() time.Time
@@ -33,8 +35,11 @@ type Service struct {
 }
 
 // NewService builds the service. hook.URL empty turns the webhook off;
-// otherwise Start runs its worker.
-func NewService(store Store, outbox Outbox, tx Transactor, log audit.Store, hook Webhook, now func() time.Time) *Service {
+// otherwise Start runs its worker. Every dependency is required (the
+// outbox too: the webhook is a setting, its table is not); a nil one
+// panics, naming it.
+func NewService(store Store, outbox Outbox, tx txn.Transactor, log audit.Store, hook Webhook, now func() time.Time) *Service {
+	deps.Require("notify.NewService", "store", store, "outbox", outbox, "tx", tx, "log", log, "now", now)
 	s := &Service{store: store, outbox: outbox, tx: tx, audit: log, hook: hook.withDefaults(), now: now,
 		streams: map[string]map[*Subscription]struct{}{}, ended: make(chan struct{})}
 	if hook.URL != "" {

@@ -20,6 +20,7 @@ import (
 	"pingan/internal/access"
 	"pingan/internal/audit"
 	"pingan/internal/blob"
+	"pingan/internal/deps"
 	"pingan/internal/errs"
 )
 
@@ -64,8 +65,10 @@ type Service struct {
 	done   chan struct{}
 }
 
-// NewService builds the service. Close stops its background worker.
+// NewService builds the service. Close stops its background worker. Every
+// dependency is required; a nil one panics, naming it.
 func NewService(store Store, blobs blob.Store, cases Cases, log audit.Log, now func() time.Time) *Service {
+	deps.Require("photo.NewService", "store", store, "blobs", blobs, "cases", cases, "log", log, "now", now)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{store: store, blobs: blobs, cases: cases, log: log, now: now,
 		slots: make(chan struct{}, MaxConcurrentDecodes), queue: make(chan Photo, thumbQueue),

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"pingan/internal/audit"
+	"pingan/internal/deps"
 	"pingan/internal/indicator"
 	"pingan/internal/region"
 )
@@ -30,9 +31,12 @@ type Service struct {
 	owner      string // this instance, for job leases
 }
 
-// NewService builds the service.
+// NewService builds the service. Every dependency is required; a nil one
+// panics, naming it.
 func NewService(store Store, indicators indicator.Store, regions Regions, log audit.Log, loc *time.Location,
 	now func() time.Time, logger *slog.Logger) *Service {
+	deps.Require("ranking.NewService", "store", store, "indicators", indicators, "regions", regions, "log", log, "loc", loc,
+		"now", now, "logger", logger)
 	return &Service{store: store, indicators: indicators, regions: regions, log: log, loc: loc, now: now, logger: logger,
 		owner: uuid.Must(uuid.NewV7()).String()}
 }

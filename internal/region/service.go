@@ -11,6 +11,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/deps"
 	"pingan/internal/errs"
 )
 
@@ -21,8 +22,10 @@ type Service struct {
 	now   func() time.Time
 }
 
-// NewService builds the service over store.
+// NewService builds the service over store. Every dependency is required;
+// a nil one panics, naming it.
 func NewService(store Store, log audit.Log, now func() time.Time) *Service {
+	deps.Require("region.NewService", "store", store, "log", log, "now", now)
 	return &Service{store: store, log: log, now: now}
 }
 

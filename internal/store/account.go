@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"pingan/internal/auth"
 	"pingan/internal/indicator"
 )
 
@@ -50,12 +51,13 @@ func (db *DB) FindAccounts(ctx context.Context) ([]indicator.Account, error) {
 }
 
 // FindAccountByKeyHash returns errs.ErrNotFound if there is none.
-func (db *DB) FindAccountByKeyHash(ctx context.Context, hash string) (indicator.Account, error) {
+func (db *DB) FindAccountByKeyHash(ctx context.Context, hash string) (auth.KeyAccount, error) {
 	var r accountRow
 	if err := db.conn(ctx).Take(&r, "key_hash = ?", hash).Error; err != nil {
-		return indicator.Account{}, fmt.Errorf("find service account: %w", translate(err))
+		return auth.KeyAccount{}, fmt.Errorf("find service account: %w", translate(err))
 	}
-	return r.domain(), nil
+	a := r.domain()
+	return auth.KeyAccount{ID: a.ID, Name: a.Name, RegionCode: a.RegionCode, Indicators: a.Indicators, Revoked: a.RevokedAt != nil}, nil
 }
 
 // RevokeAccount sets revoked_at unless it is set.
@@ -70,4 +72,7 @@ func (db *DB) RevokeAccount(ctx context.Context, id string, at time.Time) (indic
 	return r.domain(), nil
 }
 
-var _ indicator.AccountStore = (*DB)(nil)
+var (
+	_ indicator.AccountStore = (*DB)(nil)
+	_ auth.KeyStore          = (*DB)(nil)
+)

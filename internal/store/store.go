@@ -30,6 +30,7 @@ import (
 	"pingan/internal/errs"
 	"pingan/internal/pii"
 	"pingan/internal/region"
+	"pingan/internal/txn"
 )
 
 //go:embed migrations/*.sql
@@ -319,6 +320,8 @@ func (db *DB) AfterCommit(ctx context.Context, fn func()) {
 	}
 	fn()
 }
+
+var _ txn.Transactor = (*DB)(nil)
 
 // notGroupable marks the group of a group-mode transaction as one that
 // CommitGroup must refuse, and returns a handle whose statements fail

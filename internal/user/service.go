@@ -13,6 +13,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/deps"
 	"pingan/internal/errs"
 	"pingan/internal/region"
 	"pingan/internal/text"
@@ -26,6 +27,13 @@ type (
 	Policy func(password string) error
 )
 
+// Callers is told of every account change once it is written, so that
+// what it remembers of the account is dropped and the next request sees
+// the change (auth.Service, which caches the callers it authenticated).
+type Callers interface {
+	Forget(userID string)
+}
+
 // Service manages accounts within an admin's scope.
 type Service struct {
 	store   Store
@@ -33,17 +41,17 @@ type Service struct {
 	log     audit.Log
 	hash    Hasher
 	policy  Policy
+	callers Callers
 	now     func() time.Time
-	changed func(userID string)
 }
 
-// OnChange registers fn to be told of every account change, after it
-// commits (the authenticator forgets what it cached of the account).
-func (s *Service) OnChange(fn func(userID string)) { s.changed = fn }
-
-// NewService builds the service.
-func NewService(store Store, regions region.Store, log audit.Log, hash Hasher, policy Policy, now func() time.Time) *Service {
-	return &Service{store: store, regions: regions, log: log, hash: hash, policy: policy, now: now}
+// NewService builds the service. Every dependency is required; a nil one
+// panics, naming it.
+func NewService(store Store, regions region.Store, log audit.Log, hash Hasher, policy Policy, callers Callers,
+	now func() time.Time) *Service {
+	deps.Require("user.NewService", "store", store, "regions", regions, "log", log, "hash", hash, "policy", policy,
+		"callers", callers, "now", now)
+	return &Service{store: store, regions: regions, log: log, hash: hash, policy: policy, callers: callers, now: now}
 }
 
 func details(u User, extra ...string) string {
@@ -250,9 +258,7 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, u.UpdatedAt, "user.update", "user", u.ID,
 			details(u, "password_changed", changed)).In(path))
 	})
-	if s.changed != nil {
-		s.changed(id)
-	}
+	s.callers.Forget(id)
 	if err != nil {
 		return User{}, err
 	}
