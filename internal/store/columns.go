@@ -7,7 +7,9 @@ import (
 	"log/slog"
 
 	"pingan/internal/dispute"
+	"pingan/internal/index"
 	"pingan/internal/indicator"
+	"pingan/internal/ranking"
 )
 
 // The values that rows keep as JSON text each have a type here, tagged with
@@ -72,3 +74,69 @@ func (c filterColumn) domain() indicator.Filter {
 	return indicator.Filter{Case: c.Case, Categories: c.Categories}
 }
 
+// detailColumn is index_results.detail. Its score was first written as an
+// untagged index.RegionScore, so its names are that type's Go field names.
+type detailColumn struct {
+	Codes []string    `json:"codes"`
+	Score scoreColumn `json:"score"`
+}
+
+type scoreColumn struct {
+	Code       string                 `json:"Code"`
+	Scored     bool                   `json:"Scored"`
+	Score      float64                `json:"Score"`
+	Rank       int                    `json:"Rank"`
+	Band       string                 `json:"Band"`
+	Complete   bool                   `json:"Complete"`
+	Missing    []string               `json:"Missing"`
+	Indicators []indicatorScoreColumn `json:"Indicators"`
+}
+
+type indicatorScoreColumn struct {
+	Present      bool        `json:"Present"`
+	Value        float64     `json:"Value"`
+	Rate         valueColumn `json:"Rate"`
+	RateSmoothed valueColumn `json:"RateSmoothed"`
+	Mu           valueColumn `json:"Mu"`
+	D            float64     `json:"D"`
+	RankSelf     int         `json:"RankSelf"`
+	RankCross    int         `json:"RankCross"`
+	ScoreSelf    float64     `json:"ScoreSelf"`
+	ScoreCross   float64     `json:"ScoreCross"`
+	Score        float64     `json:"Score"`
+}
+
+type valueColumn struct {
+	X     float64 `json:"X"`
+	Valid bool    `json:"Valid"`
+}
+
+func detailToColumn(d ranking.Detail) detailColumn {
+	s := d.Score
+	c := detailColumn{Codes: d.Codes, Score: scoreColumn{Code: s.Code, Scored: s.Scored, Score: s.Score, Rank: s.Rank,
+		Band: string(s.Band), Complete: s.Complete, Missing: s.Missing}}
+	if s.Indicators != nil {
+		c.Score.Indicators = make([]indicatorScoreColumn, len(s.Indicators))
+	}
+	for i, is := range s.Indicators {
+		c.Score.Indicators[i] = indicatorScoreColumn{Present: is.Present, Value: is.Value, Rate: valueColumn(is.Rate),
+			RateSmoothed: valueColumn(is.RateSmoothed), Mu: valueColumn(is.Mu), D: is.D, RankSelf: is.RankSelf,
+			RankCross: is.RankCross, ScoreSelf: is.ScoreSelf, ScoreCross: is.ScoreCross, Score: is.Score}
+	}
+	return c
+}
+
+func (c detailColumn) domain() ranking.Detail {
+	s := c.Score
+	d := ranking.Detail{Codes: c.Codes, Score: index.RegionScore{Code: s.Code, Scored: s.Scored, Score: s.Score, Rank: s.Rank,
+		Band: index.Band(s.Band), Complete: s.Complete, Missing: s.Missing}}
+	if s.Indicators != nil {
+		d.Score.Indicators = make([]index.IndicatorScore, len(s.Indicators))
+	}
+	for i, is := range s.Indicators {
+		d.Score.Indicators[i] = index.IndicatorScore{Present: is.Present, Value: is.Value, Rate: index.Value(is.Rate),
+			RateSmoothed: index.Value(is.RateSmoothed), Mu: index.Value(is.Mu), D: is.D, RankSelf: is.RankSelf,
+			RankCross: is.RankCross, ScoreSelf: is.ScoreSelf, ScoreCross: is.ScoreCross, Score: is.Score}
+	}
+	return d
+}
