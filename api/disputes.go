@@ -63,7 +63,7 @@ type disputeResponse struct {
 	Overdue         bool             `json:"overdue"`
 	ResolvedLevel   *string          `json:"resolved_level"`
 	ResolvedAt      *time.Time       `json:"resolved_at"`
-	Outcome         dispute.Outcome  `json:"outcome"`
+	Outcome         outcomeResponse  `json:"outcome"`
 	FollowUps       int              `json:"follow_ups"`
 	LastFollowUpAt  *time.Time       `json:"last_follow_up_at"`
 	ClosedAt        *time.Time       `json:"closed_at"`
@@ -71,6 +71,22 @@ type disputeResponse struct {
 	Version         int              `json:"version"`
 	CreatedAt       time.Time        `json:"created_at"`
 	UpdatedAt       time.Time        `json:"updated_at"`
+}
+
+// outcomeResponse is DisputeOutcome: only what the case has come to.
+type outcomeResponse struct {
+	Agreement     string   `json:"agreement,omitempty"`
+	AmountSettled *int64   `json:"amount_settled,omitempty"`
+	PhotoIDs      []string `json:"photo_ids,omitempty"`
+	FailReason    string   `json:"fail_reason,omitempty"`
+	ReferredTo    string   `json:"referred_to,omitempty"`
+	ReferNote     string   `json:"refer_note,omitempty"`
+	Satisfaction  *int     `json:"satisfaction,omitempty"`
+}
+
+func newOutcomeResponse(o dispute.Outcome) outcomeResponse {
+	return outcomeResponse{Agreement: o.Agreement, AmountSettled: o.AmountSettled, PhotoIDs: o.PhotoIDs,
+		FailReason: o.FailReason, ReferredTo: o.ReferredTo, ReferNote: o.ReferNote, Satisfaction: o.Satisfaction}
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -98,7 +114,7 @@ func (s *server) newDisputeResponse(c *gin.Context, d dispute.Dispute, withParti
 		ClientCreatedAt: utcPtr(d.ClientCreatedAt), ReporterID: d.ReporterID, PhotoIDs: d.PhotoIDs, Amount: d.Amount,
 		RiskLevel: string(d.Risk), Status: string(d.Status), Level: string(d.Level), LevelCode: d.LevelCode,
 		AssigneeID: strPtr(d.AssigneeID), DueAt: utcPtr(d.DueAt), Overdue: d.Overdue(now),
-		ResolvedLevel: strPtr(string(d.ResolvedLevel)), ResolvedAt: utcPtr(d.ResolvedAt), Outcome: d.Outcome,
+		ResolvedLevel: strPtr(string(d.ResolvedLevel)), ResolvedAt: utcPtr(d.ResolvedAt), Outcome: newOutcomeResponse(d.Outcome),
 		FollowUps: d.FollowUps, LastFollowUpAt: utcPtr(d.LastFollowUpAt), ClosedAt: utcPtr(d.ClosedAt),
 		AllowedActions: dispute.AllowedActions(caller(c), d, now), Version: d.Version,
 		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}

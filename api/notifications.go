@@ -13,38 +13,19 @@ import (
 
 	"pingan/internal/errs"
 	"pingan/internal/notify"
+	"pingan/internal/wire"
 )
 
 // streamHeartbeat is the longest a stream stays silent: a comment line
 // then keeps proxies and phones from taking it for dead.
 const streamHeartbeat = 15 * time.Second
 
-type notificationResponse struct {
-	ID        string     `json:"id"`
-	UserID    string     `json:"user_id"`
-	Kind      string     `json:"kind"`
-	CaseKind  *string    `json:"case_kind"`
-	CaseID    *string    `json:"case_id"`
-	CaseNo    *string    `json:"case_no"`
-	Title     string     `json:"title"`
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at"`
-}
+// notificationResponse is a notification as the API lists and streams it,
+// and as the webhook sends it: one type for both (internal/wire).
+type notificationResponse = wire.Notification
 
 func newNotificationResponse(n notify.Notification) notificationResponse {
-	null := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	var read *time.Time
-	if n.ReadAt != nil {
-		t := n.ReadAt.UTC()
-		read = &t
-	}
-	return notificationResponse{ID: n.ID, UserID: n.UserID, Kind: n.Kind, CaseKind: null(n.CaseKind), CaseID: null(n.CaseID),
-		CaseNo: null(n.CaseNo), Title: n.Title, CreatedAt: n.CreatedAt.UTC(), ReadAt: read}
+	return wire.NewNotification(n)
 }
 
 func (s *server) listNotifications(c *gin.Context) {

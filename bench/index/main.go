@@ -100,7 +100,7 @@ func main() {
 		fmt.Printf("recompute %-10s  runs %v  median %s\n", p, times, times[len(times)/2].Round(time.Millisecond))
 	}
 	for _, level := range ranking.Levels {
-		rows, err := db.FindResults(ctx, level, indicator.Month, month)
+		rows, err := db.FindResults(ctx, level, indicator.Month, month, nil)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -148,13 +148,13 @@ type Dispute struct {
 
 // Outcome is how a dispute ended, as far as it has.
 type Outcome struct {
-	Agreement     string   `json:"agreement,omitempty"`
-	AmountSettled *int64   `json:"amount_settled,omitempty"`
-	PhotoIDs      []string `json:"photo_ids,omitempty"` // of the signed agreement
-	FailReason    string   `json:"fail_reason,omitempty"`
-	ReferredTo    string   `json:"referred_to,omitempty"`
-	ReferNote     string   `json:"refer_note,omitempty"`
-	Satisfaction  *int     `json:"satisfaction,omitempty"` // of the last follow-up
+	Agreement     string
+	AmountSettled *int64   // fen
+	PhotoIDs      []string // of the signed agreement
+	FailReason    string
+	ReferredTo    string
+	ReferNote     string
+	Satisfaction  *int // of the last follow-up
 }
 
 // Overdue reports whether d is open and past its deadline at now.

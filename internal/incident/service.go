@@ -71,15 +71,6 @@ type NewIncident struct {
 	PhotoIDs   []string
 }
 
-// createDetails is what the audit entry of a new report records.
-type createDetails struct {
-	CaseNo     string   `json:"case_no"`
-	Category   string   `json:"category"`
-	Photos     int      `json:"photos"`
-	RegionCode string   `json:"region_code"`
-	Severity   Severity `json:"severity"`
-}
-
 // CreateIncident validates and stores a report. Returns errs.FieldErrors,
 // or errs.ErrForbidden when the grid lies outside the reporter's subtree.
 func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in NewIncident) (Incident, error) {
@@ -111,8 +102,9 @@ func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in New
 	inc.CaseNo = fmt.Sprintf("%s-%04d", prefix, n)
 	ev := Event{ID: uuid.Must(uuid.NewV7()).String(), CaseID: inc.ID, ActorID: p.UserID, Action: "create", To: Reported,
 		RequestID: audit.MetaFrom(ctx).RequestID, CreatedAt: now}
-	details, _ := json.Marshal(createDetails{CaseNo: inc.CaseNo, Category: inc.Category, Photos: len(inc.PhotoIDs),
-		RegionCode: inc.RegionCode, Severity: inc.Severity})
+	// What the audit entry of a new report records.
+	details, _ := json.Marshal(map[string]any{"case_no": inc.CaseNo, "category": inc.Category, "photos": len(inc.PhotoIDs),
+		"region_code": inc.RegionCode, "severity": inc.Severity})
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.CreateIncident(ctx, inc, ev); err != nil {
 			return err

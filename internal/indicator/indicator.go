@@ -44,8 +44,8 @@ var Methods = []string{Count, ResolutionRate, CommunityResolutionRate, OverdueCo
 
 // Filter narrows an auto indicator's cases.
 type Filter struct {
-	Case       string   `json:"case"`                 // "incident" or "dispute"
-	Categories []string `json:"categories,omitempty"` // none: every category
+	Case       string   // "incident" or "dispute"
+	Categories []string // none: every category
 }
 
 // Period kinds.

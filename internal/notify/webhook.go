@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,11 +32,15 @@ const DeliveryRetention = 7 * 24 * time.Hour
 
 // Delivery is one notification on its way to the webhook (the outbox row).
 type Delivery struct {
-	ID             string
-	NotificationID string
-	Body           []byte
-	Status         string // DeliveryPending, DeliveryDelivered or DeliveryFailed
-	Attempts       int
+	ID string
+	// Notification is what is delivered. The Outbox keeps it as Body, in
+	// the webhook's JSON; a claimed delivery carries only its ID.
+	Notification Notification
+	// Body is the request body, as the Outbox wrote it: sent, and signed,
+	// as it is.
+	Body     []byte
+	Status   string // DeliveryPending, DeliveryDelivered or DeliveryFailed
+	Attempts int
 	// NextAttemptAt is when a pending delivery is due; while an attempt
 	// runs it is the end of the attempt's lease.
 	NextAttemptAt time.Time
@@ -53,7 +56,9 @@ type Delivery struct {
 
 // Outbox persists deliveries. Implemented in internal/store.
 type Outbox interface {
-	// InsertDeliveries queues ds, in the context's transaction.
+	// InsertDeliveries queues ds, in the context's transaction, each with
+	// its notification written as the webhook's body: the notification as
+	// the API shows it, in {"event": "notification", "notification": …}.
 	InsertDeliveries(ctx context.Context, ds []Delivery) error
 	// ClaimDeliveries leases up to limit pending deliveries due at now to
 	// owner until until, each by a conditional UPDATE, so that of several
@@ -135,36 +140,8 @@ func Signature(secret []byte, timestamp string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// payload is the webhook body: the notification as the API shows it.
-type payload struct {
-	Event        string         `json:"event"`
-	Notification payloadMessage `json:"notification"`
-}
-
-type payloadMessage struct {
-	ID        string     `json:"id"`
-	UserID    string     `json:"user_id"`
-	Kind      string     `json:"kind"`
-	CaseKind  *string    `json:"case_kind"`
-	CaseID    *string    `json:"case_id"`
-	CaseNo    *string    `json:"case_no"`
-	Title     string     `json:"title"`
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at"`
-}
-
-func orNull(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func newDelivery(n Notification, now time.Time) Delivery {
-	body, _ := json.Marshal(payload{Event: "notification", Notification: payloadMessage{ID: n.ID, UserID: n.UserID, Kind: n.Kind,
-		CaseKind: orNull(n.CaseKind), CaseID: orNull(n.CaseID), CaseNo: orNull(n.CaseNo), Title: n.Title,
-		CreatedAt: n.CreatedAt.UTC(), ReadAt: n.ReadAt}})
-	return Delivery{ID: uuid.Must(uuid.NewV7()).String(), NotificationID: n.ID, Body: body, Status: DeliveryPending,
+	return Delivery{ID: uuid.Must(uuid.NewV7()).String(), Notification: n, Status: DeliveryPending,
 		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 }
 

@@ -182,7 +182,7 @@ func TestWebhookLeaseLapses(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		d := notify.Delivery{ID: "0195500a-2222-7000-8000-000000000001", NotificationID: "n1", Body: []byte(`{}`),
+		d := notify.Delivery{ID: "0195500a-2222-7000-8000-000000000001", Notification: notify.Notification{ID: "n1"},
 			Status: notify.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 		if err := db.InsertDeliveries(ctx, []notify.Delivery{d}); err != nil {
 			t.Fatal(err)

@@ -2,7 +2,6 @@ package ranking
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -109,9 +108,9 @@ func (s *Service) Compute(ctx context.Context, period string) error {
 		rows := make([]Row, len(regions))
 		for r, reg := range regions {
 			rs := res.Regions[r]
-			detail, _ := json.Marshal(Detail{Codes: codes, Score: rs})
 			rows[r] = Row{Level: level, PeriodKind: kind, Period: period, RegionCode: reg.Code, ParentCode: reg.ParentCode,
-				Score: rs.Score, Rank: rs.Rank, Band: rs.Band, Complete: rs.Complete, Detail: string(detail), ComputedAt: now}
+				Score: rs.Score, Rank: rs.Rank, Band: rs.Band, Complete: rs.Complete, Detail: Detail{Codes: codes, Score: rs},
+				ComputedAt: now}
 		}
 		if err := s.store.ReplaceResults(ctx, level, kind, period, rows); err != nil {
 			return err

@@ -52,9 +52,15 @@ type Row struct {
 	Rank       int // among the level's peers in the city; 0 when not scored
 	Band       index.Band
 	Complete   bool
-	// Detail is the region's index.RegionScore (every intermediate), JSON.
-	Detail     string
+	Detail     Detail
 	ComputedAt time.Time
+}
+
+// Detail is what a stored result keeps beside its score: every
+// intermediate (SPEC §9.4), and the codes of the indicators in its order.
+type Detail struct {
+	Codes []string
+	Score index.RegionScore
 }
 
 // Job is a period to compute.
@@ -95,9 +101,14 @@ type Store interface {
 	FindStoredValues(ctx context.Context, kind string, periods []string) ([]StoredValue, error)
 	// ReplaceResults swaps the stored results of a level and period for rows, in one transaction.
 	ReplaceResults(ctx context.Context, level region.Level, kind, period string, rows []Row) error
-	// FindResults lists the results of a level and period, by rank.
-	FindResults(ctx context.Context, level region.Level, kind, period string) ([]Row, error)
-	// FindSeries lists a region's results of a kind with from ≤ period ≤ to, by period.
+	// FindResults lists the results of a level and period, by rank, with
+	// the Detail of the regions detailed accepts (nil: of none): details
+	// are large, and a reader shows only its subtree. Returns an error if
+	// a stored detail cannot be read.
+	FindResults(ctx context.Context, level region.Level, kind, period string,
+		detailed func(regionCode string) bool) ([]Row, error)
+	// FindSeries lists a region's results of a kind with from ≤ period ≤ to,
+	// by period, without their Detail.
 	FindSeries(ctx context.Context, regionCode, kind, from, to string) ([]Row, error)
 	// QueueJob adds a pending job unless one is pending for the period
 	// already; returns the job that stands for it.

@@ -2,31 +2,21 @@ package ranking
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"pingan/internal/access"
 	"pingan/internal/errs"
-	"pingan/internal/index"
 	"pingan/internal/indicator"
 	"pingan/internal/region"
 )
 
-// Detail is what a stored result keeps beside its score: every
-// intermediate (SPEC §9.4), and the codes of the indicators in its order.
-type Detail struct {
-	Codes []string          `json:"codes"`
-	Score index.RegionScore `json:"score"`
-}
-
-// Item is one region in a rankings list.
+// Item is one region in a rankings list, with its Detail.
 type Item struct {
 	Row
 	Region       region.Region
 	RankInParent int
-	Detail       Detail
 	// Previous is the region's result of the period before, if any.
 	Previous *Row
 }
@@ -49,11 +39,21 @@ func (s *Service) Rankings(ctx context.Context, p access.Principal, level region
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.FindResults(ctx, level, kind, period)
+	// Only the details of the regions shown are read.
+	shown := map[string]region.Region{}
+	show := func(code string) bool {
+		reg, err := s.regions.FindRegionByCode(ctx, code)
+		if err != nil || (!scope.Everything() && !strings.HasPrefix(reg.Path, scope.Path)) {
+			return false
+		}
+		shown[code] = reg
+		return true
+	}
+	rows, err := s.store.FindResults(ctx, level, kind, period, show)
 	if err != nil {
 		return nil, err
 	}
-	prev, err := s.store.FindResults(ctx, level, kind, indicator.Shift(kind, period, -1, s.loc))
+	prev, err := s.store.FindResults(ctx, level, kind, indicator.Shift(kind, period, -1, s.loc), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -83,17 +83,11 @@ func (s *Service) Rankings(ctx context.Context, p access.Principal, level region
 	}
 	var out []Item
 	for _, r := range rows {
-		reg, err := s.regions.FindRegionByCode(ctx, r.RegionCode)
-		if err != nil {
-			continue
-		}
-		if !scope.Everything() && !strings.HasPrefix(reg.Path, scope.Path) {
+		reg, ok := shown[r.RegionCode]
+		if !ok {
 			continue // ranks stay city-wide; the list shows the caller's part
 		}
 		it := Item{Row: r, Region: reg, RankInParent: inParent[r.RegionCode]}
-		if err := json.Unmarshal([]byte(r.Detail), &it.Detail); err != nil {
-			return nil, fmt.Errorf("result of %s: %v", r.RegionCode, err)
-		}
 		if b, ok := before[r.RegionCode]; ok {
 			it.Previous = &b
 		}

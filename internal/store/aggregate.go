@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -59,7 +58,7 @@ func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to 
 		}
 		return db.meanDays(base.Session(&gorm.Session{}), from, to)
 	case indicator.SatisfactionMean:
-		return db.satisfaction(base.Session(&gorm.Session{}), from, to)
+		return db.satisfaction(ctx, base.Session(&gorm.Session{}), from, to)
 	default:
 		return nil, fmt.Errorf("%s: method %q: %w", ind.Code, ind.Method, errs.ErrInvalid)
 	}
@@ -99,24 +98,26 @@ func (db *DB) meanDays(q *gorm.DB, from, to time.Time) ([]Aggregate, error) {
 }
 
 // satisfaction averages the last follow-up's satisfaction of the disputes
-// followed up in the period.
-func (db *DB) satisfaction(q *gorm.DB, from, to time.Time) ([]Aggregate, error) {
+// followed up in the period. An outcome that cannot be read fails the
+// computation rather than leave the case out unnoticed.
+func (db *DB) satisfaction(ctx context.Context, q *gorm.DB, from, to time.Time) ([]Aggregate, error) {
 	var rows []struct {
-		CommunityCode, TownshipCode, CountyCode string
-		Outcome                                 string
+		ID, CommunityCode, TownshipCode, CountyCode string
+		Outcome                                     string
 	}
 	err := q.Where("last_follow_up_at >= ? AND last_follow_up_at < ?", from, to).
-		Select("community_code, township_code, county_code, outcome").Scan(&rows).Error
+		Select("id, community_code, township_code, county_code, outcome").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("aggregate satisfaction: %w", translate(err))
 	}
 	by := map[string]int{}
 	var out []Aggregate
 	for _, r := range rows {
-		var o struct {
-			Satisfaction *int `json:"satisfaction"`
+		var o outcomeColumn
+		if err := decodeColumn(ctx, "disputes", r.ID, "outcome", r.Outcome, &o); err != nil {
+			return nil, fmt.Errorf("aggregate satisfaction: %w", err)
 		}
-		if json.Unmarshal([]byte(r.Outcome), &o) != nil || o.Satisfaction == nil {
+		if o.Satisfaction == nil {
 			continue
 		}
 		i, ok := by[r.CommunityCode]

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -66,7 +65,6 @@ type partyRow struct {
 func (partyRow) TableName() string { return "dispute_parties" }
 
 func disputeToRow(d dispute.Dispute) disputeRow {
-	outcome, _ := json.Marshal(d.Outcome)
 	return disputeRow{ID: d.ID, CaseNo: d.CaseNo, Category: d.Category, Description: d.Description,
 		Lat: d.Location.Lat, Lng: d.Location.Lng, Address: d.Location.Address, RegionCode: d.RegionCode,
 		CommunityCode: d.CommunityCode, TownshipCode: d.TownshipCode, CountyCode: d.CountyCode, CityCode: d.CityCode,
@@ -74,12 +72,14 @@ func disputeToRow(d dispute.Dispute) disputeRow {
 		ReporterID: d.ReporterID, PhotoIDs: strings.Join(d.PhotoIDs, ","), Amount: d.Amount, RiskLevel: string(d.Risk),
 		Status: string(d.Status), Level: string(d.Level), LevelCode: d.LevelCode, EnteredLevelAt: utc(d.EnteredLevelAt),
 		AssigneeID: d.AssigneeID, DueAt: utcPtr(d.DueAt), ResolvedLevel: string(d.ResolvedLevel),
-		ResolvedAt: utcPtr(d.ResolvedAt), Outcome: string(outcome), FollowUps: d.FollowUps,
+		ResolvedAt: utcPtr(d.ResolvedAt), Outcome: columnText(outcomeToColumn(d.Outcome)), FollowUps: d.FollowUps,
 		LastFollowUpAt: utcPtr(d.LastFollowUpAt), ClosedAt: utcPtr(d.ClosedAt), Version: d.Version,
 		CreatedAt: utc(d.CreatedAt), UpdatedAt: utc(d.UpdatedAt)}
 }
 
-func (r disputeRow) domain() dispute.Dispute {
+// domain maps the row back; a stored outcome that cannot be read is an
+// error (logged with the row's id).
+func (r disputeRow) domain(ctx context.Context) (dispute.Dispute, error) {
 	photos := []string{}
 	if r.PhotoIDs != "" {
 		photos = strings.Split(r.PhotoIDs, ",")
@@ -94,8 +94,12 @@ func (r disputeRow) domain() dispute.Dispute {
 		ResolvedLevel: dispute.Level(r.ResolvedLevel), ResolvedAt: r.ResolvedAt, FollowUps: r.FollowUps,
 		LastFollowUpAt: r.LastFollowUpAt, ClosedAt: r.ClosedAt, Version: r.Version, CreatedAt: r.CreatedAt,
 		UpdatedAt: r.UpdatedAt}
-	_ = json.Unmarshal([]byte(r.Outcome), &d.Outcome)
-	return d
+	var outcome outcomeColumn
+	if err := decodeColumn(ctx, "disputes", r.ID, "outcome", r.Outcome, &outcome); err != nil {
+		return dispute.Dispute{}, err
+	}
+	d.Outcome = outcome.domain()
+	return d, nil
 }
 
 func disputeEventRow(e dispute.Event) eventRow {
@@ -144,7 +148,10 @@ func (db *DB) FindDisputeByID(ctx context.Context, id string) (dispute.Dispute, 
 	if err := db.conn(ctx).Take(&row, "id = ?", id).Error; err != nil {
 		return dispute.Dispute{}, fmt.Errorf("find dispute %s: %w", id, translate(err))
 	}
-	d := row.domain()
+	d, err := row.domain(ctx)
+	if err != nil {
+		return dispute.Dispute{}, err
+	}
 	var parties []partyRow
 	if err := db.conn(ctx).Where("dispute_id = ?", id).Order("position").Find(&parties).Error; err != nil {
 		return dispute.Dispute{}, fmt.Errorf("find parties: %w", translate(err))
@@ -173,7 +180,11 @@ func (db *DB) FindDisputes(ctx context.Context, f dispute.Filter) ([]dispute.Dis
 	}
 	out := make([]dispute.Dispute, len(rows))
 	for i, r := range rows {
-		out[i] = r.domain()
+		d, err := r.domain(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
 	}
 	return out, nil
 }
@@ -259,7 +270,11 @@ func (db *DB) FindDueDisputes(ctx context.Context, before time.Time, limit int) 
 			return nil, fmt.Errorf("find due disputes: %w", translate(err))
 		}
 		for _, r := range rows {
-			out = append(out, r.domain())
+			d, err := r.domain(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
 		}
 	}
 	return out, nil

@@ -26,16 +26,22 @@ type idempotencyRow struct {
 
 func (idempotencyRow) TableName() string { return "idempotency_keys" }
 
-func (r idempotencyRow) domain() idempotency.Record {
+// domain maps the row back; stored response headers that cannot be read
+// are an error (logged with the key's user and hash): replaying the
+// response without them would change it.
+func (r idempotencyRow) domain(ctx context.Context) (idempotency.Record, error) {
 	out := idempotency.Record{UserID: r.UserID, KeyHash: r.KeyHash, RequestHash: r.RequestHash, Owner: r.Owner,
 		LockedUntil: r.LockedUntil, Done: r.Done, Status: r.ResponseStatus, CreatedAt: r.CreatedAt}
 	if r.ResponseHeaders != nil {
-		_ = json.Unmarshal([]byte(*r.ResponseHeaders), &out.Headers)
+		err := decodeColumn(ctx, "idempotency_keys", r.UserID+"/"+r.KeyHash, "response_headers", *r.ResponseHeaders, &out.Headers)
+		if err != nil {
+			return idempotency.Record{}, err
+		}
 	}
 	if r.ResponseBody != nil {
 		out.Body = []byte(*r.ResponseBody)
 	}
-	return out
+	return out, nil
 }
 
 // ClaimIdempotencyKey inserts r as pending, or returns the existing record;
@@ -55,7 +61,8 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, r idempotency.Record, now
 		return idempotency.Record{}, false, fmt.Errorf("read idempotency key: %w", translate(err))
 	}
 	if existing.Done || existing.LockedUntil.After(now) || existing.RequestHash != r.RequestHash {
-		return existing.domain(), false, nil
+		rec, err := existing.domain(ctx)
+		return rec, false, err
 	}
 	res := db.conn(ctx).Model(&idempotencyRow{}).
 		Where("user_id = ? AND key_hash = ? AND owner = ? AND done = ?", r.UserID, r.KeyHash, existing.Owner, false).
@@ -66,7 +73,8 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, r idempotency.Record, now
 	if res.RowsAffected != 1 {
 		// Someone else took it over first: they are in flight now.
 		existing.LockedUntil = r.LockedUntil
-		return existing.domain(), false, nil
+		rec, err := existing.domain(ctx)
+		return rec, false, err
 	}
 	return r, true, nil
 }

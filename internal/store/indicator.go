@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -39,21 +38,26 @@ type indicatorRow struct {
 func (indicatorRow) TableName() string { return "indicators" }
 
 func indicatorToRow(i indicator.Indicator) indicatorRow {
-	f, _ := json.Marshal(i.Filter)
 	return indicatorRow{Code: i.Code, NameZH: i.NameZH, NameEN: i.NameEN, Direction: string(i.Direction), Weight: i.Weight,
 		Periods: strings.Join(i.Periods, ","), Levels: strings.Join(i.Levels, ","), Source: string(i.Source), Method: i.Method,
-		Filter: string(f), PerCapita: i.PerCapita, Smoothing: i.Smoothing, WindowSize: i.Window, Alpha: i.Alpha,
+		Filter: columnText(filterToColumn(i.Filter)), PerCapita: i.PerCapita, Smoothing: i.Smoothing, WindowSize: i.Window, Alpha: i.Alpha,
 		Mapping: i.Mapping, Step: i.Step, Active: i.Active, Version: i.Version, UpdatedAt: utc(i.UpdatedAt)}
 }
 
-func (r indicatorRow) domain() indicator.Indicator {
+// domain maps the row back; a stored filter that cannot be read is an
+// error (logged with the indicator's code).
+func (r indicatorRow) domain(ctx context.Context) (indicator.Indicator, error) {
 	i := indicator.Indicator{Code: r.Code, NameZH: r.NameZH, NameEN: r.NameEN, Direction: indicator.Direction(r.Direction),
 		Weight: r.Weight, Periods: strings.Split(r.Periods, ","), Levels: strings.Split(r.Levels, ","),
 		Source: indicator.Source(r.Source), Method: r.Method, PerCapita: r.PerCapita, Smoothing: r.Smoothing,
 		Window: r.WindowSize, Alpha: r.Alpha, Mapping: r.Mapping, Step: r.Step, Active: r.Active, Version: r.Version,
 		UpdatedAt: r.UpdatedAt}
-	_ = json.Unmarshal([]byte(r.Filter), &i.Filter)
-	return i
+	var f filterColumn
+	if err := decodeColumn(ctx, "indicators", r.Code, "filter", r.Filter, &f); err != nil {
+		return indicator.Indicator{}, err
+	}
+	i.Filter = f.domain()
+	return i, nil
 }
 
 type indicatorValueRow struct {
@@ -76,7 +80,11 @@ func (db *DB) FindIndicators(ctx context.Context) ([]indicator.Indicator, error)
 	}
 	out := make([]indicator.Indicator, len(rows))
 	for i, r := range rows {
-		out[i] = r.domain()
+		ind, err := r.domain(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ind
 	}
 	return out, nil
 }
@@ -87,7 +95,7 @@ func (db *DB) FindIndicator(ctx context.Context, code string) (indicator.Indicat
 	if err := db.conn(ctx).Take(&r, "code = ?", code).Error; err != nil {
 		return indicator.Indicator{}, fmt.Errorf("find indicator %s: %w", code, translate(err))
 	}
-	return r.domain(), nil
+	return r.domain(ctx)
 }
 
 // CreateIndicator returns errs.ErrConflict when the code is taken.

@@ -11,6 +11,7 @@ import (
 
 	"pingan/internal/errs"
 	"pingan/internal/notify"
+	"pingan/internal/wire"
 )
 
 type notificationRow struct {
@@ -178,16 +179,21 @@ type deliveryRow struct {
 func (deliveryRow) TableName() string { return "webhook_deliveries" }
 
 func (r deliveryRow) domain() notify.Delivery {
-	return notify.Delivery{ID: r.ID, NotificationID: r.NotificationID, Body: []byte(r.Body), Status: r.Status, Attempts: r.Attempts,
-		NextAttemptAt: r.NextAttemptAt, Owner: r.Owner, LastStatus: r.LastStatus, LastError: r.LastError,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return notify.Delivery{ID: r.ID, Notification: notify.Notification{ID: r.NotificationID}, Body: []byte(r.Body),
+		Status: r.Status, Attempts: r.Attempts, NextAttemptAt: r.NextAttemptAt, Owner: r.Owner, LastStatus: r.LastStatus,
+		LastError: r.LastError, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-// InsertDeliveries queues ds, in the context's transaction.
+// InsertDeliveries queues ds, in the context's transaction, each with its
+// notification as the webhook's body.
 func (db *DB) InsertDeliveries(ctx context.Context, ds []notify.Delivery) error {
 	rows := make([]deliveryRow, len(ds))
 	for i, d := range ds {
-		rows[i] = deliveryRow{ID: d.ID, NotificationID: d.NotificationID, Body: string(d.Body), Status: d.Status, Attempts: d.Attempts,
+		body, err := wire.WebhookBody(d.Notification)
+		if err != nil {
+			return err
+		}
+		rows[i] = deliveryRow{ID: d.ID, NotificationID: d.Notification.ID, Body: string(body), Status: d.Status, Attempts: d.Attempts,
 			NextAttemptAt: utc(d.NextAttemptAt), Owner: d.Owner, CreatedAt: utc(d.CreatedAt), UpdatedAt: utc(d.UpdatedAt)}
 	}
 	batch := 100

@@ -32,10 +32,22 @@ type resultRow struct {
 
 func (resultRow) TableName() string { return "index_results" }
 
+// domain maps the row back, without its detail.
 func (r resultRow) domain() ranking.Row {
 	return ranking.Row{Level: region.Level(r.Level), PeriodKind: r.PeriodKind, Period: r.Period, RegionCode: r.RegionCode,
 		ParentCode: r.ParentCode, Score: r.Score, Rank: r.RankCity, Band: index.Band(r.Band), Complete: r.Complete,
-		Detail: r.Detail, ComputedAt: r.ComputedAt}
+		ComputedAt: r.ComputedAt}
+}
+
+// detail reads the row's detail; one that cannot be read is an error
+// (logged with the row's key).
+func (r resultRow) detail(ctx context.Context) (ranking.Detail, error) {
+	var c detailColumn
+	key := r.Level + "/" + r.PeriodKind + "/" + r.Period + "/" + r.RegionCode
+	if err := decodeColumn(ctx, "index_results", key, "detail", r.Detail, &c); err != nil {
+		return ranking.Detail{}, err
+	}
+	return c.domain(), nil
 }
 
 type jobRow struct {
@@ -80,7 +92,7 @@ func (db *DB) ReplaceResults(ctx context.Context, level region.Level, kind, peri
 	for i, r := range rows {
 		out[i] = resultRow{Level: string(r.Level), PeriodKind: r.PeriodKind, Period: r.Period, RegionCode: r.RegionCode,
 			ParentCode: r.ParentCode, Score: r.Score, RankCity: r.Rank, Band: string(r.Band), Complete: r.Complete,
-			Detail: r.Detail, ComputedAt: utc(r.ComputedAt)}
+			Detail: columnText(detailToColumn(r.Detail)), ComputedAt: utc(r.ComputedAt)}
 	}
 	batch := 200
 	if db.dialect == "sqlite" {
@@ -187,25 +199,39 @@ func (db *DB) FindStoredValues(ctx context.Context, kind string, periods []strin
 	return out, nil
 }
 
-// FindResults lists the results of a level and period by rank (unscored last).
-func (db *DB) FindResults(ctx context.Context, level region.Level, kind, period string) ([]ranking.Row, error) {
+// FindResults lists the results of a level and period by rank (unscored
+// last), with the detail of the regions detailed accepts (nil: of none,
+// and the column is not read). The details come from the same read as the
+// scores, so they always agree.
+func (db *DB) FindResults(ctx context.Context, level region.Level, kind, period string,
+	detailed func(regionCode string) bool) ([]ranking.Row, error) {
 	var rows []resultRow
-	err := db.conn(ctx).Where("level = ? AND period_kind = ? AND period = ?", string(level), kind, period).
-		Order("CASE WHEN rank_city = 0 THEN 1 ELSE 0 END, rank_city, region_code").Find(&rows).Error
+	q := db.conn(ctx).Where("level = ? AND period_kind = ? AND period = ?", string(level), kind, period)
+	if detailed == nil {
+		q = q.Omit("detail")
+	}
+	err := q.Order("CASE WHEN rank_city = 0 THEN 1 ELSE 0 END, rank_city, region_code").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("find index results: %w", translate(err))
 	}
 	out := make([]ranking.Row, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
+		if detailed != nil && detailed(r.RegionCode) {
+			if out[i].Detail, err = r.detail(ctx); err != nil {
+				return nil, fmt.Errorf("find index results: %w", err)
+			}
+		}
 	}
 	return out, nil
 }
 
-// FindSeries lists a region's results of a kind in [from, to] by period.
+// FindSeries lists a region's results of a kind in [from, to] by period,
+// without their detail.
 func (db *DB) FindSeries(ctx context.Context, regionCode, kind, from, to string) ([]ranking.Row, error) {
 	var rows []resultRow
-	err := db.conn(ctx).Where("region_code = ? AND period_kind = ? AND period >= ? AND period <= ?", regionCode, kind, from, to).
+	err := db.conn(ctx).Omit("detail").
+		Where("region_code = ? AND period_kind = ? AND period >= ? AND period <= ?", regionCode, kind, from, to).
 		Order("period").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("find index series: %w", translate(err))
