@@ -61,10 +61,7 @@ type Deps struct {
 	// Idempotency and Tx make POSTs safe to repeat; Now is the clock.
 	Idempotency idempotency.Store
 	Tx          Transactor
-	// Groups commits new reports together (group commit); nil runs them
-	// one by one.
-	Groups Grouper
-	Now    func() time.Time
+	Now         func() time.Time
 }
 
 type server struct {
@@ -84,7 +81,6 @@ type server struct {
 	cursors    cursors
 	idem       idempotency.Store
 	tx         Transactor
-	groups     Grouper
 	now        func() time.Time
 }
 
@@ -96,7 +92,7 @@ func New(d Deps) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
 		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, auditLog: d.Audit,
-		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, groups: d.Groups, now: d.Now}
+		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -156,7 +152,7 @@ func New(d Deps) *gin.Engine {
 	admin.POST("/categories", keyed, s.createCategory)
 	admin.PATCH("/categories/:kind/:code", s.patchCategory)
 
-	reporters.POST("/incidents", s.groupedIfAble(maxJSONBody, s.createIncident))
+	reporters.POST("/incidents", s.createOnce(maxJSONBody, s.createIncident))
 	anyone.GET("/incidents", s.listIncidents)
 	anyone.GET("/incidents/:id", none, s.getIncident)
 	command.POST("/incidents/:id/transitions", keyed, s.transitionIncident)

@@ -94,7 +94,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Users.OnChange(a.Auth.Forget)
 	a.Regions = region.NewService(db, db, now)
 	a.Categories = category.NewService(db, db, now)
-	a.Incidents = incident.NewService(db, db, db, db, db, cfg.Location, now)
+	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger)
+	a.Incidents = incident.NewService(db, db, db, a.Ranking, db, cfg.Location, now)
 	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
 	a.Notify.Start()
 	a.Disputes = dispute.NewService(dispute.Deps{Store: db, Regions: db, Categories: db, Users: db, Photos: db, Log: db,
@@ -104,9 +105,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
-	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger)
 	a.Indicators = indicator.NewService(db, db, db, db, a.Ranking, cfg.Location, now)
-	a.Incidents.OnLateReport(a.Ranking.QueueLate)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -119,7 +118,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
-		Idempotency: db, Tx: db, Groups: db, Now: now,
+		Idempotency: db, Tx: db, Now: now,
 		Notify: a.Notify,
 	})
 	return a, nil
