@@ -132,16 +132,17 @@ type Store interface {
 	// with other reports written at the same moment (group commit); either
 	// way CreateReport returns only after COMMIT, so a report it accepted is
 	// durable. Inside a transaction of the context (a Transactor's InTx) it
-	// writes in that transaction, which commits later or not at all.
+	// writes in that transaction, which commits later or not at all; after
+	// an error there the caller must roll it back (InTx does).
 	//
-	// Returns, with nothing written: an error wrapping
+	// Returns, with nothing written, an error wrapping
 	// idempotency.ErrKeyTaken (an errs.ErrConflict) when the receipt's key
-	// already has a record; errs.FieldErrors naming photo_ids when a photo
-	// is unknown, not the reporter's upload, or attached to a case already;
-	// errs.ErrUnavailable when the database cannot be reached. When ctx ends
-	// first it returns errs.ErrUnavailable without waiting: the report may
-	// still commit then, with its receipt, so a retry with the same key finds
-	// the receipt or nothing.
+	// already has a record, and errs.FieldErrors naming photo_ids when a
+	// photo is unknown, not the reporter's upload, or attached to a case
+	// already. Returns errs.ErrUnavailable when the database cannot be
+	// reached, or at once when ctx ends first: the report may then still
+	// commit, with its receipt, so a retry with the same key finds the
+	// receipt or nothing.
 	CreateReport(ctx context.Context, r Report) error
 	// FindIncidentByID returns errs.ErrNotFound if there is none.
 	FindIncidentByID(ctx context.Context, id string) (Incident, error)
