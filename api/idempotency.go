@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,15 +18,6 @@ import (
 )
 
 var errRollback = errors.New("rollback: the handler answered an error")
-
-// Grouper commits the writes of many requests in one transaction
-// (store.DB; see internal/store/group.go).
-type Grouper interface {
-	// Group returns a context in whose transactions writes are collected.
-	Group(ctx context.Context) context.Context
-	// CommitGroup writes what the context collected and returns after COMMIT.
-	CommitGroup(ctx context.Context) error
-}
 
 // idempotent makes a POST safe to repeat (SPEC §6). It requires an
 // Idempotency-Key, claims it, runs the handler inside one transaction with
@@ -43,51 +35,72 @@ func (s *server) idempotent(limit int64) gin.HandlerFunc {
 	}
 }
 
-// grouped is idempotent for a handler whose writes are all inserts the
-// store can group-commit (a new report): the handler runs with its writes
-// collected, its response is stored with them as a finished idempotency
-// record, and the lot is committed together with the other requests
-// waiting at that moment — one transaction for many reports instead of
-// two each, and no separate claim. A repeated key fails that insert; then,
-// and for any answer but a 2xx or any write the group cannot hold, the
-// request runs again the ordinary way (idempotent), which replays, refuses
-// or stores the client error exactly as for other routes. A repeat sent
-// while the first is being written waits for its COMMIT and gets the replay.
-func (s *server) grouped(limit int64, h gin.HandlerFunc) gin.HandlerFunc {
+// createOnce makes POST /incidents safe to repeat (SPEC §6) without a
+// claim first: the write carries its own idempotency record. h gets the
+// key's record and makes its receipt, the finished record holding the very
+// response it will send (finished), which the service writes with the
+// report in one transaction (incident.Store.CreateReport); h sends those
+// bytes once the write has returned, so a 2xx means COMMIT. With the
+// response held back, what h answers is then settled here:
+//   - a 2xx is sent: it is durable with its record.
+//   - a 409 (CreateReport found the key recorded) is answered from the
+//     key's record as claimAndRun would: the stored response replayed, 422
+//     for another request, 409 while in progress. With no record the 409
+//     is sent as it is, and not stored.
+//   - another 4xx (a bad report, a photo taken) is stored as the key's
+//     answer, as for other routes, or the key's record answers if it has one.
+//   - a 5xx stores nothing, so the client may retry.
+func (s *server) createOnce(limit int64, h func(c *gin.Context, key idempotency.Record)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rec, body, ok := s.keyRecord(c, limit)
+		rec, _, ok := s.keyRecord(c, limit)
 		if !ok {
 			return
 		}
-		ctx := c.Request.Context()
-		gctx := s.groups.Group(ctx)
 		buf := &heldWriter{ResponseWriter: c.Writer, status: http.StatusOK}
 		c.Writer = buf
-		c.Request = c.Request.WithContext(gctx)
-		h(c)
+		h(c, rec)
 		c.Writer = buf.ResponseWriter
-		c.Request = c.Request.WithContext(ctx)
-		if buf.status < 300 {
-			done := rec
-			done.Done, done.Status, done.Headers, done.Body = true, buf.status, buf.kept(), buf.body.Bytes()
-			err := s.idem.InsertIdempotencyKey(gctx, done)
-			if err == nil {
-				err = s.groups.CommitGroup(gctx)
-			}
-			switch {
-			case err == nil:
-				buf.flush()
-				return
-			case errors.Is(err, errs.ErrUnavailable):
-				buf.discard()
-				writeError(c, err)
-				return
-			}
+		if buf.status < 400 || buf.status >= 500 {
+			buf.flush()
+			return
 		}
-		buf.discard()
-		c.Request.Body = io.NopCloser(bytes.NewReader(body))
-		s.claimAndRun(c, rec, body, h)
+		ctx := c.Request.Context()
+		existing, claimed, err := s.idem.ClaimIdempotencyKey(ctx, rec, s.now())
+		switch {
+		case err != nil:
+			buf.discard()
+			writeError(c, err)
+		case !claimed:
+			buf.discard()
+			answerFromRecord(c, rec, existing)
+		case buf.status == http.StatusConflict:
+			if err := s.idem.ReleaseIdempotencyKey(ctx, rec.UserID, rec.KeyHash, rec.Owner); err != nil {
+				logger(c).Warn("releasing an idempotency key", slog.String("error", err.Error()))
+			}
+			buf.flush()
+		default:
+			if err := s.idem.CompleteIdempotencyKey(ctx, rec.UserID, rec.KeyHash, rec.Owner, buf.status, buf.kept(), buf.body.Bytes()); err != nil {
+				logger(c).Warn("storing a client error for an idempotency key", slog.String("error", err.Error()))
+			}
+			buf.flush()
+		}
 	}
+}
+
+// finished is key's record completed with a JSON response rendered before
+// the write it is stored with: status, body as JSON, and headers given as
+// name, value pairs (of replayedHeaders).
+func finished(key idempotency.Record, status int, body any, headers ...string) (idempotency.Record, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return idempotency.Record{}, err
+	}
+	key.Done, key.Status, key.Body = true, status, b
+	key.Headers = map[string]string{"Content-Type": "application/json; charset=utf-8"}
+	for i := 0; i+1 < len(headers); i += 2 {
+		key.Headers[headers[i]] = headers[i+1]
+	}
+	return key, nil
 }
 
 // keyRecord checks the Idempotency-Key, reads the body (and puts it back
@@ -126,14 +139,7 @@ func (s *server) claimAndRun(c *gin.Context, rec idempotency.Record, body []byte
 		return
 	}
 	if !claimed {
-		switch {
-		case existing.RequestHash != rec.RequestHash:
-			fail(c, errs.ErrUnprocessable, "this Idempotency-Key was used with a different request")
-		case !existing.Done:
-			fail(c, errs.ErrConflict, "a request with this Idempotency-Key is still in progress")
-		default:
-			replay(c, existing)
-		}
+		answerFromRecord(c, rec, existing)
 		return
 	}
 
@@ -168,16 +174,31 @@ func (s *server) claimAndRun(c *gin.Context, rec idempotency.Record, body []byte
 	buf.flush()
 }
 
+// answerFromRecord answers a request whose key rec has the record
+// existing: 422 when it was another request, 409 while that is in
+// progress, otherwise its stored response.
+func answerFromRecord(c *gin.Context, rec, existing idempotency.Record) {
+	switch {
+	case existing.RequestHash != rec.RequestHash:
+		fail(c, errs.ErrUnprocessable, "this Idempotency-Key was used with a different request")
+	case !existing.Done:
+		fail(c, errs.ErrConflict, "a request with this Idempotency-Key is still in progress")
+	default:
+		c.Header("Idempotent-Replayed", "true")
+		send(c, existing)
+	}
+}
+
 // replayedHeaders are the response headers stored with a record.
 var replayedHeaders = []string{"Content-Type", "ETag", "Location"}
 
-func replay(c *gin.Context, r idempotency.Record) {
+// send writes the response stored in a finished record.
+func send(c *gin.Context, r idempotency.Record) {
 	for _, h := range replayedHeaders {
 		if v, ok := r.Headers[h]; ok {
 			c.Header(h, v)
 		}
 	}
-	c.Header("Idempotent-Replayed", "true")
 	c.Status(r.Status)
 	_, _ = c.Writer.Write(r.Body)
 	c.Abort()
@@ -233,17 +254,4 @@ func (w *heldWriter) discard() {
 func (w *heldWriter) flush() {
 	w.ResponseWriter.WriteHeader(w.status)
 	_, _ = w.ResponseWriter.Write(w.body.Bytes())
-}
-
-// groupedIfAble is grouped when the server has a Grouper, idempotent
-// followed by h otherwise.
-func (s *server) groupedIfAble(limit int64, h gin.HandlerFunc) gin.HandlerFunc {
-	if s.groups == nil {
-		return func(c *gin.Context) {
-			if rec, body, ok := s.keyRecord(c, limit); ok {
-				s.claimAndRun(c, rec, body, h)
-			}
-		}
-	}
-	return s.grouped(limit, h)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
+	"pingan/internal/idempotency"
 	"pingan/internal/incident"
 )
 
@@ -80,7 +81,10 @@ type eventResponse struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func (s *server) createIncident(c *gin.Context) {
+// createIncident reports an incident; key is the request's idempotency
+// record, finished with the response and written with the report
+// (createOnce).
+func (s *server) createIncident(c *gin.Context, key idempotency.Record) {
 	var req createIncidentRequest
 	if err := bindJSON(c, &req); err != nil {
 		writeError(c, err)
@@ -118,14 +122,18 @@ func (s *server) createIncident(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	inc, err := s.incidents.CreateIncident(c.Request.Context(), caller(c), in)
+	var answer idempotency.Record
+	_, err := s.incidents.CreateIncident(c.Request.Context(), caller(c), in, func(inc incident.Incident) (idempotency.Record, error) {
+		var err error
+		answer, err = finished(key, http.StatusCreated, newIncidentResponse(inc),
+			"Location", "/api/v1/incidents/"+inc.ID, "ETag", etag(inc.Version))
+		return answer, err
+	})
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	c.Header("Location", "/api/v1/incidents/"+inc.ID)
-	c.Header("ETag", etag(inc.Version))
-	c.JSON(http.StatusCreated, newIncidentResponse(inc))
+	send(c, answer)
 }
 
 func (s *server) getIncident(c *gin.Context) {

@@ -62,10 +62,7 @@ type Deps struct {
 	// Idempotency and Tx make POSTs safe to repeat; Now is the clock.
 	Idempotency idempotency.Store
 	Tx          txn.Transactor
-	// Groups commits new reports together (group commit); nil runs them
-	// one by one.
-	Groups Grouper
-	Now    func() time.Time
+	Now         func() time.Time
 }
 
 type server struct {
@@ -85,7 +82,6 @@ type server struct {
 	cursors    cursors
 	idem       idempotency.Store
 	tx         txn.Transactor
-	groups     Grouper
 	now        func() time.Time
 }
 
@@ -97,7 +93,7 @@ func New(d Deps) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
 		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, auditLog: d.Audit,
-		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, groups: d.Groups, now: d.Now}
+		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -157,7 +153,7 @@ func New(d Deps) *gin.Engine {
 	admin.POST("/categories", keyed, s.createCategory)
 	admin.PATCH("/categories/:kind/:code", s.patchCategory)
 
-	reporters.POST("/incidents", s.groupedIfAble(maxJSONBody, s.createIncident))
+	reporters.POST("/incidents", s.createOnce(maxJSONBody, s.createIncident))
 	anyone.GET("/incidents", s.listIncidents)
 	anyone.GET("/incidents/:id", none, s.getIncident)
 	command.POST("/incidents/:id/transitions", keyed, s.transitionIncident)

@@ -97,7 +97,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, a.Auth, now)
 	a.Regions = region.NewService(db, db, now)
 	a.Categories = category.NewService(db, db, now)
-	a.Incidents = incident.NewService(db, db, db, db, db, cfg.Location, now)
+	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger)
+	a.Incidents = incident.NewService(db, db, db, a.Ranking, db, cfg.Location, now)
 	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
 	a.Notify.Start()
 	a.Disputes = dispute.NewService(db, db, db, db, db, db, disputeNotices{a.Notify}, sealer, deadlines, cfg.Location, now)
@@ -106,9 +107,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
-	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger)
 	a.Indicators = indicator.NewService(db, db, db, db, a.Ranking, cfg.Location, now)
-	a.Incidents.OnLateReport(a.Ranking.QueueLate)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -121,7 +120,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
-		Idempotency: db, Tx: db, Groups: db, Now: now,
+		Idempotency: db, Tx: db, Now: now,
 		Notify: a.Notify,
 	})
 	return a, nil

@@ -11,6 +11,7 @@ import (
 	"pingan/internal/auth"
 	"pingan/internal/category"
 	"pingan/internal/dispute"
+	"pingan/internal/incident"
 	"pingan/internal/indicator"
 	"pingan/internal/notify"
 	"pingan/internal/photo"
@@ -73,6 +74,10 @@ func TestServicesRefuseMissingDependencies(t *testing.T) {
 		}},
 		{"category.NewService", func(o *omit) {
 			category.NewService(give(o, "store", db), give(o, "log", db), give(o, "now", now))
+		}},
+		{"incident.NewService", func(o *omit) {
+			incident.NewService(give(o, "store", db), give(o, "regions", db), give(o, "categories", db),
+				give[incident.Index](o, "index", a.Ranking), give(o, "log", db), give(o, "loc", loc), give(o, "now", now))
 		}},
 		{"dispute.NewService", func(o *omit) {
 			dispute.NewService(give(o, "store", db), give(o, "regions", db), give(o, "categories", db), give(o, "users", db),

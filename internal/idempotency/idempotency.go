@@ -8,18 +8,26 @@
 // or neither does. A pending record whose lock has lapsed (the instance
 // died mid-request) may be claimed again.
 //
-// New reports take a shorter road (group commit): no claim, and the
-// finished record is inserted with the report's rows in a transaction
-// shared with other requests; a repeated key fails that insert and the
-// request then takes the road above, which answers it from the record.
+// New reports take a shorter road (group commit): no claim; the finished
+// record is the report's receipt, written with its rows by
+// incident.Store.CreateReport, whose write fails with ErrKeyTaken when the
+// key has a record already.
 package idempotency
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"time"
+
+	"pingan/internal/errs"
 )
+
+// ErrKeyTaken is the error of a write that carries its own finished record
+// (a receipt) when the key has a record already; nothing was written. It
+// is an errs.ErrConflict.
+var ErrKeyTaken = fmt.Errorf("the Idempotency-Key has a record already: %w", errs.ErrConflict)
 
 // Retention is how long records are kept (SPEC: at least 24 h).
 const Retention = 48 * time.Hour
@@ -52,10 +60,6 @@ type Store interface {
 	// CompleteIdempotencyKey stores the response, in the context's
 	// transaction. Returns errs.ErrConflict when owner no longer holds the key.
 	CompleteIdempotencyKey(ctx context.Context, userID, keyHash, owner string, status int, headers map[string]string, body []byte) error
-	// InsertIdempotencyKey writes a finished record for a key nobody claimed
-	// (group commit: the record commits with the request's writes).
-	// Returns errs.ErrConflict when the key exists.
-	InsertIdempotencyKey(ctx context.Context, r Record) error
 	// ReleaseIdempotencyKey deletes a pending record held by owner, so that
 	// the request can be retried (after a server-side failure).
 	ReleaseIdempotencyKey(ctx context.Context, userID, keyHash, owner string) error

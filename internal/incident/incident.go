@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"pingan/internal/access"
+	"pingan/internal/audit"
+	"pingan/internal/idempotency"
 	"pingan/internal/intake"
+	"pingan/internal/ranking"
 )
 
 // Severity grades an incident.
@@ -126,8 +129,23 @@ type Store interface {
 	// NextCaseNumber returns the next number of the sequence named prefix
 	// (one per county and day), outside any transaction.
 	NextCaseNumber(ctx context.Context, prefix string) (int64, error)
-	// CreateIncident inserts the incident and its first event.
-	CreateIncident(ctx context.Context, inc Incident, ev Event) error
+	// CreateReport writes a new report: everything Report holds, all or
+	// nothing. Outside a transaction the report may share one transaction
+	// with other reports written at the same moment (group commit); either
+	// way CreateReport returns only after COMMIT, so a report it accepted is
+	// durable. Inside a transaction of the context (a Transactor's InTx) it
+	// writes in that transaction, which commits later or not at all; after
+	// an error there the caller must roll it back (InTx does).
+	//
+	// Returns, with nothing written, an error wrapping
+	// idempotency.ErrKeyTaken (an errs.ErrConflict) when the receipt's key
+	// already has a record, and errs.FieldErrors naming photo_ids when a
+	// photo is unknown, not the reporter's upload, or attached to a case
+	// already. Returns errs.ErrUnavailable when the database cannot be
+	// reached, or at once when ctx ends first: the report may then still
+	// commit, with its receipt, so a retry with the same key finds the
+	// receipt or nothing.
+	CreateReport(ctx context.Context, r Report) error
 	// FindIncidentByID returns errs.ErrNotFound if there is none.
 	FindIncidentByID(ctx context.Context, id string) (Incident, error)
 	// FindIncidents lists incidents newest first.
@@ -139,6 +157,24 @@ type Store interface {
 	UpdateIncidentStatus(ctx context.Context, id string, version int, status Status, at time.Time, ev Event) error
 	// FindEvents lists a case's timeline in order.
 	FindEvents(ctx context.Context, caseID string) ([]Event, error)
+}
+
+// Report is what a new report writes, together (Store.CreateReport).
+type Report struct {
+	// Incident is the new case. The photos it lists are attached to it: each
+	// must be an upload of its reporter not attached to any case yet.
+	Incident Incident
+	// Event is the first entry of its timeline.
+	Event Event
+	// Audit is the audit entry of the report.
+	Audit audit.Entry
+	// Recompute lists the index jobs a report of an earlier day needs (the
+	// periods it falls in have been computed already); a job is left out
+	// when one of its period is pending already.
+	Recompute []ranking.Job
+	// Receipt, when not nil, is the request's idempotency record, finished:
+	// the response to replay for a repeat of the request.
+	Receipt *idempotency.Record
 }
 
 // Bulk inserts already-built incidents, their events and the counters of

@@ -14,8 +14,11 @@ import (
 	"pingan/internal/access"
 	"pingan/internal/audit"
 	"pingan/internal/category"
+	"pingan/internal/deps"
 	"pingan/internal/errs"
+	"pingan/internal/idempotency"
 	"pingan/internal/intake"
+	"pingan/internal/ranking"
 	"pingan/internal/region"
 	"pingan/internal/text"
 )
@@ -35,27 +38,40 @@ type Photos interface {
 	AttachPhotos(ctx context.Context, caseKind, caseID, uploaderID string, photoIDs []string) error
 }
 
+// Index says which periods of the Ping'an index a report changes after
+// they were computed (ranking.Service).
+type Index interface {
+	// LateJobs returns the recomputations to queue for a case that happened
+	// at t and is reported now: none while t lies in the current day and
+	// month, which are computed after they end.
+	LateJobs(t time.Time) []ranking.Job
+}
+
+// Receipt makes the finished idempotency record of a request that reports
+// inc, before inc is written, so that the record is written with it: the
+// HTTP layer renders its response there and sends the same bytes once
+// CreateIncident has returned.
+type Receipt func(inc Incident) (idempotency.Record, error)
+
 // Service holds the incident rules.
 type Service struct {
 	store      Store
 	regions    region.Store
 	categories category.Store
-	photos     Photos
+	index      Index
 	log        audit.Log
 	loc        *time.Location
 	now        func() time.Time
-	late       func(ctx context.Context, occurred time.Time) error
 }
 
-// OnLateReport sets what is done, in the report's transaction, for a report
-// of an earlier day (the index of that day and month is recomputed).
-func (s *Service) OnLateReport(fn func(ctx context.Context, occurred time.Time) error) { s.late = fn }
-
 // NewService builds the service; loc is the city's time zone (case numbers
-// carry the local date).
-func NewService(store Store, regions region.Store, categories category.Store, photos Photos, log audit.Log,
+// carry the local date). Every dependency is required: it panics naming
+// one that is nil.
+func NewService(store Store, regions region.Store, categories category.Store, index Index, log audit.Log,
 	loc *time.Location, now func() time.Time) *Service {
-	return &Service{store: store, regions: regions, categories: categories, photos: photos, log: log, loc: loc, now: now}
+	deps.Require("incident.NewService", "store", store, "regions", regions, "categories", categories, "index", index,
+		"log", log, "loc", loc, "now", now)
+	return &Service{store: store, regions: regions, categories: categories, index: index, log: log, loc: loc, now: now}
 }
 
 // NewIncident is what a report carries.
@@ -71,9 +87,14 @@ type NewIncident struct {
 	PhotoIDs   []string
 }
 
-// CreateIncident validates and stores a report. Returns errs.FieldErrors,
-// or errs.ErrForbidden when the grid lies outside the reporter's subtree.
-func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in NewIncident) (Incident, error) {
+// CreateIncident validates a report and writes it with store.CreateReport:
+// the incident, its first event, its photos, its audit entry, the index
+// jobs of a late report and, when receipt is not nil, the request's
+// idempotency record that receipt makes. It returns once all of it is
+// committed. Returns errs.FieldErrors, errs.ErrForbidden when the grid lies
+// outside the reporter's subtree, and the errors of CreateReport (a key
+// already used, a photo taken, the database unavailable).
+func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in NewIncident, receipt Receipt) (Incident, error) {
 	now := s.now()
 	grid, err := intake.Grid(ctx, s.regions, p, in.RegionCode)
 	if err != nil {
@@ -93,36 +114,30 @@ func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in New
 	if inc.PhotoIDs == nil {
 		inc.PhotoIDs = []string{}
 	}
-	day := now.In(s.loc).Format("20060102")
-	prefix := "SJ-" + inc.CountyCode + "-" + day
+	prefix := "SJ-" + inc.CountyCode + "-" + now.In(s.loc).Format("20060102")
 	n, err := s.store.NextCaseNumber(ctx, prefix)
 	if err != nil {
 		return Incident{}, err
 	}
 	inc.CaseNo = fmt.Sprintf("%s-%04d", prefix, n)
-	ev := Event{ID: uuid.Must(uuid.NewV7()).String(), CaseID: inc.ID, ActorID: p.UserID, Action: "create", To: Reported,
-		RequestID: audit.MetaFrom(ctx).RequestID, CreatedAt: now}
 	// What the audit entry of a new report records.
 	details, _ := json.Marshal(map[string]any{"case_no": inc.CaseNo, "category": inc.Category, "photos": len(inc.PhotoIDs),
 		"region_code": inc.RegionCode, "severity": inc.Severity})
-	err = s.log.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.CreateIncident(ctx, inc, ev); err != nil {
-			return err
+	r := Report{
+		Incident: inc,
+		Event: Event{ID: uuid.Must(uuid.NewV7()).String(), CaseID: inc.ID, ActorID: p.UserID, Action: "create", To: Reported,
+			RequestID: audit.MetaFrom(ctx).RequestID, CreatedAt: now},
+		Audit:     audit.New(ctx, p, now, "incident.create", "incident", inc.ID, string(details)).In(grid.Path),
+		Recompute: s.index.LateJobs(in.OccurredAt), // an earlier day's index must count it
+	}
+	if receipt != nil {
+		rec, err := receipt(inc)
+		if err != nil {
+			return Incident{}, err
 		}
-		if len(inc.PhotoIDs) > 0 {
-			if err := s.photos.AttachPhotos(ctx, "incident", inc.ID, p.UserID, inc.PhotoIDs); err != nil {
-				return err
-			}
-		}
-		if err := s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident.create", "incident", inc.ID, string(details)).In(grid.Path)); err != nil {
-			return err
-		}
-		if s.late != nil && in.OccurredAt.In(s.loc).Format("20060102") != day {
-			return s.late(ctx, in.OccurredAt) // an earlier day's index must count it
-		}
-		return nil
-	})
-	if err != nil {
+		r.Receipt = &rec
+	}
+	if err := s.store.CreateReport(ctx, r); err != nil {
 		return Incident{}, err
 	}
 	return inc, nil

@@ -28,21 +28,22 @@ func (s *Service) queue(ctx context.Context, kind, period, reason, by string) (J
 		Reason: reason, RequestedBy: by, CreatedAt: s.now()})
 }
 
-// QueueLate queues the recomputation of the day and month that hold t when
-// they have passed (a report sent late from an offline phone), in the
-// context's transaction.
-func (s *Service) QueueLate(ctx context.Context, t time.Time) error {
+// LateJobs returns the recomputations of the day and month that hold t
+// when they have passed (a report sent late from an offline phone), for
+// the caller to queue with the late data itself; a job is not needed when
+// one of its period is pending already (Store.QueueJob).
+func (s *Service) LateJobs(t time.Time) []Job {
 	now := s.now()
+	var jobs []Job
 	for _, kind := range []string{indicator.Day, indicator.Month} {
 		p := indicator.PeriodOf(kind, t, s.loc)
 		if p == indicator.PeriodOf(kind, now, s.loc) {
 			continue // the current period is computed after it ends
 		}
-		if err := s.QueueRecompute(ctx, kind, p, "late_data"); err != nil {
-			return err
-		}
+		jobs = append(jobs, Job{ID: uuid.Must(uuid.NewV7()).String(), PeriodKind: kind, Period: p, Status: Pending,
+			Reason: "late_data", CreatedAt: now})
 	}
-	return nil
+	return jobs
 }
 
 // RequestRecompute queues a period for an admin (POST /index/recompute):

@@ -26,18 +26,18 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit_log" }
 
-// AppendAudit writes e, joining the context's transaction (or collects it
-// in group mode).
-func (db *DB) AppendAudit(ctx context.Context, e audit.Entry) error {
+func auditToRow(e audit.Entry) auditRow {
 	row := auditRow{ID: e.ID, At: utc(e.At), ActorID: e.ActorID, ActorRole: string(e.ActorRole), Action: e.Action,
 		Entity: e.Entity, EntityID: e.EntityID, RequestID: e.RequestID, ClientIP: e.ClientIP, RegionPath: e.RegionPath}
 	if e.Details != "" {
 		row.Details = &e.Details
 	}
-	if g := collecting(ctx); g != nil {
-		g.audit = append(g.audit, row)
-		return nil
-	}
+	return row
+}
+
+// AppendAudit writes e, joining the context's transaction.
+func (db *DB) AppendAudit(ctx context.Context, e audit.Entry) error {
+	row := auditToRow(e)
 	if err := db.conn(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("append audit %s: %w", e.Action, translate(err))
 	}

@@ -1,14 +1,18 @@
 package store
 
-import "context"
+import (
+	"context"
 
-// WriteTogether writes the groups of ctxs as the committers write one batch,
-// so that a test can choose what meets in a batch instead of hoping that
+	"pingan/internal/incident"
+)
+
+// WriteTogether writes the reports as the committers write one batch, so
+// that a test can choose what meets in a batch instead of hoping that
 // concurrent requests do.
-func (db *DB) WriteTogether(ctxs ...context.Context) error {
-	gs := make([]*group, len(ctxs))
-	for i, ctx := range ctxs {
-		gs[i] = collecting(ctx)
+func (db *DB) WriteTogether(rs ...incident.Report) error {
+	gs := make([]*group, len(rs))
+	for i, r := range rs {
+		gs[i] = reportRows(r)
 	}
 	return db.writeTogether(context.Background(), gs)
 }

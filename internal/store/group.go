@@ -12,37 +12,34 @@ import (
 	"sync"
 
 	"github.com/go-sql-driver/mysql"
+	"gorm.io/gorm"
 
 	"pingan/internal/errs"
+	"pingan/internal/idempotency"
+	"pingan/internal/incident"
 )
 
 // Group commit. A report from a phone is a handful of inserts (the case,
-// its first timeline event, its audit entry, the stored response of its
-// idempotency key) and perhaps a checked update (its photos). Run one by one,
-// each report costs a transaction of six round trips and a log flush; under
-// load most of the database's time goes to that overhead, not to the rows.
-// In group mode a request's writes are collected in memory instead, and a
-// committer writes the collected writes of every request waiting at that
-// moment in one transaction: one multi-row INSERT per table and one COMMIT,
-// sent to MySQL as one query (writeBatch).
-// Each request is answered after that COMMIT, so no acknowledged write is
-// lost; if the group fails, each request is written alone, so one bad
-// request (a repeated idempotency key, a photo taken meanwhile) fails only
-// itself.
+// its first timeline event, its audit entry, its idempotency receipt) and
+// perhaps a checked update (its photos). Run one by one, each report costs
+// a transaction of six round trips and a log flush; under load most of the
+// database's time goes to that overhead, not to the rows. CreateReport
+// hands a report's rows to a committer instead, which writes the reports
+// of every request waiting at that moment in one transaction: one
+// multi-row INSERT per table and one COMMIT, sent to MySQL as one query
+// (writeBatch). Each caller returns after that COMMIT, so no acknowledged
+// report is lost; if the batch fails, each report is written alone, so one
+// bad report (a repeated idempotency key, a photo taken meanwhile) fails
+// only itself.
 
-// maxGroup bounds the requests written in one transaction.
+// maxGroup bounds the reports written in one transaction.
 const maxGroup = 64
 
-// groupCommitters is how many groups are written at once: while one waits
+// groupCommitters is how many batches are written at once: while one waits
 // for its COMMIT, the next one is being sent.
 const groupCommitters = 2
 
-// ErrNotGroupable is returned by CommitGroup when a store call made in
-// group mode cannot be collected; the caller runs the request the ordinary
-// way instead. Nothing was written.
-var ErrNotGroupable = errors.New("these writes cannot be group-committed")
-
-// group holds the writes of one request in group mode.
+// group holds rows written together: one report's, or a batch's.
 type group struct {
 	incidents []incidentRow
 	events    []eventRow
@@ -50,9 +47,6 @@ type group struct {
 	idem      []idempotencyRow
 	attaches  []attach
 	jobs      []jobRow // index recomputations (a late report)
-	// other is set when a store call the group cannot hold ran inside a
-	// transaction of the group.
-	other bool
 }
 
 // attach is a photo attachment: an update that must change exactly the
@@ -62,10 +56,7 @@ type attach struct {
 	photoIDs                     []string
 }
 
-type groupKey struct{}
-type groupTxKey struct{}
-
-// pendingGroup is a request's group waiting for the committer.
+// pendingGroup is a report's rows waiting for a committer.
 type pendingGroup struct {
 	g    *group
 	done chan error
@@ -80,37 +71,58 @@ type committers struct {
 	wg    sync.WaitGroup
 }
 
-// Group returns a context in which the writes of transactions begun with
-// InTx are collected for CommitGroup instead of being made. Reads made
-// outside such a transaction go to the database as usual. Only the insert
-// calls that know group mode (CreateIncident, AttachPhotos, AppendAudit,
-// InsertIdempotencyKey) may run inside; any other call there makes
-// CommitGroup return ErrNotGroupable.
-func (db *DB) Group(ctx context.Context) context.Context {
-	return context.WithValue(ctx, groupKey{}, &group{})
-}
-
-// collecting returns the context's group, or nil outside group mode.
-func collecting(ctx context.Context) *group {
-	g, _ := ctx.Value(groupKey{}).(*group)
+// reportRows is the rows a report writes.
+func reportRows(r incident.Report) *group {
+	g := &group{
+		incidents: []incidentRow{incidentToRow(r.Incident)},
+		events:    []eventRow{eventToRow("incident", r.Event)},
+		audit:     []auditRow{auditToRow(r.Audit)},
+	}
+	if r.Receipt != nil {
+		g.idem = []idempotencyRow{finishedRow(*r.Receipt)}
+	}
+	if inc := r.Incident; len(inc.PhotoIDs) > 0 {
+		g.attaches = []attach{{caseKind: "incident", caseID: inc.ID, uploaderID: inc.ReporterID, photoIDs: inc.PhotoIDs}}
+	}
+	for _, j := range r.Recompute {
+		g.jobs = append(g.jobs, jobRow{ID: j.ID, PeriodKind: j.PeriodKind, Period: j.Period, Reason: j.Reason,
+			RequestedBy: j.RequestedBy, CreatedAt: utc(j.CreatedAt)})
+	}
 	return g
 }
 
-// CommitGroup writes what the context's group collected, in one
-// transaction with the groups of other requests waiting at the same time,
-// and returns once it is committed. Returns ErrNotGroupable (nothing
-// written) when the group holds a write it cannot carry, the error of the
-// request's own writes when they were written alone (errs.ErrConflict for
-// a key or photo already taken), and errs.ErrUnavailable when ctx ends
-// first — the writes may still commit then.
-func (db *DB) CommitGroup(ctx context.Context) error {
-	g := collecting(ctx)
-	if g == nil {
-		return errors.New("CommitGroup outside group mode")
+// CreateReport writes a new report as incident.Store describes: in the
+// context's transaction when there is one; otherwise through a committer,
+// in one transaction with the other reports waiting at that moment.
+func (db *DB) CreateReport(ctx context.Context, r incident.Report) error {
+	g := reportRows(r)
+	var err error
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		err = translate(db.insertAll(ctx, tx.Statement.ConnPool, g))
+	} else {
+		err = db.commit(ctx, g)
 	}
-	if g.other {
-		return ErrNotGroupable
+	if r.Receipt != nil && errors.Is(err, errs.ErrConflict) && db.keyTaken(ctx, *r.Receipt) {
+		return fmt.Errorf("report %s: %w", r.Incident.ID, idempotency.ErrKeyTaken)
 	}
+	return err
+}
+
+// keyTaken reports whether rec's key has a record, after a write of rec
+// failed on a unique key. The read locks (MySQL), so that inside a
+// transaction it sees the latest committed row, not the snapshot's.
+func (db *DB) keyTaken(ctx context.Context, rec idempotency.Record) bool {
+	var n int64
+	err := db.forUpdate(db.conn(ctx).Model(&idempotencyRow{}).Where("user_id = ? AND key_hash = ?", rec.UserID, rec.KeyHash)).
+		Count(&n).Error
+	return err == nil && n > 0
+}
+
+// commit hands g to the committers and returns once it is committed with
+// the batch it joined, or written alone after the batch failed (with its
+// own error then). Returns errs.ErrUnavailable when ctx ends first: g may
+// still commit.
+func (db *DB) commit(ctx context.Context, g *group) error {
 	db.group.start.Do(func() {
 		for range groupCommitters {
 			db.group.wg.Add(1)
@@ -296,9 +308,17 @@ func (db *DB) sendBatch(ctx context.Context, q *batchQuery, attaches []attach, c
 	})
 }
 
+// sqlTx is a transaction to write in: an *sql.Tx, or the connection of a
+// GORM transaction (its Statement.ConnPool).
+type sqlTx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // insertAll runs the INSERTs and checked updates of a batch in tx, one
-// statement at a time (SQLite, or a batch with an index job).
-func (db *DB) insertAll(ctx context.Context, tx *sql.Tx, all *group) error {
+// statement at a time (SQLite, a batch with an index job, or a report
+// written inside a caller's transaction).
+func (db *DB) insertAll(ctx context.Context, tx sqlTx, all *group) error {
 	exec := func(q string, args ...any) (int64, error) {
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
@@ -337,7 +357,7 @@ func (db *DB) insertAll(ctx context.Context, tx *sql.Tx, all *group) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO index_jobs (id, period_kind, period, status, reason, requested_by, owner, attempts, error, created_at) "+
-			"VALUES (?, ?, ?, 'pending', ?, '', '', 0, '', ?)", j.ID, j.PeriodKind, j.Period, j.Reason, j.CreatedAt); err != nil {
+			"VALUES (?, ?, ?, 'pending', ?, ?, '', 0, '', ?)", j.ID, j.PeriodKind, j.Period, j.Reason, j.RequestedBy, j.CreatedAt); err != nil {
 			return err
 		}
 	}

@@ -95,21 +95,15 @@ func (db *DB) CompleteIdempotencyKey(ctx context.Context, userID, keyHash, owner
 	return nil
 }
 
-// InsertIdempotencyKey writes a finished record (done, with its response)
-// for a key nobody claimed: in group mode, where the request's writes and
-// its record are committed together and a repeated key fails the insert.
-// Returns errs.ErrConflict when the key exists.
-func (db *DB) InsertIdempotencyKey(ctx context.Context, r idempotency.Record) error {
+// finishedRow is the row of a finished record (done, with its response)
+// for a key nobody claimed: a report's receipt (CreateReport), inserted
+// with the report's rows, so that a repeated key fails the insert.
+func finishedRow(r idempotency.Record) idempotencyRow {
 	h, _ := json.Marshal(r.Headers)
 	hs, bs := string(h), string(r.Body)
-	row := idempotencyRow{UserID: r.UserID, KeyHash: r.KeyHash, RequestHash: r.RequestHash, Owner: r.Owner,
+	return idempotencyRow{UserID: r.UserID, KeyHash: r.KeyHash, RequestHash: r.RequestHash, Owner: r.Owner,
 		LockedUntil: utc(r.LockedUntil), Done: true, ResponseStatus: r.Status, ResponseHeaders: &hs, ResponseBody: &bs,
 		CreatedAt: utc(r.CreatedAt)}
-	if g := collecting(ctx); g != nil {
-		g.idem = append(g.idem, row)
-		return nil
-	}
-	return translate(db.conn(ctx).Create(&row).Error)
 }
 
 // ReleaseIdempotencyKey deletes a pending record held by owner.

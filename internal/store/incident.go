@@ -89,24 +89,6 @@ type counterRow struct {
 
 func (counterRow) TableName() string { return "case_counters" }
 
-// CreateIncident inserts the incident and its first event (or collects
-// them in group mode).
-func (db *DB) CreateIncident(ctx context.Context, inc incident.Incident, ev incident.Event) error {
-	if g := collecting(ctx); g != nil {
-		g.incidents = append(g.incidents, incidentToRow(inc))
-		g.events = append(g.events, eventToRow("incident", ev))
-		return nil
-	}
-	return db.tx(ctx, func(tx *gorm.DB) error {
-		row := incidentToRow(inc)
-		if err := tx.Create(&row).Error; err != nil {
-			return fmt.Errorf("insert incident: %w", err)
-		}
-		e := eventToRow("incident", ev)
-		return tx.Create(&e).Error
-	})
-}
-
 // FindIncidentByID returns errs.ErrNotFound if there is none.
 func (db *DB) FindIncidentByID(ctx context.Context, id string) (incident.Incident, error) {
 	var row incidentRow

@@ -151,10 +151,6 @@ func (db *DB) DeletePhoto(ctx context.Context, id string) error {
 // context's transaction.
 func (db *DB) AttachPhotos(ctx context.Context, caseKind, caseID, uploaderID string, photoIDs []string) error {
 	a := attach{caseKind: caseKind, caseID: caseID, uploaderID: uploaderID, photoIDs: photoIDs}
-	if g := collecting(ctx); g != nil {
-		g.attaches = append(g.attaches, a)
-		return nil
-	}
 	return attachPhotos(func(q string, args ...any) (int64, error) {
 		res := db.conn(ctx).Exec(q, args...)
 		return res.RowsAffected, res.Error

@@ -21,10 +21,10 @@ import (
 	"github.com/glebarez/sqlite"
 	"github.com/go-sql-driver/mysql"
 	"github.com/pressly/goose/v3"
-	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
+	gormmysql "gorm.io/driver/mysql"
 
 	"pingan/internal/category"
 	"pingan/internal/errs"
@@ -49,7 +49,7 @@ type DB struct {
 	categories *cache[category.Category]
 	// blocks hands out case numbers from ranges reserved in the database.
 	blocks *caseBlocks
-	// group writes the requests of group mode together (group.go).
+	// group writes new reports together (group.go).
 	group *committers
 	// batch is the group committers' own pool (MySQL only): its connections
 	// accept several statements in one query, so that a group's whole
@@ -291,10 +291,6 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	if g := collecting(ctx); g != nil {
-		// Group mode: the writes are collected, and CommitGroup makes them.
-		return fn(context.WithValue(ctx, groupTxKey{}, g))
-	}
 	var after []func()
 	err := translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), afterCommitKey{}, &after))
@@ -323,24 +319,11 @@ func (db *DB) AfterCommit(ctx context.Context, fn func()) {
 
 var _ txn.Transactor = (*DB)(nil)
 
-// notGroupable marks the group of a group-mode transaction as one that
-// CommitGroup must refuse, and returns a handle whose statements fail
-// without running: a write there would escape the transaction.
-func (db *DB) notGroupable(ctx context.Context) *gorm.DB {
-	ctx.Value(groupTxKey{}).(*group).other = true
-	h := db.gorm.Session(&gorm.Session{NewDB: true}).WithContext(ctx)
-	_ = h.AddError(ErrNotGroupable)
-	return h
-}
-
 // conn is the handle for one statement: the context's transaction if there
 // is one, the pool otherwise.
 func (db *DB) conn(ctx context.Context) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return tx.WithContext(ctx)
-	}
-	if ctx.Value(groupTxKey{}) != nil {
-		return db.notGroupable(ctx)
 	}
 	return db.gorm.WithContext(ctx)
 }
@@ -360,9 +343,6 @@ func (db *DB) forUpdate(q *gorm.DB) *gorm.DB {
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return translate(fn(tx.WithContext(ctx)))
-	}
-	if ctx.Value(groupTxKey{}) != nil {
-		return translate(fn(db.notGroupable(ctx)))
 	}
 	return translate(db.gorm.WithContext(ctx).Transaction(fn))
 }
