@@ -21,10 +21,10 @@ import (
 	"github.com/glebarez/sqlite"
 	"github.com/go-sql-driver/mysql"
 	"github.com/pressly/goose/v3"
+	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
-	gormmysql "gorm.io/driver/mysql"
 
 	"pingan/internal/category"
 	"pingan/internal/errs"
