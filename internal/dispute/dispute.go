@@ -232,10 +232,9 @@ type Store interface {
 	// FindDueDisputes lists open disputes whose due_at is before the time,
 	// oldest deadline first.
 	FindDueDisputes(ctx context.Context, before time.Time, limit int) ([]Dispute, error)
-	// CountResolutions counts disputes resolved in [from, to) in the subtree
-	// of the region at the given level ("" and "" for the whole city), in
-	// total and at community level.
-	CountResolutions(ctx context.Context, level Level, code string, from, to time.Time) (community, total int, err error)
+	// CountResolutions counts disputes resolved in [from, to) in the scope,
+	// in total and at community level.
+	CountResolutions(ctx context.Context, scope access.Scope, from, to time.Time) (community, total int, err error)
 }
 
 // Bulk inserts already-built disputes (with parties), their events and the

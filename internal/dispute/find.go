@@ -3,6 +3,7 @@ package dispute
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,11 +69,10 @@ func (s *Service) Timeline(ctx context.Context, p access.Principal, id string) (
 // and the period [from, to): disputes resolved at community level over all
 // disputes resolved, with both counts; the rate is 0 when nothing was resolved.
 func (s *Service) SettlementRate(ctx context.Context, r region.Region, from, to time.Time) (rate float64, community, total int, err error) {
-	level := r.Level
-	if level == region.City {
-		level = ""
-	}
-	community, total, err = s.store.CountResolutions(ctx, level, r.Code, from, to)
+	// The region's level, not its path, gives the depth: callers may name a
+	// region by its code and level alone.
+	scope := access.Scope{Code: r.Code, Path: r.Path, Depth: slices.Index(region.Levels, r.Level) + 1}
+	community, total, err = s.store.CountResolutions(ctx, scope, from, to)
 	if err != nil || total == 0 {
 		return 0, community, total, err
 	}

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"pingan/internal/access"
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
 )
@@ -285,24 +286,11 @@ func (db *DB) dueQuery(ctx context.Context, st dispute.Status, before time.Time,
 	return db.conn(ctx).Model(&disputeRow{}).Where("status = ? AND due_at < ?", string(st), utc(before)).Order("due_at").Limit(limit)
 }
 
-// CountResolutions counts disputes resolved in [from, to) in the subtree
-// of the region (code at level; the whole city when level is ""), in total
-// and at community level.
-func (db *DB) CountResolutions(ctx context.Context, level dispute.Level, code string, from, to time.Time) (int, int, error) {
-	q := db.conn(ctx).Model(&disputeRow{}).Where("resolved_at >= ? AND resolved_at < ?", utc(from), utc(to))
-	switch level {
-	case "":
-	case "county":
-		q = q.Where("county_code = ?", code)
-	case "township":
-		q = q.Where("township_code = ?", code)
-	case "community":
-		q = q.Where("community_code = ?", code)
-	case "grid":
-		q = q.Where("region_code = ?", code)
-	default:
-		return 0, 0, fmt.Errorf("count resolutions: level %q: %w", level, errs.ErrInvalid)
-	}
+// CountResolutions counts disputes resolved in [from, to) in the scope,
+// in total and at community level.
+func (db *DB) CountResolutions(ctx context.Context, scope access.Scope, from, to time.Time) (int, int, error) {
+	q := applyScope(db.conn(ctx).Model(&disputeRow{}).Where("resolved_at >= ? AND resolved_at < ?", utc(from), utc(to)),
+		scope, caseColumns)
 	var res struct{ Community, Total int }
 	err := q.Select("COALESCE(SUM(CASE WHEN resolved_level = 'community' THEN 1 ELSE 0 END), 0) AS community, COUNT(*) AS total").
 		Scan(&res).Error
