@@ -84,7 +84,7 @@ func (a Act) check(now time.Time) error {
 			bad.Add(f, "not taken by "+a.Action)
 		}
 	}
-	checkText(bad, "note", a.Note, false)
+	intake.CheckText(bad, "note", a.Note, false)
 	switch a.Action {
 	case "accept":
 		if _, err := uuid.Parse(a.AssigneeID); a.AssigneeID != "" && err != nil {
@@ -106,16 +106,16 @@ func (a Act) check(now time.Time) error {
 				break
 			}
 		}
-		checkText(bad, "notes", a.Notes, true)
+		intake.CheckText(bad, "notes", a.Notes, true)
 		intake.CheckPhotos(bad, "photo_ids", a.PhotoIDs)
 	case "resolve":
-		checkText(bad, "agreement", a.Agreement, true)
+		intake.CheckText(bad, "agreement", a.Agreement, true)
 		intake.CheckPhotos(bad, "photo_ids", a.PhotoIDs)
 		if a.AmountSettled != nil && (*a.AmountSettled < 0 || *a.AmountSettled > MaxAmount) {
 			bad.Add("amount_settled", "fen, from 0 to 1000000000000")
 		}
 	case "fail", "escalate", "reopen":
-		checkText(bad, "reason", a.Reason, true)
+		intake.CheckText(bad, "reason", a.Reason, true)
 	case "refer":
 		switch a.To {
 		case "litigation", "arbitration", "petition", "other_department":

@@ -3,7 +3,6 @@ package dispute
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -93,17 +92,13 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 
 func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) error {
 	bad := errs.FieldErrors{}
-	c, err := s.categories.FindCategory(ctx, category.Dispute, in.Category)
-	switch {
-	case errors.Is(err, errs.ErrNotFound) || (err == nil && !c.Active):
-		bad.Add("category", "not an active dispute category")
-	case err != nil:
+	if err := intake.CheckCategory(ctx, s.categories, bad, category.Dispute, in.Category); err != nil {
 		return err
 	}
 	if !in.Risk.Valid() {
 		bad.Add("risk_level", "one of low, medium, high")
 	}
-	checkText(bad, "description", in.Description, true)
+	intake.CheckText(bad, "description", in.Description, true)
 	intake.Report{Location: in.Location, OccurredAt: in.OccurredAt, ClientCreatedAt: in.ClientCreatedAt,
 		PhotoIDs: in.PhotoIDs}.Check(bad, now)
 	if in.Amount != nil && (*in.Amount < 0 || *in.Amount > MaxAmount) {
@@ -128,15 +123,4 @@ func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) er
 		}
 	}
 	return bad.Err()
-}
-
-func checkText(bad errs.FieldErrors, field, s string, required bool) {
-	n := utf8.RuneCountInString(strings.TrimSpace(s))
-	if (required && n == 0) || n > MaxText || !text.Clean(s, true) {
-		what := fmt.Sprintf("at most %d characters, no control characters", MaxText)
-		if required {
-			what = "required, " + what
-		}
-		bad.Add(field, what)
-	}
 }

@@ -14,7 +14,7 @@ import (
 
 // Limits on what a dispute and its actions may carry.
 const (
-	MaxText    = 2000
+	MaxText    = intake.MaxText
 	MaxPhotos  = intake.MaxPhotos
 	MaxParties = 20
 	// MaxAmount bounds money in fen (10 billion yuan).

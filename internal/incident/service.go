@@ -3,11 +3,9 @@ package incident
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -20,13 +18,12 @@ import (
 	"pingan/internal/intake"
 	"pingan/internal/ranking"
 	"pingan/internal/region"
-	"pingan/internal/text"
 )
 
 // Limits on what a report may carry (the limits shared by both case kinds
 // are intake's).
 const (
-	MaxDescription = 2000
+	MaxDescription = intake.MaxText
 	MaxPhotos      = intake.MaxPhotos
 )
 
@@ -145,19 +142,13 @@ func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in New
 
 func (s *Service) validate(ctx context.Context, in NewIncident, now time.Time) error {
 	bad := errs.FieldErrors{}
-	c, err := s.categories.FindCategory(ctx, category.Incident, in.Category)
-	switch {
-	case errors.Is(err, errs.ErrNotFound) || (err == nil && !c.Active):
-		bad.Add("category", "not an active incident category")
-	case err != nil:
+	if err := intake.CheckCategory(ctx, s.categories, bad, category.Incident, in.Category); err != nil {
 		return err
 	}
 	if !in.Severity.Valid() {
 		bad.Add("severity", "one of low, medium, high, critical")
 	}
-	if n := utf8.RuneCountInString(strings.TrimSpace(in.Description)); n == 0 || n > MaxDescription || !text.Clean(in.Description, true) {
-		bad.Add("description", fmt.Sprintf("required, at most %d characters, no control characters", MaxDescription))
-	}
+	intake.CheckText(bad, "description", in.Description, true)
 	intake.Report{Location: in.Location, OccurredAt: in.OccurredAt, ClientCreatedAt: in.ClientCreatedAt,
 		PhotoIDs: in.PhotoIDs}.Check(bad, now)
 	return bad.Err()

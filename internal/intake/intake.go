@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"pingan/internal/access"
+	"pingan/internal/category"
 	"pingan/internal/errs"
 	"pingan/internal/region"
 	"pingan/internal/text"
@@ -32,7 +34,42 @@ const (
 	ClockSkew = 10 * time.Minute
 	// MaxAddress bounds a location's address, in characters.
 	MaxAddress = 255
+	// MaxText bounds a description, a note or a reason, in characters.
+	MaxText = 2000
 )
+
+// Categories finds a category by kind and code (category.Store satisfies it).
+type Categories interface {
+	// FindCategory returns errs.ErrNotFound if there is none.
+	FindCategory(ctx context.Context, kind category.Kind, code string) (category.Category, error)
+}
+
+// CheckCategory adds "category" to bad when code is not an active category
+// of the kind. Returns the store's error when it cannot tell.
+func CheckCategory(ctx context.Context, categories Categories, bad errs.FieldErrors, kind category.Kind, code string) error {
+	c, err := categories.FindCategory(ctx, kind, code)
+	switch {
+	case errors.Is(err, errs.ErrNotFound) || (err == nil && !c.Active):
+		bad.Add("category", fmt.Sprintf("not an active %s category", kind))
+	case err != nil:
+		return err
+	}
+	return nil
+}
+
+// CheckText adds to bad under field when s is longer than MaxText
+// characters (leading and trailing space aside), holds control characters
+// other than line breaks and tabs, or is blank while required.
+func CheckText(bad errs.FieldErrors, field, s string, required bool) {
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	if (required && n == 0) || n > MaxText || !text.Clean(s, true) {
+		what := fmt.Sprintf("at most %d characters, no control characters", MaxText)
+		if required {
+			what = "required, " + what
+		}
+		bad.Add(field, what)
+	}
+}
 
 // Location is where a case happened: a point (both or neither of Lat and
 // Lng, in degrees WGS 84) and an address.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pingan/internal/access"
+	"pingan/internal/category"
 	"pingan/internal/errs"
 	"pingan/internal/region"
 )
@@ -128,6 +129,59 @@ func TestGrid(t *testing.T) {
 			}
 		case err != nil || r.Code != c.want:
 			t.Errorf("%s: %v %v, want %s", c.name, r.Code, err, c.want)
+		}
+	}
+}
+
+type categoryList map[string]bool // code → active
+
+func (c categoryList) FindCategory(_ context.Context, kind category.Kind, code string) (category.Category, error) {
+	if code == "broken" {
+		return category.Category{}, errors.New("database gone")
+	}
+	active, ok := c[code]
+	if !ok {
+		return category.Category{}, fmt.Errorf("category %s: %w", code, errs.ErrNotFound)
+	}
+	return category.Category{Kind: kind, Code: code, Active: active}, nil
+}
+
+func TestCheckCategoryAndText(t *testing.T) {
+	cats := categoryList{"fire": true, "retired": false}
+	for _, c := range []struct {
+		code, want string
+		fails      bool
+	}{
+		{"fire", "", false},
+		{"retired", "not an active incident category", false},
+		{"unknown", "not an active incident category", false},
+		{"broken", "", true},
+	} {
+		bad := errs.FieldErrors{}
+		err := CheckCategory(context.Background(), cats, bad, category.Incident, c.code)
+		if (err != nil) != c.fails || bad["category"] != c.want {
+			t.Errorf("category %s: %v %v", c.code, bad, err)
+		}
+	}
+	const msg, optional = "required, at most 2000 characters, no control characters", "at most 2000 characters, no control characters"
+	for _, c := range []struct {
+		s        string
+		required bool
+		want     string
+	}{
+		{"楼上漏水", true, ""},
+		{"  ", true, msg},
+		{"", false, ""},
+		{strings.Repeat("水", 2000), true, ""},
+		{" " + strings.Repeat("水", 2000) + "\n", true, ""},
+		{strings.Repeat("水", 2001), false, optional},
+		{"第一行\n第二行\t", true, ""},
+		{"bell\a", true, msg},
+	} {
+		bad := errs.FieldErrors{}
+		CheckText(bad, "notes", c.s, c.required)
+		if bad["notes"] != c.want {
+			t.Errorf("text %.20q (required %v): %q, want %q", c.s, c.required, bad["notes"], c.want)
 		}
 	}
 }
