@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/gin-gonic/gin"
 
 	"pingan/api"
 )
@@ -190,7 +189,7 @@ func excerpt(body []byte) string {
 var ginParam = regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
 
 func TestOpenAPIRoutes(t *testing.T) {
-	engine := api.New(api.Deps{Registry: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)})
+	engine := newEnv(t, "sqlite").app.Handler.(*gin.Engine)
 	inRouter := map[string]bool{}
 	for _, r := range engine.Routes() {
 		inRouter[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true
@@ -426,4 +425,15 @@ func TestOpenAPIValidatorCatchesMismatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNewRefusesMissingDependencies: the router is built with every service
+// it calls, or not at all.
+func TestNewRefusesMissingDependencies(t *testing.T) {
+	defer func() {
+		if got := recover(); got != `api.New: missing dependency "Auth"` {
+			t.Fatalf("api.New without dependencies: %v", got)
+		}
+	}()
+	api.New(api.Deps{})
 }

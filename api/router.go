@@ -18,6 +18,7 @@ import (
 	"pingan/internal/audit"
 	"pingan/internal/auth"
 	"pingan/internal/category"
+	"pingan/internal/deps"
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/idempotency"
@@ -86,8 +87,13 @@ type server struct {
 }
 
 // New builds the router. The engine is returned so that tests can list its
-// routes against openapi.yaml.
+// routes against openapi.yaml. Every dependency but Ready and Now (default
+// time.Now) is required: a missing one panics, naming it, at start-up.
 func New(d Deps) *gin.Engine {
+	deps.Require("api.New", "Auth", d.Auth, "Regions", d.Regions, "Users", d.Users, "Categories", d.Categories,
+		"Incidents", d.Incidents, "Disputes", d.Disputes, "Indicators", d.Indicators, "Ranking", d.Ranking,
+		"Photos", d.Photos, "Notify", d.Notify, "Audit", d.Audit, "Logger", d.Logger, "Registry", d.Registry,
+		"CursorKey", d.CursorKey, "Idempotency", d.Idempotency, "Tx", d.Tx)
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)

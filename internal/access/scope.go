@@ -49,6 +49,14 @@ type Scope struct {
 // Everything reports whether the scope is the whole tree (no condition).
 func (s Scope) Everything() bool { return s.Reporter == "" && s.Depth <= CityDepth }
 
+// Holds reports whether a region with the given path lies in the scope:
+// the rule store.applyScope puts into SQL, for lists filtered in memory
+// (rankings, whose ranks are city-wide). A grid worker's scope holds their
+// grid.
+func (s Scope) Holds(path string) bool {
+	return s.Everything() || (s.Path != "" && strings.HasPrefix(path, s.Path))
+}
+
 // Depth is the number of codes in a region path: the city is 1.
 func Depth(path string) int {
 	return len(strings.FieldsFunc(path, func(r rune) bool { return r == '/' }))

@@ -105,3 +105,28 @@ func TestCheckCase(t *testing.T) {
 		}
 	}
 }
+
+func TestScopeHolds(t *testing.T) {
+	county := Scope{Path: "/370500/370502/", Code: "370502", Depth: CountyDepth}
+	gw := Scope{Path: tree["370502003001001"], Code: "370502003001001", Depth: GridDepth, Grid: "370502003001001", Reporter: "u"}
+	for _, c := range []struct {
+		name string
+		s    Scope
+		path string
+		want bool
+	}{
+		{"the whole tree", Scope{Path: "/370500/", Code: "370500", Depth: CityDepth}, "/370500/370523/", true},
+		{"the county itself", county, "/370500/370502/", true},
+		{"below the county", county, tree["370502003001"], true},
+		{"the next county", county, "/370500/370523/", false},
+		{"a code that only begins alike", county, "/370500/3705021/", false},
+		{"the city above", county, "/370500/", false},
+		{"a grid worker's grid", gw, tree["370502003001001"], true},
+		{"a grid worker's community", gw, tree["370502003001"], false},
+		{"no scope holds nothing", Scope{Depth: GridDepth}, "/370500/", false},
+	} {
+		if got := c.s.Holds(c.path); got != c.want {
+			t.Errorf("%s: Holds(%s) = %v", c.name, c.path, got)
+		}
+	}
+}

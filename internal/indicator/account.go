@@ -88,7 +88,11 @@ func (s *Service) CreateAccount(ctx context.Context, p access.Principal, name st
 			return err
 		}
 		b, _ := json.Marshal(map[string]any{"name": a.Name, "indicators": a.Indicators, "region_code": a.RegionCode})
-		return s.log.AppendAudit(ctx, audit.New(ctx, p, a.CreatedAt, "service_account.create", "service_account", a.ID, string(b)))
+		path, err := s.regions.FindRegionPath(ctx, a.RegionCode)
+		if err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, a.CreatedAt, "service_account.create", "service_account", a.ID, string(b)).In(path))
 	})
 	if err != nil {
 		return Account{}, "", err
@@ -118,7 +122,11 @@ func (s *Service) RevokeAccount(ctx context.Context, p access.Principal, id stri
 		if a, err = s.accounts.RevokeAccount(ctx, id, s.now()); err != nil {
 			return err
 		}
-		return s.log.AppendAudit(ctx, audit.New(ctx, p, s.now(), "service_account.revoke", "service_account", id, ""))
+		path, err := s.regions.FindRegionPath(ctx, a.RegionCode)
+		if err != nil {
+			return err
+		}
+		return s.log.AppendAudit(ctx, audit.New(ctx, p, s.now(), "service_account.revoke", "service_account", id, "").In(path))
 	})
 	return a, err
 }

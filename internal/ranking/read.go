@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"pingan/internal/access"
 	"pingan/internal/errs"
@@ -43,7 +42,7 @@ func (s *Service) Rankings(ctx context.Context, p access.Principal, level region
 	shown := map[string]region.Region{}
 	show := func(code string) bool {
 		reg, err := s.regions.FindRegionByCode(ctx, code)
-		if err != nil || (!scope.Everything() && !strings.HasPrefix(reg.Path, scope.Path)) {
+		if err != nil || !scope.Holds(reg.Path) {
 			return false
 		}
 		shown[code] = reg

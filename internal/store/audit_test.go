@@ -15,8 +15,9 @@ import (
 
 // TestAuditScopeMigration: migration 00008 places the entries written
 // before it in the region tree as the code now does (SPEC §8.6): by the
-// entity's region (a case's grid, a user's scope), otherwise by the
-// actor's scope, and the system's entries at the root.
+// entity's region (a case's grid, a user's or a service account's scope),
+// otherwise by the actor's scope (a person's or a department system's), and
+// the system's entries at the root.
 func TestAuditScopeMigration(t *testing.T) {
 	for _, backend := range []string{"sqlite", "mysql"} {
 		t.Run(backend, func(t *testing.T) {
@@ -55,6 +56,8 @@ func TestAuditScopeMigration(t *testing.T) {
 			d := testDispute("01930000-0000-7000-8000-000000000002", dispute.Outcome{})
 			d.RegionCode, d.CommunityCode, d.TownshipCode, d.CountyCode = demo.GuangraoGrid1, "370523101001", demo.GuangraoTownship, demo.GuangraoCounty
 			createDispute(t, db, d)
+			exec(t, db, "INSERT INTO service_accounts (id, name, key_hash, key_prefix, indicators, region_code, created_by, created_at) "+
+				"VALUES ('sa1', '广饶县公安局', 'h', 'p', 'x', ?, 'u-township', ?)", demo.GuangraoCounty, columnsNow)
 			entries := []struct{ id, actor, entity, entityID, want string }{
 				{"a1", "u-guangrao", "incident", inc.ID, "/370500/370502/370502003/370502003001/370502003001001/"},
 				{"a2", "u-township", "dispute", d.ID, "/370500/370523/370523101/370523101001/370523101001001/"},
@@ -62,6 +65,8 @@ func TestAuditScopeMigration(t *testing.T) {
 				{"a4", "u-guangrao", "category", "incident/fire", "/370500/370523/"},
 				{"a5", "system", "index_job", "j1", "/"},
 				{"a6", "u-township", "incident", "01930000-0000-7000-8000-00000000dead", "/370500/370502/370502003/"},
+				{"a7", "u-township", "service_account", "sa1", "/370500/370523/"},
+				{"a8", "sa1", "indicator_value", "x/370523/2026-02", "/370500/370523/"},
 			}
 			for _, e := range entries {
 				exec(t, db, "INSERT INTO audit_log (id, at, actor_id, actor_role, action, entity, entity_id, details) "+
