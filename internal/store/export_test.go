@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/pressly/goose/v3"
-
 	"pingan/internal/incident"
 )
 
@@ -22,15 +20,7 @@ func (db *DB) WriteTogether(rs ...incident.Report) error {
 // MigrateTo applies the migrations up to and including version, so that a
 // test can write rows as an older schema held them and then migrate on.
 func (db *DB) MigrateTo(ctx context.Context, version int64) error {
-	dialect := goose.DialectSQLite3
-	if db.dialect == "mysql" {
-		dialect = goose.DialectMySQL
-	}
-	sub, err := migrationFS(db.dialect)
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(dialect, db.sql, sub)
+	p, err := db.migrations()
 	if err != nil {
 		return err
 	}

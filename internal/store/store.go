@@ -221,17 +221,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Migrate applies every pending migration, each in its own transaction, and
 // records them in goose's version table.
 func (db *DB) Migrate(ctx context.Context) error {
-	dialect := goose.DialectSQLite3
-	if db.dialect == "mysql" {
-		dialect = goose.DialectMySQL
-	}
-	sub, err := migrationFS(db.dialect)
+	p, err := db.migrations()
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(dialect, db.sql, sub)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
 	}
 	if db.dialect == "mysql" {
 		// Instances starting together must not race through the DDL, which
@@ -251,6 +243,24 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// migrations is the goose provider of the embedded migrations for the
+// database's dialect.
+func (db *DB) migrations() (*goose.Provider, error) {
+	dialect := goose.DialectSQLite3
+	if db.dialect == "mysql" {
+		dialect = goose.DialectMySQL
+	}
+	sub, err := migrationFS(db.dialect)
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(dialect, db.sql, sub)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
 }
 
 // driverLogger sends the MySQL driver's own messages to the structured log.
