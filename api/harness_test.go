@@ -61,8 +61,17 @@ func eachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t testing.TB, backend string) *env {
 	t.Helper()
+	return newEnvWith(t, backend, nil)
+}
+
+// newEnvWith is newEnv with more configuration (environment variables).
+func newEnvWith(t testing.TB, backend string, more map[string]string) *env {
+	t.Helper()
 	dir := t.TempDir()
 	vars := map[string]string{"PINGAN_DATA_DIR": dir}
+	for k, v := range more {
+		vars[k] = v
+	}
 	if backend == "mysql" {
 		vars["PINGAN_DB"] = testenv.MySQLDSN(t)
 		vars["PINGAN_BLOB"] = testenv.MinioURL(t)

@@ -78,6 +78,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	if err != nil {
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
+	db.SetDeadlines(deadlines)
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)

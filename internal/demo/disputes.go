@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"pingan/internal/dispute"
+	"pingan/internal/fact"
 	"pingan/internal/region"
 )
 
@@ -175,83 +176,141 @@ func mediate(rng *rand.Rand, d *dispute.Dispute, now time.Time, med Mediators, d
 	ev(d.ReporterID, "create", dispute.Registered, map[string]any{"level": d.Level, "level_code": d.LevelCode})
 	// How likely a level settles a case (most at community level: 就地化解).
 	settle := map[dispute.Level]int{region.Community: 88, region.Township: 75, region.County: 80, region.City: 100}
-	for {
-		mediator := med.at(d.LevelCode)
-		if rng.IntN(40) == 0 { // never picked up: it sits past its deadline
-			return out
-		}
-		wait(time.Hour, 20*time.Hour)
-		if d.Risk == dispute.RiskHigh {
-			at = d.EnteredLevelAt.Add(time.Duration(rng.IntN(110)) * time.Minute)
-		}
-		if !ev(mediator, "accept", dispute.Accepted, map[string]any{"assignee_id": mediator}) {
-			return out
-		}
-		d.AssigneeID = mediator
-		wait(4*time.Hour, 48*time.Hour)
-		if !ev(mediator, "start", dispute.Mediating, nil) {
-			return out
-		}
-		for k := 1 + rng.IntN(3); k > 0; k-- {
-			wait(12*time.Hour, 6*24*time.Hour)
-			if !ev(mediator, "record_session", dispute.Mediating, map[string]any{"method": []string{"onsite", "phone", "video"}[rng.IntN(3)],
-				"held_at": at.UTC(), "attendees": []string{d.Parties[0].Name, d.Parties[1].Name}, "notes": "听取双方陈述, 释法明理"}) {
-				return out
-			}
-		}
-		wait(6*time.Hour, 3*24*time.Hour)
-		if rng.IntN(100) < settle[d.Level] {
-			if !ev(mediator, "resolve", dispute.Resolved, map[string]any{"resolved_level": d.Level, "agreement": "双方自愿达成调解协议"}) {
-				return out
-			}
-			t := at
-			d.ResolvedLevel, d.ResolvedAt = d.Level, &t
-			d.Outcome = dispute.Outcome{Agreement: "双方自愿达成调解协议"}
-			break
-		}
-		if !ev(mediator, "fail", dispute.Failed, map[string]any{"reason": "双方分歧较大"}) {
-			return out
-		}
-		d.Outcome.FailReason = "双方分歧较大"
-		if rng.IntN(8) == 0 { // waiting for a decision to refer or escalate
-			return out
-		}
-		wait(2*time.Hour, 2*24*time.Hour)
-		if d.Level == region.City || rng.IntN(6) == 0 {
-			to := []string{"litigation", "arbitration", "petition", "other_department"}[rng.IntN(4)]
-			if ev(mediator, "refer", dispute.Referred, map[string]any{"to": to}) {
-				d.Outcome.ReferredTo = to
-				wait(24*time.Hour, 10*24*time.Hour)
-				if rng.IntN(2) == 0 && ev(mediator, "close", dispute.Closed, nil) {
-					t := at
-					d.ClosedAt = &t
+	// settleOnce takes the case from registered up the levels until a level
+	// resolves it (true) or the walk stops (false).
+	settleOnce := func() bool {
+		for {
+			mediator, settledAt := med.at(d.LevelCode), d.Level
+			if d.Level == region.Community && rng.IntN(12) == 0 {
+				// The township's mediator takes the case on himself: it is
+				// settled at township level (SPEC §4.3).
+				if id, ok := med.ByRegion[d.TownshipCode]; ok {
+					mediator, settledAt = id, region.Township
 				}
 			}
-			return out
+			if rng.IntN(40) == 0 { // never picked up: it sits past its deadline
+				return false
+			}
+			wait(time.Hour, 20*time.Hour)
+			switch {
+			case d.Risk == dispute.RiskHigh:
+				at = d.EnteredLevelAt.Add(time.Duration(rng.IntN(110)) * time.Minute)
+			case rng.IntN(15) == 0: // accepted late
+				at = d.EnteredLevelAt.Add(dl.Accept[d.Risk] + time.Duration(1+rng.IntN(16))*time.Hour)
+			}
+			if !ev(mediator, "accept", dispute.Accepted, map[string]any{"assignee_id": mediator}) {
+				return false
+			}
+			d.AssigneeID = mediator
+			wait(4*time.Hour, 48*time.Hour)
+			if !ev(mediator, "start", dispute.Mediating, nil) {
+				return false
+			}
+			for k := 1 + rng.IntN(3); k > 0; k-- {
+				wait(12*time.Hour, 6*24*time.Hour)
+				if !ev(mediator, "record_session", dispute.Mediating, map[string]any{"method": []string{"onsite", "phone", "video"}[rng.IntN(3)],
+					"held_at": at.UTC(), "attendees": []string{d.Parties[0].Name, d.Parties[1].Name}, "notes": "听取双方陈述, 释法明理"}) {
+					return false
+				}
+			}
+			wait(6*time.Hour, 3*24*time.Hour)
+			if rng.IntN(10) == 0 { // resolved, but after its deadline
+				at = maxTime(at, d.EnteredLevelAt.Add(dl.Resolve[d.Level]+time.Duration(1+rng.IntN(10*24))*time.Hour))
+			}
+			if rng.IntN(100) < settle[d.Level] {
+				if !ev(mediator, "resolve", dispute.Resolved, map[string]any{"settled_level": settledAt, "agreement": "双方自愿达成调解协议"}) {
+					return false
+				}
+				t := at
+				d.ResolvedLevel, d.ResolvedAt = settledAt, &t
+				d.Outcome = dispute.Outcome{Agreement: "双方自愿达成调解协议"}
+				d.FollowUps, d.LastFollowUpAt, d.ClosedAt = 0, nil, nil
+				return true
+			}
+			if !ev(mediator, "fail", dispute.Failed, map[string]any{"reason": "双方分歧较大"}) {
+				return false
+			}
+			d.Outcome.FailReason = "双方分歧较大"
+			if rng.IntN(8) == 0 { // waiting for a decision to refer or escalate
+				return false
+			}
+			wait(2*time.Hour, 2*24*time.Hour)
+			if d.Level == region.City || rng.IntN(6) == 0 {
+				to := []string{"litigation", "arbitration", "petition", "other_department"}[rng.IntN(4)]
+				if ev(mediator, "refer", dispute.Referred, map[string]any{"to": to}) {
+					d.Outcome.ReferredTo = to
+					wait(24*time.Hour, 10*24*time.Hour)
+					if rng.IntN(2) == 0 && ev(mediator, "close", dispute.Closed, nil) {
+						t := at
+						d.ClosedAt = &t
+					}
+				}
+				return false
+			}
+			from := d.Level
+			next := map[dispute.Level]dispute.Level{region.Community: region.Township, region.Township: region.County, region.County: region.City}[from]
+			code := map[dispute.Level]string{region.Township: d.TownshipCode, region.County: d.CountyCode, region.City: d.CityCode}[next]
+			if !ev(mediator, "escalate", dispute.Registered, map[string]any{"from_level": from, "to_level": next, "level_code": code,
+				"reason": "需上级协调"}) {
+				return false
+			}
+			d.Level, d.LevelCode, d.EnteredLevelAt, d.AssigneeID = next, code, at, ""
 		}
-		from := d.Level
-		next := map[dispute.Level]dispute.Level{region.Community: region.Township, region.Township: region.County, region.County: region.City}[from]
-		code := map[dispute.Level]string{region.Township: d.TownshipCode, region.County: d.CountyCode, region.City: d.CityCode}[next]
-		if !ev(mediator, "escalate", dispute.Registered, map[string]any{"from_level": from, "to_level": next, "level_code": code,
-			"reason": "需上级协调"}) {
-			return out
-		}
-		d.Level, d.LevelCode, d.EnteredLevelAt, d.AssigneeID = next, code, at, ""
 	}
-	// Resolved: followed up, then closed.
-	wait(3*24*time.Hour, 10*24*time.Hour)
-	if rng.IntN(10) < 8 {
-		sat := 3 + rng.IntN(3)
-		if !ev(d.AssigneeID, "follow_up", dispute.Resolved, map[string]any{"satisfaction": sat}) {
+	for settleOnce() {
+		// Resolved: followed up, then closed; now and then reopened when the
+		// agreement is not kept (SPEC §8.1: within 90 days).
+		wait(3*24*time.Hour, 10*24*time.Hour)
+		if rng.IntN(10) < 8 {
+			sat := 3 + rng.IntN(3)
+			if rng.IntN(10) == 0 {
+				sat = 1 + rng.IntN(2)
+			}
+			if !ev(d.AssigneeID, "follow_up", dispute.Resolved, map[string]any{"satisfaction": sat}) {
+				return out
+			}
+			t := at
+			d.FollowUps, d.LastFollowUpAt, d.Outcome.Satisfaction = 1, &t, &sat
+			wait(2*24*time.Hour, 10*24*time.Hour)
+			if rng.IntN(10) < 7 && ev(d.AssigneeID, "close", dispute.Closed, nil) {
+				t := at
+				d.ClosedAt = &t
+			}
+		}
+		if rng.IntN(20) != 0 {
 			return out
 		}
-		t := at
-		d.FollowUps, d.LastFollowUpAt, d.Outcome.Satisfaction = 1, &t, &sat
-		wait(2*24*time.Hour, 10*24*time.Hour)
-		if rng.IntN(10) < 7 && ev(d.AssigneeID, "close", dispute.Closed, nil) {
-			t := at
-			d.ClosedAt = &t
+		wait(2*24*time.Hour, 20*24*time.Hour)
+		if !ev(med.at(d.LevelCode), "reopen", dispute.Registered, map[string]any{"reason": "协议未履行, 当事人申请重新调解"}) {
+			return out
 		}
+		d.EnteredLevelAt, d.AssigneeID, d.ClosedAt, d.ResolvedLevel, d.ResolvedAt = at, "", nil, "", nil
 	}
 	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// DisputeFacts derives the facts of generated disputes from their
+// timelines, as the live actions write them (SPEC §4.3).
+func DisputeFacts(ds []dispute.Dispute, events []dispute.Event, dl dispute.Deadlines) ([]fact.Fact, []fact.Deadline, error) {
+	byCase := map[string][]dispute.Event{}
+	for _, e := range events {
+		byCase[e.CaseID] = append(byCase[e.CaseID], e)
+	}
+	var facts []fact.Fact
+	var deadlines []fact.Deadline
+	for _, d := range ds {
+		fs, dls, err := dl.Replay(d, byCase[d.ID], func(string, dispute.Level) dispute.Level { return "" })
+		if err != nil {
+			return nil, nil, err
+		}
+		facts, deadlines = append(facts, fs...), append(deadlines, dls...)
+	}
+	return facts, deadlines, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"pingan/internal/fact"
 	"pingan/internal/incident"
 	"pingan/internal/region"
 )
@@ -205,4 +206,18 @@ func uuidAt(rng *rand.Rand, t time.Time) string {
 	u[6] = 0x70 | (u[6] & 0x0f)
 	u[8] = 0x80 | (u[8] & 0x3f)
 	return u.String()
+}
+
+// IncidentFacts derives the facts of generated incidents from their
+// timelines, as the live actions write them (SPEC §4.3).
+func IncidentFacts(incs []incident.Incident, events []incident.Event) []fact.Fact {
+	byCase := map[string][]incident.Event{}
+	for _, e := range events {
+		byCase[e.CaseID] = append(byCase[e.CaseID], e)
+	}
+	var out []fact.Fact
+	for _, inc := range incs {
+		out = append(out, incident.Replay(inc, byCase[inc.ID])...)
+	}
+	return out
 }

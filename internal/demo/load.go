@@ -119,11 +119,16 @@ func Load(ctx context.Context, d Deps) error {
 	ds, devents, dcounters := Disputes(d.Now, d.Loc, Reporters{Default: ids["demo-admin"],
 		ByGrid: map[string]string{FuqianGrid1: ids["demo-gridworker"], GuangraoGrid1: ids["demo-gridworker-2"]}},
 		Mediators{ByRegion: byRegion, Default: ids["demo-admin"]})
+	ifacts := IncidentFacts(incs, events)
+	dfacts, deadlines, err := DisputeFacts(ds, devents, dispute.DefaultDeadlines())
+	if err != nil {
+		return fmt.Errorf("demo dispute facts: %w", err)
+	}
 	return d.Store.InTx(ctx, func(ctx context.Context) error {
-		if err := d.Store.BulkInsertIncidents(ctx, incs, events, counters); err != nil {
+		if err := d.Store.BulkInsertIncidents(ctx, incs, events, ifacts, counters); err != nil {
 			return fmt.Errorf("demo incidents: %w", err)
 		}
-		if err := d.Store.BulkInsertDisputes(ctx, ds, devents, dcounters); err != nil {
+		if err := d.Store.BulkInsertDisputes(ctx, ds, devents, dfacts, deadlines, dcounters); err != nil {
 			return fmt.Errorf("demo disputes: %w", err)
 		}
 		for id, ph := range photos {

@@ -189,12 +189,12 @@ func (s *Service) Apply(ctx context.Context, p access.Principal, id string, vers
 			payload["photo_ids"] = photos
 		}
 	case "resolve":
-		level := d.Level
+		level := settledLevel(d, p)
 		d.ResolvedLevel, d.ResolvedAt = level, &now
 		d.Outcome = Outcome{Agreement: strings.TrimSpace(a.Agreement), AmountSettled: a.AmountSettled, PhotoIDs: a.PhotoIDs}
 		d.FollowUps, d.LastFollowUpAt, d.ClosedAt = 0, nil, nil
 		photos = a.PhotoIDs
-		payload["resolved_level"], payload["agreement"] = level, d.Outcome.Agreement
+		payload["settled_level"], payload["agreement"] = level, d.Outcome.Agreement
 		if a.AmountSettled != nil {
 			payload["amount_settled"] = *a.AmountSettled
 		}
@@ -225,18 +225,20 @@ func (s *Service) Apply(ctx context.Context, p access.Principal, id string, vers
 	case "close":
 		d.ClosedAt = &now
 	case "reopen":
-		// Not settled any more: it counts again when it is resolved again.
+		// Not settled any more: the case's state says so, while the facts
+		// keep the earlier resolution where it happened.
 		d.EnteredLevelAt, d.AssigneeID, d.ClosedAt = now, "", nil
 		d.ResolvedLevel, d.ResolvedAt = "", nil
 		payload["reason"] = strings.TrimSpace(a.Reason)
 	}
-	d.DueAt = s.deadlines.due(d)
+	s.deadlines.advance(before, &d)
 	d.Version, d.UpdatedAt = version+1, now
 	note := strings.TrimSpace(a.Note)
 	ev := s.event(ctx, p, d, a.Action, before.Status, d.Status, note, payload, now)
+	change := facts(before, d, ev)
 	details, _ := json.Marshal(map[string]any{"from": before.Status, "to": d.Status, "level": d.Level, "version": d.Version})
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.UpdateDispute(ctx, d, version, ev); err != nil {
+		if err := s.store.UpdateDispute(ctx, d, version, ev, change); err != nil {
 			return err
 		}
 		if len(photos) > 0 {

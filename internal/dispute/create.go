@@ -72,9 +72,10 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 	}
 	d.CaseNo = fmt.Sprintf("%s-%04d", prefix, n)
 	ev := s.event(ctx, p, d, "create", "", Registered, "", map[string]any{"level": d.Level, "level_code": d.LevelCode}, now)
+	change := facts(Dispute{}, d, ev)
 	details, _ := json.Marshal(map[string]any{"case_no": d.CaseNo, "region_code": d.RegionCode, "risk": d.Risk, "parties": len(d.Parties)})
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.CreateDispute(ctx, d, ev); err != nil {
+		if err := s.store.CreateDispute(ctx, d, ev, change); err != nil {
 			return err
 		}
 		if len(d.PhotoIDs) > 0 {

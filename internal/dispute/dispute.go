@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"pingan/internal/access"
+	"pingan/internal/fact"
 	"pingan/internal/intake"
 	"pingan/internal/region"
 )
@@ -217,23 +218,28 @@ type Filter struct {
 type Store interface {
 	// NextCaseNumber returns the next number of the sequence named prefix.
 	NextCaseNumber(ctx context.Context, prefix string) (int64, error)
-	// CreateDispute inserts the dispute, its parties and its first event.
-	CreateDispute(ctx context.Context, d Dispute, ev Event) error
+	// CreateDispute inserts the dispute, its parties, its first event and
+	// its first facts (the accept deadline).
+	CreateDispute(ctx context.Context, d Dispute, ev Event, c fact.Change) error
 	// FindDisputeByID returns errs.ErrNotFound if there is none.
 	FindDisputeByID(ctx context.Context, id string) (Dispute, error)
 	// FindDisputes lists disputes newest first (without their parties).
 	FindDisputes(ctx context.Context, f Filter) ([]Dispute, error)
 	// UpdateDispute saves d's changing fields if its version is still
-	// version (d.Version is the new one), and appends ev. Returns
+	// version (d.Version is the new one), appends ev and writes the facts
+	// of c (ending the case's running deadline when c says so). Returns
 	// errs.ErrPrecondition otherwise.
-	UpdateDispute(ctx context.Context, d Dispute, version int, ev Event) error
+	UpdateDispute(ctx context.Context, d Dispute, version int, ev Event, c fact.Change) error
 	// FindDisputeEvents lists a dispute's timeline in order.
 	FindDisputeEvents(ctx context.Context, caseID string) ([]Event, error)
 	// FindDueDisputes lists open disputes whose due_at is before the time,
 	// oldest deadline first.
 	FindDueDisputes(ctx context.Context, before time.Time, limit int) ([]Dispute, error)
-	// CountResolutions counts disputes resolved in [from, to) in the scope,
-	// in total and at community level.
+	// MarkBreached writes the breach of the running deadlines of the cases
+	// that were due before now (SPEC §4.3): the overdue scan's record.
+	MarkBreached(ctx context.Context, caseIDs []string, now time.Time) error
+	// CountResolutions counts the resolution facts of [from, to) in the
+	// scope, in total and settled at community level.
 	CountResolutions(ctx context.Context, scope access.Scope, from, to time.Time) (community, total int, err error)
 }
 
@@ -241,5 +247,6 @@ type Store interface {
 // counters of their case numbers in one transaction: the demo data set uses
 // it; requests never do.
 type Bulk interface {
-	BulkInsertDisputes(ctx context.Context, ds []Dispute, events []Event, counters map[string]int64) error
+	BulkInsertDisputes(ctx context.Context, ds []Dispute, events []Event, facts []fact.Fact, deadlines []fact.Deadline,
+		counters map[string]int64) error
 }

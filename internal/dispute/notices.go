@@ -27,7 +27,9 @@ func (s *Service) levelNotices(ctx context.Context, d Dispute, kind, title strin
 // NotifyDue writes one "due_soon" notice per open case and deadline within
 // DueSoon, and one "overdue" notice once it has passed, to its assignee or,
 // without one, to the mediators of its level. Notices carry a key per case
-// and deadline, so running this every minute notifies each only once.
+// and deadline, so running this every minute notifies each only once. The
+// deadlines that have passed are written as breached in the same
+// transaction (SPEC §4.3).
 // Returns how many cases it looked at.
 func (s *Service) NotifyDue(ctx context.Context) (int, error) {
 	now := s.now()
@@ -36,10 +38,12 @@ func (s *Service) NotifyDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var notices []Notice
+	var breached []string
 	for _, d := range due {
 		kind, title := "due_soon", "矛盾纠纷即将超期 "+d.CaseNo
 		if d.DueAt.Before(now) {
 			kind, title = "overdue", "矛盾纠纷已超期 "+d.CaseNo
+			breached = append(breached, d.ID)
 		}
 		key := fmt.Sprintf("%s:%s:%d", kind, d.ID, d.DueAt.UnixMicro())
 		if d.AssigneeID != "" {
@@ -55,8 +59,15 @@ func (s *Service) NotifyDue(ctx context.Context) (int, error) {
 		}
 		notices = append(notices, ns...)
 	}
-	if len(notices) == 0 {
+	if len(notices) == 0 && len(breached) == 0 {
 		return len(due), nil
 	}
-	return len(due), s.log.InTx(ctx, func(ctx context.Context) error { return s.notifier.NotifyDisputes(ctx, notices) })
+	return len(due), s.log.InTx(ctx, func(ctx context.Context) error {
+		if len(breached) > 0 {
+			if err := s.store.MarkBreached(ctx, breached, now); err != nil {
+				return err
+			}
+		}
+		return s.notifier.NotifyDisputes(ctx, notices)
+	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/fact"
 	"pingan/internal/idempotency"
 	"pingan/internal/intake"
 	"pingan/internal/ranking"
@@ -153,8 +154,9 @@ type Store interface {
 	// FindChangedIncidents lists incidents by (updated_at, id) ascending.
 	FindChangedIncidents(ctx context.Context, f ChangeFilter) ([]Incident, error)
 	// UpdateIncidentStatus moves the incident to status if its version is
-	// still version, and appends ev. Returns errs.ErrPrecondition otherwise.
-	UpdateIncidentStatus(ctx context.Context, id string, version int, status Status, at time.Time, ev Event) error
+	// still version, and appends ev and the facts it adds (SPEC §4.3).
+	// Returns errs.ErrPrecondition otherwise.
+	UpdateIncidentStatus(ctx context.Context, id string, version int, status Status, at time.Time, ev Event, facts []fact.Fact) error
 	// FindEvents lists a case's timeline in order.
 	FindEvents(ctx context.Context, caseID string) ([]Event, error)
 }
@@ -181,5 +183,5 @@ type Report struct {
 // their case numbers in one transaction: the demo data set and benchmarks
 // use it; requests never do.
 type Bulk interface {
-	BulkInsertIncidents(ctx context.Context, incs []Incident, events []Event, counters map[string]int64) error
+	BulkInsertIncidents(ctx context.Context, incs []Incident, events []Event, facts []fact.Fact, counters map[string]int64) error
 }

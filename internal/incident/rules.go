@@ -182,7 +182,7 @@ func (s *Service) Transition(ctx context.Context, p access.Principal, id string,
 		From: inc.Status, To: t.to, Note: note, RequestID: audit.MetaFrom(ctx).RequestID, CreatedAt: now}
 	details, _ := json.Marshal(map[string]any{"from": inc.Status, "to": t.to, "version": version + 1})
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.UpdateIncidentStatus(ctx, inc.ID, version, t.to, now, ev); err != nil {
+		if err := s.store.UpdateIncidentStatus(ctx, inc.ID, version, t.to, now, ev, facts(inc, ev)); err != nil {
 			return err
 		}
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "incident."+action, "incident", inc.ID, string(details)).In(gridPath))

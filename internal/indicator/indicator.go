@@ -33,10 +33,10 @@ const (
 const (
 	Count                   = "count"                     // cases matching Filter
 	ResolutionRate          = "resolution_rate"           // of the cases reported in the period, the share resolved by its end
-	CommunityResolutionRate = "community_resolution_rate" // 就地化解率 of the disputes resolved in the period
-	OverdueCount            = "overdue_count"             // disputes open and past due at the period's end
-	MeanDaysToResolve       = "mean_days_to_resolve"      // of the cases resolved in the period
-	SatisfactionMean        = "satisfaction_mean"         // of the dispute follow-ups in the period
+	CommunityResolutionRate = "community_resolution_rate" // 就地化解率: of the disputes settled in the period, the share settled at community level
+	OverdueCount            = "overdue_count"             // dispute deadlines due in the period that were breached
+	MeanDaysToResolve       = "mean_days_to_resolve"      // days from report to resolution, over the resolutions of the period
+	SatisfactionMean        = "satisfaction_mean"         // over the dispute follow-ups of the period
 )
 
 // Methods lists the auto methods.

@@ -189,7 +189,7 @@ func (s *Service) series(ctx context.Context, ind indicator.Indicator, kind, per
 						aggs = append(aggs, c.Aggregate)
 					}
 				}
-			} else if aggs, err = s.store.Aggregates(ctx, ind, from, to); err != nil {
+			} else if aggs, err = s.store.Aggregates(ctx, ind, from, to, s.now()); err != nil {
 				return nil, err
 			}
 			sums := map[region.Level]map[string][2]float64{}

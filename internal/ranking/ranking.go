@@ -90,8 +90,9 @@ const (
 // Store persists results and jobs and reads what computing needs.
 // Implemented in internal/store.
 type Store interface {
-	// Aggregates computes an auto indicator's per-community figures for [from, to).
-	Aggregates(ctx context.Context, ind indicator.Indicator, from, to time.Time) ([]Aggregate, error)
+	// Aggregates computes an auto indicator's per-community figures for
+	// [from, to) from the case facts, as of now (SPEC §4.3, §9.2).
+	Aggregates(ctx context.Context, ind indicator.Indicator, from, to, now time.Time) ([]Aggregate, error)
 	// CountsByCategory counts the cases of a kind ("incident" or "dispute")
 	// that occurred in [from, to), per community and category.
 	CountsByCategory(ctx context.Context, caseKind string, from, to time.Time) ([]CategoryCount, error)

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"pingan/internal/errs"
+	"pingan/internal/fact"
 	"pingan/internal/indicator"
 	"pingan/internal/ranking"
 )
@@ -15,50 +16,69 @@ import (
 // Aggregate is ranking.Aggregate.
 type Aggregate = ranking.Aggregate
 
-// Aggregates computes an auto indicator's per-community figures for
-// [from, to) (SPEC §9.2), one grouped query over an indexed time range:
-//   - count: cases that occurred in the period matching the filter (Den 1);
-//   - resolution_rate: of those, resolved by the period's end (Num) over all (Den);
-//   - community_resolution_rate: disputes resolved in the period at community level over all resolved then;
-//   - overdue_count: disputes whose deadline fell in the period and were not resolved by it;
-//   - mean_days_to_resolve: days from report to resolution (Num) over resolutions (Den) in the period;
-//   - satisfaction_mean: the last follow-up's satisfaction of disputes followed up in the period.
-func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to time.Time) ([]Aggregate, error) {
-	from, to = utc(from), utc(to)
+// Aggregates computes an auto indicator's per-community figures for the
+// period [from, to) (SPEC §9.2), as of now, from facts that are never
+// erased (SPEC §4.3) — never from a case's current status, due date or
+// update time — so a past period gives the same figures whenever it is
+// computed, unless a fact about it arrived late. Each is one grouped query
+// over an indexed time range; docs/scoring.md gives the definitions:
+//   - count: cases that occurred in the period (Num; Den 1);
+//   - resolution_rate: of the cases reported in the period (Den), those
+//     with a resolution before the period's end (Num);
+//   - community_resolution_rate (就地化解率): of the dispute resolutions
+//     of the period (Den), those settled at community level (Num);
+//   - overdue_count: deadlines due in the period that were breached (met
+//     late, given up late, or still running past due at now);
+//   - mean_days_to_resolve: days from report to resolution (Num) over the
+//     resolutions of the period (Den);
+//   - satisfaction_mean: satisfaction (Num) over the follow-ups of the
+//     period (Den).
+//
+// An indicator's categories narrow every method. A case resolved, reopened
+// and resolved again has two resolutions, each in its own period.
+func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to, now time.Time) ([]Aggregate, error) {
+	from, to, now = utc(from), utc(to), utc(now)
+	kind := ind.Filter.Case
 	table := "incidents"
-	if ind.Filter.Case == "dispute" {
+	if kind == "dispute" {
 		table = "disputes"
 	}
-	base := db.conn(ctx).Table(table)
-	if len(ind.Filter.Categories) > 0 {
-		base = base.Where("category IN ?", ind.Filter.Categories)
+	cats := func(q *gorm.DB, col string) *gorm.DB {
+		if len(ind.Filter.Categories) > 0 {
+			return q.Where(col+" IN ?", ind.Filter.Categories)
+		}
+		return q
 	}
-	q := base.Session(&gorm.Session{}).Group("community_code, township_code, county_code")
-	cols := "community_code, township_code, county_code, "
-	resolved := "status IN ('resolved', 'closed')"
-	if table == "disputes" {
-		resolved = "resolved_at IS NOT NULL"
+	const places = "community_code, township_code, county_code"
+	facts := func(k fact.Kind) *gorm.DB {
+		q := db.conn(ctx).Model(&factRow{}).Where("case_kind = ? AND fact = ? AND at >= ? AND at < ?", kind, string(k), from, to)
+		return cats(q, "category")
 	}
+	var q *gorm.DB
 	switch ind.Method {
 	case indicator.Count:
 		// By when it happened: a report sent late (offline) counts in its own period.
-		q = q.Where("occurred_at >= ? AND occurred_at < ?", from, to).Select(cols + "COUNT(*) AS num, 1 AS den")
+		q = cats(db.conn(ctx).Table(table).Where("occurred_at >= ? AND occurred_at < ?", from, to), "category").
+			Group(places).Select(places + ", COUNT(*) AS num, 1 AS den")
 	case indicator.ResolutionRate:
-		q = q.Where("occurred_at >= ? AND occurred_at < ?", from, to).
-			Select(cols+"SUM(CASE WHEN "+resolved+" AND updated_at < ? THEN 1 ELSE 0 END) AS num, COUNT(*) AS den", to)
+		resolved := db.conn(ctx).Model(&factRow{}).Select("1").
+			Where("case_facts.case_id = c.id AND case_facts.fact = ? AND case_facts.at < ?", string(fact.Resolved), to)
+		q = cats(db.conn(ctx).Table(table+" AS c").Where("c.created_at >= ? AND c.created_at < ?", from, to), "c.category").
+			Group("c.community_code, c.township_code, c.county_code").
+			Select("c.community_code, c.township_code, c.county_code, "+
+				"SUM(CASE WHEN EXISTS (?) THEN 1 ELSE 0 END) AS num, COUNT(*) AS den", resolved)
 	case indicator.CommunityResolutionRate:
-		q = q.Where("resolved_at >= ? AND resolved_at < ?", from, to).
-			Select(cols + "SUM(CASE WHEN resolved_level = 'community' THEN 1 ELSE 0 END) AS num, COUNT(*) AS den")
+		q = facts(fact.Resolved).Group(places).Select(places + ", SUM(CASE WHEN level = 'community' THEN 1 ELSE 0 END) AS num, COUNT(*) AS den")
 	case indicator.OverdueCount:
-		q = q.Where("due_at >= ? AND due_at < ? AND (resolved_at IS NULL OR resolved_at > due_at)", from, to).
-			Select(cols + "COUNT(*) AS num, 1 AS den")
+		q = cats(db.conn(ctx).Model(&deadlineRow{}).
+			Where("case_kind = ? AND due_at >= ? AND due_at < ?", kind, from, to).
+			Where("(breached_at IS NOT NULL OR (ended_at IS NULL AND due_at < ?))", now), "category").
+			Group(places).Select(places + ", COUNT(*) AS num, 1 AS den")
 	case indicator.MeanDaysToResolve:
-		if table != "disputes" {
-			return nil, fmt.Errorf("%s: mean_days_to_resolve needs disputes: %w", ind.Code, errs.ErrInvalid)
-		}
-		return db.meanDays(base.Session(&gorm.Session{}), from, to)
+		return db.meanDays(facts(fact.Resolved))
 	case indicator.SatisfactionMean:
-		return db.satisfaction(ctx, base.Session(&gorm.Session{}), from, to)
+		q = facts(fact.FollowedUp).Where("satisfaction IS NOT NULL").Group(places).
+			Select(places + ", SUM(satisfaction) AS num, COUNT(*) AS den")
 	default:
 		return nil, fmt.Errorf("%s: method %q: %w", ind.Code, ind.Method, errs.ErrInvalid)
 	}
@@ -70,15 +90,15 @@ func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to 
 }
 
 // meanDays adds up, per community, the days from report to resolution of
-// the disputes resolved in the period (computed here: date arithmetic
-// differs between the SQL dialects).
-func (db *DB) meanDays(q *gorm.DB, from, to time.Time) ([]Aggregate, error) {
+// the resolutions in q (computed here: date arithmetic differs between the
+// SQL dialects).
+func (db *DB) meanDays(q *gorm.DB) ([]Aggregate, error) {
 	var rows []struct {
 		CommunityCode, TownshipCode, CountyCode string
-		CreatedAt, ResolvedAt                   time.Time
+		ReportedAt, At                          time.Time
 	}
-	err := q.Where("resolved_at >= ? AND resolved_at < ?", from, to).
-		Select("community_code, township_code, county_code, created_at, resolved_at").Scan(&rows).Error
+	err := q.Select("community_code, township_code, county_code, reported_at, at").
+		Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("aggregate days to resolve: %w", translate(err))
 	}
@@ -91,42 +111,7 @@ func (db *DB) meanDays(q *gorm.DB, from, to time.Time) ([]Aggregate, error) {
 			i = len(out) - 1
 			by[r.CommunityCode] = i
 		}
-		out[i].Num += r.ResolvedAt.Sub(r.CreatedAt).Hours() / 24
-		out[i].Den++
-	}
-	return out, nil
-}
-
-// satisfaction averages the last follow-up's satisfaction of the disputes
-// followed up in the period. An outcome that cannot be read fails the
-// computation rather than leave the case out unnoticed.
-func (db *DB) satisfaction(ctx context.Context, q *gorm.DB, from, to time.Time) ([]Aggregate, error) {
-	var rows []struct {
-		ID, CommunityCode, TownshipCode, CountyCode string
-		Outcome                                     string
-	}
-	err := q.Where("last_follow_up_at >= ? AND last_follow_up_at < ?", from, to).
-		Select("id, community_code, township_code, county_code, outcome").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("aggregate satisfaction: %w", translate(err))
-	}
-	by := map[string]int{}
-	var out []Aggregate
-	for _, r := range rows {
-		var o outcomeColumn
-		if err := decodeColumn(ctx, "disputes", r.ID, "outcome", r.Outcome, &o); err != nil {
-			return nil, fmt.Errorf("aggregate satisfaction: %w", err)
-		}
-		if o.Satisfaction == nil {
-			continue
-		}
-		i, ok := by[r.CommunityCode]
-		if !ok {
-			out = append(out, Aggregate{CommunityCode: r.CommunityCode, TownshipCode: r.TownshipCode, CountyCode: r.CountyCode})
-			i = len(out) - 1
-			by[r.CommunityCode] = i
-		}
-		out[i].Num += float64(*o.Satisfaction)
+		out[i].Num += r.At.Sub(r.ReportedAt).Hours() / 24
 		out[i].Den++
 	}
 	return out, nil

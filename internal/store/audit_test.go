@@ -50,7 +50,7 @@ func TestAuditScopeMigration(t *testing.T) {
 				RegionCode: demo.FuqianGrid1, CommunityCode: demo.FuqianCommunity, TownshipCode: demo.DongchengStreet,
 				CountyCode: demo.DongyingDistrict, OccurredAt: columnsNow, ReportedAt: columnsNow, ReporterID: "u-township",
 				PhotoIDs: []string{}, Version: 1, CreatedAt: columnsNow, UpdatedAt: columnsNow}
-			if err := db.BulkInsertIncidents(ctx, []incident.Incident{inc}, nil, nil); err != nil {
+			if err := db.BulkInsertIncidents(ctx, []incident.Incident{inc}, nil, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 			d := testDispute("01930000-0000-7000-8000-000000000002", dispute.Outcome{})

@@ -12,6 +12,7 @@ import (
 	"pingan/internal/access"
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
+	"pingan/internal/fact"
 )
 
 type disputeRow struct {
@@ -125,8 +126,9 @@ func (db *DB) partyRows(d dispute.Dispute) []partyRow {
 	return out
 }
 
-// CreateDispute inserts the dispute, its parties and its first event.
-func (db *DB) CreateDispute(ctx context.Context, d dispute.Dispute, ev dispute.Event) error {
+// CreateDispute inserts the dispute, its parties, its first event and its
+// first facts.
+func (db *DB) CreateDispute(ctx context.Context, d dispute.Dispute, ev dispute.Event, c fact.Change) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		row := disputeToRow(d)
 		if err := tx.Create(&row).Error; err != nil {
@@ -138,7 +140,10 @@ func (db *DB) CreateDispute(ctx context.Context, d dispute.Dispute, ev dispute.E
 			}
 		}
 		e := disputeEventRow(ev)
-		return tx.Create(&e).Error
+		if err := tx.Create(&e).Error; err != nil {
+			return err
+		}
+		return writeFacts(tx, d.ID, c)
 	})
 }
 
@@ -223,8 +228,8 @@ func (db *DB) disputesQuery(ctx context.Context, f dispute.Filter) *gorm.DB {
 }
 
 // UpdateDispute saves the fields an action changes if the version is
-// unchanged, and appends the event.
-func (db *DB) UpdateDispute(ctx context.Context, d dispute.Dispute, version int, ev dispute.Event) error {
+// unchanged, and appends the event and the facts.
+func (db *DB) UpdateDispute(ctx context.Context, d dispute.Dispute, version int, ev dispute.Event, c fact.Change) error {
 	r := disputeToRow(d)
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&disputeRow{}).Where("id = ? AND version = ?", d.ID, version).Updates(map[string]any{
@@ -240,7 +245,10 @@ func (db *DB) UpdateDispute(ctx context.Context, d dispute.Dispute, version int,
 			return fmt.Errorf("dispute %s changed meanwhile: %w", d.ID, errs.ErrPrecondition)
 		}
 		e := disputeEventRow(ev)
-		return tx.Create(&e).Error
+		if err := tx.Create(&e).Error; err != nil {
+			return err
+		}
+		return writeFacts(tx, d.ID, c)
 	})
 }
 
@@ -286,13 +294,13 @@ func (db *DB) dueQuery(ctx context.Context, st dispute.Status, before time.Time,
 	return db.conn(ctx).Model(&disputeRow{}).Where("status = ? AND due_at < ?", string(st), utc(before)).Order("due_at").Limit(limit)
 }
 
-// CountResolutions counts disputes resolved in [from, to) in the scope,
-// in total and at community level.
+// CountResolutions counts the resolution facts of disputes in [from, to)
+// in the scope, in total and settled at community level.
 func (db *DB) CountResolutions(ctx context.Context, scope access.Scope, from, to time.Time) (int, int, error) {
-	q := applyScope(db.conn(ctx).Model(&disputeRow{}).Where("resolved_at >= ? AND resolved_at < ?", utc(from), utc(to)),
-		scope, caseColumns)
+	q := applyScope(db.conn(ctx).Model(&factRow{}).
+		Where("case_kind = 'dispute' AND fact = ? AND at >= ? AND at < ?", fact.Resolved, utc(from), utc(to)), scope, caseColumns)
 	var res struct{ Community, Total int }
-	err := q.Select("COALESCE(SUM(CASE WHEN resolved_level = 'community' THEN 1 ELSE 0 END), 0) AS community, COUNT(*) AS total").
+	err := q.Select("COALESCE(SUM(CASE WHEN level = 'community' THEN 1 ELSE 0 END), 0) AS community, COUNT(*) AS total").
 		Scan(&res).Error
 	if err != nil {
 		return 0, 0, fmt.Errorf("count resolutions: %w", translate(err))
@@ -304,7 +312,8 @@ var _ dispute.Store = (*DB)(nil)
 
 // BulkInsertDisputes writes disputes, their parties (sealed), events and
 // case-number counters in batches inside one transaction.
-func (db *DB) BulkInsertDisputes(ctx context.Context, ds []dispute.Dispute, events []dispute.Event, counters map[string]int64) error {
+func (db *DB) BulkInsertDisputes(ctx context.Context, ds []dispute.Dispute, events []dispute.Event, facts []fact.Fact,
+	deadlines []fact.Deadline, counters map[string]int64) error {
 	rows := make([]disputeRow, len(ds))
 	var parties []partyRow
 	for i, d := range ds {
@@ -331,6 +340,9 @@ func (db *DB) BulkInsertDisputes(ctx context.Context, ds []dispute.Dispute, even
 			return err
 		}
 		if err := tx.CreateInBatches(evs, 2*batch).Error; err != nil {
+			return err
+		}
+		if err := insertFacts(tx, facts, deadlines, 2*batch); err != nil {
 			return err
 		}
 		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "prefix"}},

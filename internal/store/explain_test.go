@@ -170,7 +170,7 @@ func TestDisputeListQueriesUseIndexes(t *testing.T) {
 			Level: region.Community, LevelCode: parts[3], EnteredLevelAt: at, DueAt: &due, AssigneeID: fmt.Sprintf("med-%d", i%40),
 			Version: 1, CreatedAt: at, UpdatedAt: at})
 	}
-	if err := db.BulkInsertDisputes(ctx, ds, nil, nil); err != nil {
+	if err := db.BulkInsertDisputes(ctx, ds, nil, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, tbl := range []string{"disputes", "dispute_parties"} {

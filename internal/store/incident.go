@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"pingan/internal/errs"
+	"pingan/internal/fact"
 	"pingan/internal/incident"
 )
 
@@ -157,7 +158,8 @@ func (db *DB) findIncidents(ctx context.Context, q *gorm.DB) ([]incident.Inciden
 }
 
 // UpdateIncidentStatus moves the incident on if its version is unchanged.
-func (db *DB) UpdateIncidentStatus(ctx context.Context, id string, version int, status incident.Status, at time.Time, ev incident.Event) error {
+func (db *DB) UpdateIncidentStatus(ctx context.Context, id string, version int, status incident.Status, at time.Time,
+	ev incident.Event, facts []fact.Fact) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&incidentRow{}).Where("id = ? AND version = ?", id, version).
 			Updates(map[string]any{"status": string(status), "version": version + 1, "updated_at": utc(at)})
@@ -168,7 +170,10 @@ func (db *DB) UpdateIncidentStatus(ctx context.Context, id string, version int, 
 			return fmt.Errorf("incident %s changed meanwhile: %w", id, errs.ErrPrecondition)
 		}
 		e := eventToRow("incident", ev)
-		return tx.Create(&e).Error
+		if err := tx.Create(&e).Error; err != nil {
+			return err
+		}
+		return writeFacts(tx, id, fact.Change{Facts: facts})
 	})
 }
 
@@ -188,9 +193,10 @@ func (db *DB) FindEvents(ctx context.Context, caseID string) ([]incident.Event, 
 
 var _ incident.Store = (*DB)(nil)
 
-// BulkInsertIncidents writes incidents, events and case-number counters in
+// BulkInsertIncidents writes incidents, events, facts and case-number counters in
 // batches inside one transaction.
-func (db *DB) BulkInsertIncidents(ctx context.Context, incs []incident.Incident, events []incident.Event, counters map[string]int64) error {
+func (db *DB) BulkInsertIncidents(ctx context.Context, incs []incident.Incident, events []incident.Event, facts []fact.Fact,
+	counters map[string]int64) error {
 	rows := make([]incidentRow, len(incs))
 	for i, inc := range incs {
 		rows[i] = incidentToRow(inc)
@@ -214,6 +220,9 @@ func (db *DB) BulkInsertIncidents(ctx context.Context, incs []incident.Incident,
 			return err
 		}
 		if err := tx.CreateInBatches(evs, 2*batch).Error; err != nil {
+			return err
+		}
+		if err := insertFacts(tx, facts, nil, 2*batch); err != nil {
 			return err
 		}
 		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "prefix"}},

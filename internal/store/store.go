@@ -27,6 +27,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"pingan/internal/category"
+	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/pii"
 	"pingan/internal/region"
@@ -55,6 +56,9 @@ type DB struct {
 	// accept several statements in one query, so that a group's whole
 	// transaction is one round trip. Nothing else uses it.
 	batch *sql.DB
+	// deadlines are what the fact migration replays older timelines with
+	// (SetDeadlines).
+	deadlines dispute.Deadlines
 }
 
 // Open connects to rawURL (sqlite://PATH or mysql://DSN). The sealer encrypts
@@ -142,7 +146,7 @@ func Open(ctx context.Context, rawURL string, sealer *pii.Sealer) (*DB, error) {
 	}
 	db := &DB{gorm: g, sql: sqlDB, dialect: scheme, sealer: sealer,
 		regions: newCache[region.Region](), categories: newCache[category.Category](), blocks: newCaseBlocks(),
-		group: newCommitters()}
+		group: newCommitters(), deadlines: dispute.DefaultDeadlines()}
 	if scheme == "mysql" {
 		if db.seq, err = gorm.Open(gormmysql.New(gormmysql.Config{DSNConfig: mysqlConfig}), cfg); err != nil {
 			sqlDB.Close()
@@ -256,7 +260,7 @@ func (db *DB) migrations() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(dialect, db.sql, sub)
+	p, err := goose.NewProvider(dialect, db.sql, sub, goose.WithGoMigrations(db.factFill()))
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
