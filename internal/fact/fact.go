@@ -38,7 +38,7 @@ const (
 // which case, what kind and category, where (down to the grid), who
 // reported it and when; enough for the scope rule and every statistic.
 type Case struct {
-	ID, Kind, Category                     string // Kind "incident" or "dispute"
+	ID, Kind, Category                      string // Kind "incident" or "dispute"
 	CountyCode, TownshipCode, CommunityCode string
 	GridCode                                string
 	ReporterID                              string
