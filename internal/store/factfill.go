@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"gorm.io/gorm"
@@ -33,16 +34,26 @@ func (db *DB) factFill() *goose.Migration {
 	return goose.NewGoMigration(factFillVersion, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 		g := db.gorm.Session(&gorm.Session{NewDB: true, Context: ctx})
 		g.Statement.ConnPool = tx
-		return db.fillFacts(g)
+		return db.fillFacts(g, time.Now())
 	}}, nil)
 }
 
-// fillFacts writes the facts of every case that has none yet.
-func (db *DB) fillFacts(g *gorm.DB) error {
+// fillFacts writes the facts of every case that has none yet, and the
+// breach of every deadline still running past due at now, as the overdue
+// scan (dispute.Service.NotifyDue) writes it.
+func (db *DB) fillFacts(g *gorm.DB, now time.Time) error {
 	if err := fillIncidentFacts(g); err != nil {
 		return err
 	}
-	return db.fillDisputeFacts(g)
+	if err := db.fillDisputeFacts(g); err != nil {
+		return err
+	}
+	err := g.Model(&deadlineRow{}).Where("ended_at IS NULL AND breached_at IS NULL AND due_at < ?", utc(now)).
+		Update("breached_at", gorm.Expr("due_at")).Error
+	if err != nil {
+		return fmt.Errorf("fill facts: breaches: %w", err)
+	}
+	return nil
 }
 
 // fillIncidentFacts derives incident facts in one statement: each accept,
