@@ -1,10 +1,12 @@
 package demo
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"pingan/internal/dispute"
+	"pingan/internal/fact"
 	"pingan/internal/region"
 )
 
@@ -74,6 +76,48 @@ func TestDisputesGenerated(t *testing.T) {
 	}
 	if overdue == 0 {
 		t.Error("no dispute is overdue")
+	}
+	// The facts hold every kind of history statistics must survive: late
+	// acceptances and resolutions, reopenings, community cases settled by
+	// a township's mediator (SPEC §4.3).
+	facts, deadlines, err := DisputeFacts(ds, events, dispute.DefaultDeadlines())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, f := range facts {
+		kinds[string(f.Kind)]++
+		if f.Kind == fact.Resolved && f.Level == region.Township {
+			kinds["resolved at township"]++
+		}
+	}
+	for _, dl := range deadlines {
+		if dl.MetAt != nil && dl.BreachedAt != nil {
+			kinds["met late: "+string(dl.Kind)]++
+		}
+		if dl.EndedAt == nil && dl.DueAt.Before(now) {
+			kinds["running past due"]++
+		}
+	}
+	for _, k := range []string{"accepted", "resolved", "failed", "escalated", "referred", "followed_up", "closed", "reopened",
+		"resolved at township", "met late: accept", "met late: resolve", "running past due"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s in the demo's facts: %v", k, kinds)
+		}
+	}
+	level := map[string]dispute.Level{}
+	for _, d := range ds {
+		level[d.ID] = d.Level
+	}
+	townshipOfCommunity := 0
+	for _, e := range events {
+		if e.Action == "resolve" && level[e.CaseID] == region.Community && e.ActorID == "town" &&
+			strings.Contains(e.Payload, `"settled_level":"township"`) {
+			townshipOfCommunity++
+		}
+	}
+	if townshipOfCommunity == 0 {
+		t.Error("no community case settled by the township's mediator")
 	}
 	// Most are settled where they arose (就地化解).
 	total := 0

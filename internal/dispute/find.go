@@ -66,8 +66,9 @@ func (s *Service) Timeline(ctx context.Context, p access.Principal, id string) (
 }
 
 // SettlementRate is 就地化解率 (SPEC §8.2) for the subtree of the region
-// and the period [from, to): disputes resolved at community level over all
-// disputes resolved, with both counts; the rate is 0 when nothing was resolved.
+// and the period [from, to): the resolutions of the period settled at
+// community level over all of them (case facts, SPEC §4.3), with both
+// counts; the rate is 0 when nothing was resolved.
 func (s *Service) SettlementRate(ctx context.Context, r region.Region, from, to time.Time) (rate float64, community, total int, err error) {
 	// The region's level, not its path, gives the depth: callers may name a
 	// region by its code and level alone.
