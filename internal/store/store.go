@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing/fstest"
@@ -267,6 +268,9 @@ func (db *DB) migrations() (*goose.Provider, error) {
 	return p, nil
 }
 
+// dropIndexOn is MySQL's DROP INDEX, which names the table.
+var dropIndexOn = regexp.MustCompile(`DROP INDEX (\w+) ON \w+;`)
+
 // driverLogger sends the MySQL driver's own messages to the structured log.
 type driverLogger struct{}
 
@@ -274,7 +278,8 @@ func (driverLogger) Print(v ...any) { slog.Warn("mysql driver", slog.String("msg
 
 // migrationFS is the embedded migrations as the dialect reads them. The SQL
 // is written once, for MySQL; SQLite gets DATETIME for DATETIME(6), since
-// its driver parses times only from columns declared exactly DATETIME.
+// its driver parses times only from columns declared exactly DATETIME, and
+// "DROP INDEX name;" for MySQL's "DROP INDEX name ON table;".
 func migrationFS(dialect string) (fs.FS, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil || dialect != "sqlite" {
@@ -289,7 +294,8 @@ func migrationFS(dialect string) (fs.FS, error) {
 		if err != nil {
 			return err
 		}
-		out[path] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(string(b), "DATETIME(6)", "DATETIME"))}
+		sql := strings.ReplaceAll(string(b), "DATETIME(6)", "DATETIME")
+		out[path] = &fstest.MapFile{Data: []byte(dropIndexOn.ReplaceAllString(sql, "DROP INDEX $1;"))}
 		return nil
 	})
 	return out, err

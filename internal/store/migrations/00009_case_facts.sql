@@ -49,6 +49,17 @@ CREATE TABLE case_deadlines (
 CREATE INDEX case_deadlines_due ON case_deadlines (case_kind, due_at);
 CREATE INDEX case_deadlines_case ON case_deadlines (case_id, ended_at);
 
+-- Statistics no longer read the disputes' current resolution, deadline or
+-- follow-up: their indexes for that go (the lists use (status, due_at)).
+DROP INDEX disputes_resolved ON disputes;
+DROP INDEX disputes_resolved_cover ON disputes;
+DROP INDEX disputes_due_cover ON disputes;
+DROP INDEX disputes_followed ON disputes;
+
 -- +goose Down
+CREATE INDEX disputes_followed ON disputes (last_follow_up_at);
+CREATE INDEX disputes_due_cover ON disputes (due_at, resolved_at, community_code, township_code, county_code);
+CREATE INDEX disputes_resolved_cover ON disputes (resolved_at, community_code, township_code, county_code, resolved_level);
+CREATE INDEX disputes_resolved ON disputes (resolved_at, county_code);
 DROP TABLE case_deadlines;
 DROP TABLE case_facts;
