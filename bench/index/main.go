@@ -169,9 +169,10 @@ func load(ctx context.Context, db *sql.DB, grids []grid, nInc, nDis int, now tim
 				if j.table == "disputes" {
 					total = nDis
 				}
-				q, args := rowsOf(j.table, j.from, min(batch, total-j.from), total, rng, grids, now)
-				if _, err := conn.ExecContext(ctx, q, args...); err != nil {
-					log.Fatalf("insert %s: %v", j.table, err)
+				for _, st := range rowsOf(j.table, j.from, min(batch, total-j.from), total, rng, grids, now) {
+					if _, err := conn.ExecContext(ctx, st.q, st.args...); err != nil {
+						log.Fatalf("insert %s: %v", j.table, err)
+					}
 				}
 			}
 		})
@@ -191,11 +192,20 @@ var (
 	disCategories = []string{"neighbourhood", "marriage_family", "housing_land", "contract", "damages", "labour"}
 )
 
-// rowsOf is one multi-row INSERT of n rows of table, numbered from from of
-// total. Rows come in time order over the last year, as reports do, so
-// that every index grows at its end (random times would rewrite pages all
-// over the indexes and make the load many times slower).
-func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now time.Time) (string, []any) {
+// stmt is one statement with its arguments.
+type stmt struct {
+	q    string
+	args []any
+}
+
+// rowsOf is the multi-row INSERTs of n rows of table, numbered from from of
+// total: for disputes, their case facts too (SPEC §4.3: a resolution, a
+// follow-up, the accept and resolve deadlines, one in twenty resolved
+// late), which the index reads. Rows come in time order over the last
+// year, as reports do, so that every index grows at its end (random times
+// would rewrite pages all over the indexes and make the load many times
+// slower).
+func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now time.Time) []stmt {
 	var q strings.Builder
 	var args []any
 	year := 365 * 24 * time.Hour
@@ -216,12 +226,18 @@ func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now 
 				incCategories[rng.IntN(len(incCategories))], "low", "closed", "x", g.code, g.community, g.township, g.county,
 				at, at, "bench", at, at)
 		}
-		return q.String(), args
+		return []stmt{{q.String(), args}}
 	}
 	q.WriteString("INSERT INTO disputes (id, case_no, category, description, address, region_code, community_code, township_code, " +
 		"county_code, city_code, occurred_at, reported_at, reporter_id, photo_ids, risk_level, status, level, level_code, " +
 		"entered_level_at, assignee_id, due_at, resolved_level, resolved_at, outcome, follow_ups, last_follow_up_at, version, " +
 		"created_at, updated_at) VALUES ")
+	var fq, dq strings.Builder
+	var fargs, dargs []any
+	fq.WriteString("INSERT INTO case_facts (id, case_id, case_kind, fact, at, level, satisfaction, category, county_code, " +
+		"township_code, community_code, region_code, reporter_id, reported_at) VALUES ")
+	dq.WriteString("INSERT INTO case_deadlines (id, case_id, case_kind, kind, level, category, county_code, township_code, " +
+		"community_code, region_code, reporter_id, started_at, due_at, met_at, breached_at, ended_at) VALUES ")
 	for i := range n {
 		g := grids[rng.IntN(len(grids))]
 		at := timeOf(i)
@@ -231,15 +247,34 @@ func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now 
 			level = "township"
 		}
 		resolved := at.Add(time.Duration(1+rng.IntN(20*24)) * time.Hour)
+		var breached any
+		if rng.IntN(20) == 0 {
+			resolved, breached = due.Add(time.Duration(1+rng.IntN(10*24))*time.Hour), due
+		}
 		followed := resolved.Add(5 * 24 * time.Hour)
-		outcome := fmt.Sprintf(`{"agreement":"x","satisfaction":%d}`, 3+rng.IntN(3))
+		sat := 3 + rng.IntN(3)
+		outcome := fmt.Sprintf(`{"agreement":"x","satisfaction":%d}`, sat)
+		category := disCategories[rng.IntN(len(disCategories))]
+		id := fmt.Sprintf("00000000-0000-7000-9000-%012d", from+i)
 		if i > 0 {
 			q.WriteString(",")
+			fq.WriteString(",")
+			dq.WriteString(",")
 		}
 		q.WriteString("(?,?,?,?,'',?,?,?,?,'370500',?,?,?,'','low',?,?,?,?,'',?,?,?,?,1,?,5,?,?)")
-		args = append(args, fmt.Sprintf("00000000-0000-7000-9000-%012d", from+i), fmt.Sprintf("JF-X-%d", from+i),
-			disCategories[rng.IntN(len(disCategories))], "x", g.code, g.community, g.township, g.county, at, at, "bench",
-			status, level, g.community, at, due, level, resolved, outcome, followed, at, at)
+		args = append(args, id, fmt.Sprintf("JF-X-%d", from+i), category, "x", g.code, g.community, g.township, g.county,
+			at, at, "bench", status, level, g.community, at, due, level, resolved, outcome, followed, at, at)
+		fq.WriteString("(?,?,'dispute','resolved',?,?,NULL,?,?,?,?,?,'bench',?),(?,?,'dispute','followed_up',?,?,?,?,?,?,?,?,'bench',?)")
+		fargs = append(fargs, fmt.Sprintf("00000000-0000-7000-a000-%012d", from+i), id, resolved, level, category,
+			g.county, g.township, g.community, g.code, at,
+			fmt.Sprintf("00000000-0000-7000-b000-%012d", from+i), id, followed, level, sat, category,
+			g.county, g.township, g.community, g.code, at)
+		accepted := at.Add(time.Hour)
+		dq.WriteString("(?,?,'dispute','accept','community',?,?,?,?,?,'bench',?,?,?,NULL,?),(?,?,'dispute','resolve','community',?,?,?,?,?,'bench',?,?,?,?,?)")
+		dargs = append(dargs, fmt.Sprintf("00000000-0000-7000-c000-%012d", from+i), id, category, g.county, g.township,
+			g.community, g.code, at, at.Add(24*time.Hour), accepted, accepted,
+			fmt.Sprintf("00000000-0000-7000-d000-%012d", from+i), id, category, g.county, g.township, g.community, g.code,
+			accepted, due, resolved, breached, resolved)
 	}
-	return q.String(), args
+	return []stmt{{q.String(), args}, {fq.String(), fargs}, {dq.String(), dargs}}
 }
