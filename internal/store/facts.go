@@ -8,7 +8,6 @@ import (
 	"gorm.io/gorm"
 
 	"pingan/internal/fact"
-	"pingan/internal/region"
 )
 
 // factRow is a row of case_facts (migration 00009).
@@ -66,20 +65,6 @@ func deadlineToRow(d fact.Deadline) deadlineRow {
 		Category: c.Category, CountyCode: c.CountyCode, TownshipCode: c.TownshipCode, CommunityCode: c.CommunityCode,
 		RegionCode: c.GridCode, ReporterID: c.ReporterID, StartedAt: utc(d.StartedAt), DueAt: utc(d.DueAt),
 		MetAt: utcPtr(d.MetAt), BreachedAt: utcPtr(d.BreachedAt), EndedAt: utcPtr(d.EndedAt)}
-}
-
-func (r deadlineRow) domain() fact.Deadline {
-	return fact.Deadline{ID: r.ID, Kind: fact.DeadlineKind(r.Kind), Level: region.Level(r.Level),
-		Case: fact.Case{ID: r.CaseID, Kind: r.CaseKind, Category: r.Category, CountyCode: r.CountyCode,
-			TownshipCode: r.TownshipCode, CommunityCode: r.CommunityCode, GridCode: r.RegionCode, ReporterID: r.ReporterID},
-		StartedAt: r.StartedAt, DueAt: r.DueAt, MetAt: r.MetAt, BreachedAt: r.BreachedAt, EndedAt: r.EndedAt}
-}
-
-func (r factRow) domain() fact.Fact {
-	return fact.Fact{ID: r.ID, Kind: fact.Kind(r.Fact), At: r.At, Level: region.Level(r.Level), Satisfaction: r.Satisfaction,
-		Case: fact.Case{ID: r.CaseID, Kind: r.CaseKind, Category: r.Category, CountyCode: r.CountyCode,
-			TownshipCode: r.TownshipCode, CommunityCode: r.CommunityCode, GridCode: r.RegionCode, ReporterID: r.ReporterID,
-			ReportedAt: r.ReportedAt}}
 }
 
 // writeFacts writes what an action adds to a case's facts, in the
@@ -152,26 +137,4 @@ func (db *DB) MarkBreached(ctx context.Context, caseIDs []string, now time.Time)
 		return fmt.Errorf("mark breached: %w", translate(err))
 	}
 	return nil
-}
-
-// FindCaseFacts returns a case's facts and deadlines in the order they
-// happened (a test's and an operator's view of what statistics count).
-func (db *DB) FindCaseFacts(ctx context.Context, caseID string) ([]fact.Fact, []fact.Deadline, error) {
-	var fs []factRow
-	if err := db.conn(ctx).Where("case_id = ?", caseID).Order("at, id").Find(&fs).Error; err != nil {
-		return nil, nil, fmt.Errorf("find facts: %w", translate(err))
-	}
-	var ds []deadlineRow
-	if err := db.conn(ctx).Where("case_id = ?", caseID).Order("started_at, id").Find(&ds).Error; err != nil {
-		return nil, nil, fmt.Errorf("find deadlines: %w", translate(err))
-	}
-	facts := make([]fact.Fact, len(fs))
-	for i, r := range fs {
-		facts[i] = r.domain()
-	}
-	deadlines := make([]fact.Deadline, len(ds))
-	for i, r := range ds {
-		deadlines[i] = r.domain()
-	}
-	return facts, deadlines, nil
 }
