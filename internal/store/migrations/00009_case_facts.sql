@@ -22,7 +22,7 @@ CREATE TABLE case_facts (
     reporter_id    VARCHAR(36)  NOT NULL,
     reported_at    DATETIME(6)  NOT NULL
 );
-CREATE INDEX case_facts_at ON case_facts (case_kind, fact, at, community_code, township_code, county_code, category, level);
+CREATE INDEX case_facts_at ON case_facts (case_kind, fact, at, community_code, township_code, county_code, category, level, satisfaction);
 CREATE INDEX case_facts_case ON case_facts (case_id, at);
 
 -- Every deadline a case had (SPEC §8.3): due_at, then met_at when its step
@@ -46,7 +46,9 @@ CREATE TABLE case_deadlines (
     breached_at    DATETIME(6)  NULL,
     ended_at       DATETIME(6)  NULL
 );
-CREATE INDEX case_deadlines_due ON case_deadlines (case_kind, due_at);
+-- The period's deadlines and whether each was breached, read from the index alone.
+CREATE INDEX case_deadlines_due ON case_deadlines (case_kind, due_at, community_code, township_code, county_code, category,
+    breached_at, ended_at);
 CREATE INDEX case_deadlines_case ON case_deadlines (case_id, ended_at);
 
 -- Statistics no longer read the disputes' current resolution, deadline or
