@@ -75,6 +75,13 @@ func TestIndexWorkedExampleThroughAPI(t *testing.T) {
 		}
 		expect(t, e.do(t, req{method: "POST", path: "/api/v1/indicator-values", token: e.login(t, "demo-supervisor"),
 			body: map[string]any{"items": items}}), 200, "")
+		// Not computed yet: no result, and the job the entry queued.
+		pending := e.do(t, req{method: "GET", path: "/api/v1/index/rankings?level=county&period=month&at=2026-10", token: e.login(t, "demo-supervisor")})
+		expect(t, pending, 200, "")
+		if b := pending.json(t); b["computed_at"] != nil || len(b["items"].([]any)) != 0 || b["job"] == nil ||
+			b["job"].(map[string]any)["status"] != "pending" || b["job"].(map[string]any)["reason"] != "late_data" {
+			t.Fatalf("before the job ran: %s", pending.Body)
+		}
 		// Entering data queued each month; an admin may also ask.
 		job := e.do(t, req{method: "POST", path: "/api/v1/index/recompute", token: e.login(t, "demo-admin"),
 			body: map[string]any{"period": "month", "at": "2026-10"}})
@@ -105,7 +112,8 @@ func TestIndexWorkedExampleThroughAPI(t *testing.T) {
 			if m["rank"] != float64(c.rank) || m["score"] != c.score || m["complete"] != true ||
 				ind["value"] != c.x || ind["mu"] != c.mu || !near(ind["d"], c.d) || ind["rank_self"] != float64(c.rankSelf) ||
 				ind["rank_cross"] != float64(c.rankCross) || ind["score_self"] != c.scoreSelf || ind["score_cross"] != c.scoreCros ||
-				ind["score"] != c.score || !near(ind["rate"], c.rate) || ind["rate_smoothed"] != nil {
+				ind["score"] != c.score || !near(ind["rate"], c.rate) || ind["rate_smoothed"] != nil ||
+				ind["name_zh"] != "示例" || ind["weight"] != 1.0 || ind["contribution"] != c.score {
 				t.Errorf("county %s: %v", c.code, m)
 			}
 		}

@@ -122,6 +122,9 @@ type Store interface {
 	FinishJob(ctx context.Context, id, owner, status, errText string, at time.Time) error
 	// FindJob returns errs.ErrNotFound if there is none.
 	FindJob(ctx context.Context, id string) (Job, error)
+	// FindActiveJob returns the period's newest pending or running job;
+	// errs.ErrNotFound if it has none.
+	FindActiveJob(ctx context.Context, kind, period string) (Job, error)
 	// HasJob reports whether a job of the period exists (any state).
 	HasJob(ctx context.Context, kind, period string) (bool, error)
 }

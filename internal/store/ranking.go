@@ -330,6 +330,18 @@ func (db *DB) FindJob(ctx context.Context, id string) (ranking.Job, error) {
 	return r.domain(), nil
 }
 
+// FindActiveJob returns the period's newest pending or running job, or
+// errs.ErrNotFound (one range of the (period_kind, period, status) index).
+func (db *DB) FindActiveJob(ctx context.Context, kind, period string) (ranking.Job, error) {
+	var r jobRow
+	err := db.conn(ctx).Where("period_kind = ? AND period = ? AND status IN ?", kind, period, []string{ranking.Pending, ranking.Running}).
+		Order("created_at DESC").Take(&r).Error
+	if err != nil {
+		return ranking.Job{}, fmt.Errorf("find index job of %s: %w", period, translate(err))
+	}
+	return r.domain(), nil
+}
+
 // HasJob reports whether a job of the period exists.
 func (db *DB) HasJob(ctx context.Context, kind, period string) (bool, error) {
 	var n int64
