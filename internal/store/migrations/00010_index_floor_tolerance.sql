@@ -13,6 +13,10 @@ ALTER TABLE indicators ADD COLUMN tolerance DOUBLE NOT NULL DEFAULT 0.05;
 -- kept). Until then a period reads as not computed, with its pending job.
 DELETE FROM index_results;
 
+-- The backfill's progress counts its jobs by reason and status.
+CREATE INDEX index_jobs_reason ON index_jobs (reason, status);
+
 -- +goose Down
+DROP INDEX index_jobs_reason ON index_jobs;
 ALTER TABLE indicators DROP COLUMN tolerance;
 ALTER TABLE indicators DROP COLUMN floor;
