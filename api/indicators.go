@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
+	"pingan/internal/index"
 	"pingan/internal/indicator"
 )
 
@@ -34,6 +35,8 @@ type indicatorResponse struct {
 	Alpha     float64     `json:"alpha"`
 	Mapping   string      `json:"mapping"`
 	Step      *float64    `json:"step"`
+	Floor     float64     `json:"floor"`
+	Tolerance float64     `json:"tolerance"`
 	Active    bool        `json:"active"`
 	Version   int         `json:"version"`
 	UpdatedAt time.Time   `json:"updated_at"`
@@ -42,7 +45,8 @@ type indicatorResponse struct {
 func newIndicatorResponse(i indicator.Indicator) indicatorResponse {
 	out := indicatorResponse{Code: i.Code, NameZH: i.NameZH, NameEN: i.NameEN, Direction: string(i.Direction), Weight: i.Weight,
 		Periods: i.Periods, Levels: i.Levels, Source: string(i.Source), PerCapita: i.PerCapita, Window: i.Window, Alpha: i.Alpha,
-		Mapping: i.Mapping, Active: i.Active, Version: i.Version, UpdatedAt: i.UpdatedAt.UTC()}
+		Mapping: i.Mapping, Floor: i.Floor, Tolerance: i.Tolerance, Active: i.Active, Version: i.Version,
+		UpdatedAt: i.UpdatedAt.UTC()}
 	if i.Source == indicator.Auto {
 		m := i.Method
 		out.Method = &m
@@ -92,6 +96,8 @@ type indicatorBody struct {
 	Alpha     *float64    `json:"alpha"`
 	Mapping   *string     `json:"mapping"`
 	Step      *float64    `json:"step"`
+	Floor     *float64    `json:"floor"`
+	Tolerance *float64    `json:"tolerance"`
 	Active    *bool       `json:"active"`
 }
 
@@ -137,6 +143,12 @@ func (b indicatorBody) apply(i *indicator.Indicator) {
 	if b.Step != nil {
 		i.Step = *b.Step
 	}
+	if b.Floor != nil {
+		i.Floor = *b.Floor
+	}
+	if b.Tolerance != nil {
+		i.Tolerance = *b.Tolerance
+	}
 	if b.Active != nil {
 		i.Active = *b.Active
 	}
@@ -152,8 +164,10 @@ func (s *server) createIndicator(c *gin.Context) {
 		writeError(c, errs.Invalid("code", "required"))
 		return
 	}
-	// Defaults of SPEC §9: counts per capita, six periods, α 0.5, linear.
-	i := indicator.Indicator{Code: *b.Code, PerCapita: true, Window: 6, Alpha: 0.5, Mapping: "linear", Active: true,
+	// Defaults of SPEC §9: counts per capita, six periods, α 0.5, linear
+	// above a floor of 60, a tolerance of 0.05.
+	i := indicator.Indicator{Code: *b.Code, PerCapita: true, Window: index.DefaultWindow, Alpha: index.DefaultAlpha,
+		Mapping: "linear", Floor: index.DefaultFloor, Tolerance: index.DefaultTolerance, Active: true,
 		Levels: []string{"county", "township", "community"}}
 	b.apply(&i)
 	out, err := s.indicators.CreateIndicator(c.Request.Context(), caller(c), i)

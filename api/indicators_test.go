@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -22,6 +23,10 @@ func TestIndicatorDefaultsAndChanges(t *testing.T) {
 			m := it.(map[string]any)
 			codes = append(codes, m["code"].(string))
 			weight += m["weight"].(float64)
+			// The base score and tolerance of SPEC §9.4 as revised.
+			if m["floor"] != 60.0 || m["tolerance"] != 0.05 {
+				t.Errorf("%s: floor %v tolerance %v", m["code"], m["floor"], m["tolerance"])
+			}
 		}
 		want := []string{"disputes", "overdue", "petitions", "public_order", "safety_hazards", "satisfaction", "settlement_rate", "telecom_fraud"}
 		if !slices.Equal(codes, want) || weight < 0.999 || weight > 1.001 {
@@ -50,6 +55,57 @@ func TestIndicatorDefaultsAndChanges(t *testing.T) {
 		if err := e.app.DB.SQL().QueryRow("SELECT COUNT(*) FROM audit_log WHERE action = 'indicator.update' AND entity_id = 'petitions'").Scan(&audits); err != nil || audits != 1 {
 			t.Fatalf("audits %d %v", audits, err)
 		}
+
+		// The floor is in [0, 100), the tolerance a finite number ≥ 0.
+		bad := patch("demo-admin", `"2"`, map[string]any{"floor": 100, "tolerance": -0.01})
+		expect(t, bad, 400, "invalid_argument")
+		fields := bad.json(t)["error"].(map[string]any)["details"].(map[string]any)["fields"].(map[string]any)
+		if len(fields) != 2 || fields["floor"] == nil || fields["tolerance"] == nil {
+			t.Fatalf("bad floor and tolerance: %s", bad.Body)
+		}
+		expect(t, patch("demo-admin", `"2"`, map[string]any{"floor": -1}), 400, "invalid_argument")
+		ok = patch("demo-admin", `"2"`, map[string]any{"floor": 0, "tolerance": 0.125})
+		expect(t, ok, 200, "")
+		if m := ok.json(t); m["floor"] != 0.0 || m["tolerance"] != 0.125 || m["version"] != 3.0 || m["weight"] != 0.2 {
+			t.Fatalf("patched floor and tolerance: %s", ok.Body)
+		}
+		got, err := e.app.DB.FindIndicator(context.Background(), "petitions")
+		if err != nil || got.Floor != 0 || got.Tolerance != 0.125 {
+			t.Fatalf("stored %+v %v", got, err)
+		}
+		var details string
+		if err := e.app.DB.SQL().QueryRow("SELECT details FROM audit_log WHERE action = 'indicator.update' AND entity_id = 'petitions' " +
+			"ORDER BY at DESC, id DESC LIMIT 1").Scan(&details); err != nil {
+			t.Fatal(err)
+		}
+		var audit map[string]map[string]any
+		if err := json.Unmarshal([]byte(details), &audit); err != nil || audit["old"]["floor"] != 60.0 || audit["new"]["floor"] != 0.0 ||
+			audit["old"]["tolerance"] != 0.05 || audit["new"]["tolerance"] != 0.125 {
+			t.Fatalf("audit %s", details)
+		}
+
+		// A new indicator takes the defaults unless given.
+		admin := e.login(t, "demo-admin")
+		created := e.do(t, req{method: "POST", path: "/api/v1/indicators", token: admin, body: map[string]any{
+			"code": "noise", "name_zh": "噪声投诉", "direction": "negative", "weight": 0.1, "periods": []string{"month"},
+			"source": "manual"}})
+		expect(t, created, 201, "")
+		if m := created.json(t); m["floor"] != 60.0 || m["tolerance"] != 0.05 || m["window"] != 6.0 || m["alpha"] != 0.5 {
+			t.Fatalf("created with defaults: %s", created.Body)
+		}
+		created = e.do(t, req{method: "POST", path: "/api/v1/indicators", token: admin, body: map[string]any{
+			"code": "noise_strict", "name_zh": "噪声投诉", "direction": "negative", "weight": 0.1, "periods": []string{"month"},
+			"source": "manual", "floor": 40, "tolerance": 0}})
+		expect(t, created, 201, "")
+		if m := created.json(t); m["floor"] != 40.0 || m["tolerance"] != 0.0 {
+			t.Fatalf("created with floor and tolerance: %s", created.Body)
+		}
+		expect(t, e.do(t, req{method: "POST", path: "/api/v1/indicators", token: admin, body: map[string]any{
+			"code": "noise_edge", "name_zh": "噪声投诉", "direction": "negative", "weight": 0.1, "periods": []string{"month"},
+			"source": "manual", "floor": 99.999, "tolerance": 1e308}}), 201, "")
+		expect(t, e.do(t, req{method: "POST", path: "/api/v1/indicators", token: admin, body: map[string]any{
+			"code": "noise_worse", "name_zh": "噪声投诉", "direction": "negative", "weight": 0.1, "periods": []string{"month"},
+			"source": "manual", "floor": "60"}}), 400, "invalid_argument")
 	})
 }
 

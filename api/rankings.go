@@ -29,6 +29,9 @@ type rankChange struct {
 
 type rankIndicator struct {
 	Code         string   `json:"code"`
+	NameZH       *string  `json:"name_zh"`
+	Weight       *float64 `json:"weight"`
+	Contribution *float64 `json:"contribution"`
 	Value        *float64 `json:"value"`
 	Rate         *float64 `json:"rate"`
 	RateSmoothed *float64 `json:"rate_smoothed"`
@@ -39,6 +42,7 @@ type rankIndicator struct {
 	ScoreSelf    *float64 `json:"score_self"`
 	ScoreCross   *float64 `json:"score_cross"`
 	Score        *float64 `json:"score"`
+	Change       *float64 `json:"change"`
 }
 
 type rankItem struct {
@@ -84,13 +88,21 @@ func newRankItem(it ranking.Item) rankItem {
 	}
 	for n, s := range d.Indicators {
 		ri := rankIndicator{}
-		if n < len(it.Detail.Codes) {
-			ri.Code = it.Detail.Codes[n]
+		if n < len(it.Indicators) {
+			ii := it.Indicators[n]
+			ri.Code, ri.Change = ii.Code, optFloat(ii.Change)
+			if ii.NameZH != "" {
+				ri.NameZH = ptr(ii.NameZH)
+			}
 		}
 		if s.Present {
-			ri.Value, ri.Rate, ri.RateSmoothed, ri.Mu = ptr(s.Value), optFloat(s.Rate), optFloat(s.RateSmoothed), optFloat(s.Mu)
+			ri.Weight, ri.Value = ptr(s.Weight), ptr(s.Value)
+			ri.Rate, ri.RateSmoothed, ri.Mu = optFloat(s.Rate), optFloat(s.RateSmoothed), optFloat(s.Mu)
 			ri.D, ri.RankSelf, ri.RankCross = ptr(s.D), ptr(s.RankSelf), ptr(s.RankCross)
 			ri.ScoreSelf, ri.ScoreCross, ri.Score = ptr(s.ScoreSelf), ptr(s.ScoreCross), ptr(s.Score)
+			if d.Scored {
+				ri.Contribution = ptr(s.Contribution)
+			}
 		}
 		out.Indicators = append(out.Indicators, ri)
 	}
@@ -120,24 +132,39 @@ func (s *server) rankings(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	items, err := s.ranking.Rankings(c.Request.Context(), caller(c), level, at, c.Query("parent"))
+	rk, err := s.ranking.Rankings(c.Request.Context(), caller(c), level, at, c.Query("parent"))
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	out := make([]rankItem, len(items))
-	for i, it := range items {
+	out := make([]rankItem, len(rk.Items))
+	for i, it := range rk.Items {
 		out[i] = newRankItem(it)
 	}
-	c.JSON(http.StatusOK, gin.H{"level": level, "period": kind, "at": at, "items": out})
+	var job *jobResponse
+	if rk.Job != nil {
+		job = ptr(newJobResponse(*rk.Job))
+	}
+	c.JSON(http.StatusOK, gin.H{"level": level, "period": kind, "at": at, "computed_at": computedAt(rk.ComputedAt), "job": job,
+		"items": out})
+}
+
+// computedAt is when results were computed, in UTC; nil (JSON null) for
+// the zero time: not computed.
+func computedAt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return ptr(t.UTC())
 }
 
 type seriesPoint struct {
-	Period   string   `json:"period"`
-	Score    *float64 `json:"score"`
-	Rank     *int     `json:"rank"`
-	Band     *string  `json:"band"`
-	Complete bool     `json:"complete"`
+	Period     string     `json:"period"`
+	Score      *float64   `json:"score"`
+	Rank       *int       `json:"rank"`
+	Band       *string    `json:"band"`
+	Complete   bool       `json:"complete"`
+	ComputedAt *time.Time `json:"computed_at"`
 }
 
 func (s *server) series(c *gin.Context) {
@@ -171,13 +198,17 @@ func (s *server) series(c *gin.Context) {
 		return
 	}
 	out := make([]seriesPoint, len(rows))
+	var latest time.Time
 	for i, r := range rows {
-		out[i] = seriesPoint{Period: r.Period, Complete: r.Complete}
+		out[i] = seriesPoint{Period: r.Period, Complete: r.Complete, ComputedAt: computedAt(r.ComputedAt)}
 		if r.Rank > 0 {
 			out[i].Score, out[i].Rank, out[i].Band = ptr(r.Score), ptr(r.Rank), ptr(string(r.Band))
 		}
+		if r.ComputedAt.After(latest) {
+			latest = r.ComputedAt
+		}
 	}
-	c.JSON(http.StatusOK, gin.H{"region": c.Query("region"), "period": kind, "items": out})
+	c.JSON(http.StatusOK, gin.H{"region": c.Query("region"), "period": kind, "computed_at": computedAt(latest), "items": out})
 }
 
 type recomputeRequest struct {

@@ -15,7 +15,7 @@ import (
 )
 
 // rkOnly leaves one indicator active: a manual, negative, per-capita count
-// as in the worked example of SPEC §9.4.
+// as in the worked example of SPEC §9.4 (floor F = 0, as its table).
 func rkOnly(t *testing.T, e *env) {
 	t.Helper()
 	admin := e.login(t, "demo-admin")
@@ -28,7 +28,8 @@ func rkOnly(t *testing.T, e *env) {
 	}
 	expect(t, e.do(t, req{method: "POST", path: "/api/v1/indicators", token: admin, body: map[string]any{
 		"code": "example", "name_zh": "示例", "direction": "negative", "weight": 1, "periods": []string{"month"},
-		"levels": []string{"county"}, "source": "manual", "per_capita": true, "window": 6, "alpha": 0.5, "mapping": "linear"}}), 201, "")
+		"levels": []string{"county"}, "source": "manual", "per_capita": true, "window": 6, "alpha": 0.5, "mapping": "linear",
+		"floor": 0}}), 201, "")
 }
 
 // The worked example of SPEC §9.4: county → (population, x, μ).
@@ -43,12 +44,14 @@ var rkExample = []struct {
 	score                float64
 	rate                 float64
 	rank                 int
+	// with the default floor F = 60: each score is 60 + 0.4 × the table's
+	scoreSelf60, scoreCross60, score60 float64
 }{
-	{demo.DongyingDistrict, 520_000, 12, 10, 0.2, 4, 2, 25, 75, 50, 0.2308, 4},
-	{"370503", 910_000, 30, 21, 0.4286, 5, 5, 0, 0, 0, 0.3297, 5},
-	{"370505", 260_000, 5, 6, -0.1667, 1, 1, 100, 100, 100, 0.1923, 1},
-	{"370522", 640_000, 18, 18, 0, 1, 4, 100, 25, 62.5, 0.2812, 3},
-	{demo.GuangraoCounty, 380_000, 9, 11, -0.1818, 1, 3, 100, 50, 75, 0.2368, 2},
+	{demo.DongyingDistrict, 520_000, 12, 10, 0.2, 4, 2, 25, 75, 50, 0.2308, 4, 70, 90, 80},
+	{"370503", 910_000, 30, 21, 0.4286, 5, 5, 0, 0, 0, 0.3297, 5, 60, 60, 60},
+	{"370505", 260_000, 5, 6, -0.1667, 1, 1, 100, 100, 100, 0.1923, 1, 100, 100, 100},
+	{"370522", 640_000, 18, 18, 0, 1, 4, 100, 25, 62.5, 0.2812, 3, 100, 70, 85},
+	{demo.GuangraoCounty, 380_000, 9, 11, -0.1818, 1, 3, 100, 50, 75, 0.2368, 2, 100, 80, 90},
 }
 
 func TestIndexWorkedExampleThroughAPI(t *testing.T) {
@@ -72,6 +75,13 @@ func TestIndexWorkedExampleThroughAPI(t *testing.T) {
 		}
 		expect(t, e.do(t, req{method: "POST", path: "/api/v1/indicator-values", token: e.login(t, "demo-supervisor"),
 			body: map[string]any{"items": items}}), 200, "")
+		// Not computed yet: no result, and the job the entry queued.
+		pending := e.do(t, req{method: "GET", path: "/api/v1/index/rankings?level=county&period=month&at=2026-10", token: e.login(t, "demo-supervisor")})
+		expect(t, pending, 200, "")
+		if b := pending.json(t); b["computed_at"] != nil || len(b["items"].([]any)) != 0 || b["job"] == nil ||
+			b["job"].(map[string]any)["status"] != "pending" || b["job"].(map[string]any)["reason"] != "late_data" {
+			t.Fatalf("before the job ran: %s", pending.Body)
+		}
 		// Entering data queued each month; an admin may also ask.
 		job := e.do(t, req{method: "POST", path: "/api/v1/index/recompute", token: e.login(t, "demo-admin"),
 			body: map[string]any{"period": "month", "at": "2026-10"}})
@@ -102,7 +112,8 @@ func TestIndexWorkedExampleThroughAPI(t *testing.T) {
 			if m["rank"] != float64(c.rank) || m["score"] != c.score || m["complete"] != true ||
 				ind["value"] != c.x || ind["mu"] != c.mu || !near(ind["d"], c.d) || ind["rank_self"] != float64(c.rankSelf) ||
 				ind["rank_cross"] != float64(c.rankCross) || ind["score_self"] != c.scoreSelf || ind["score_cross"] != c.scoreCros ||
-				ind["score"] != c.score || !near(ind["rate"], c.rate) || ind["rate_smoothed"] != nil {
+				ind["score"] != c.score || !near(ind["rate"], c.rate) || ind["rate_smoothed"] != nil ||
+				ind["name_zh"] != "示例" || ind["weight"] != 1.0 || ind["contribution"] != c.score {
 				t.Errorf("county %s: %v", c.code, m)
 			}
 		}
@@ -115,6 +126,30 @@ func TestIndexWorkedExampleThroughAPI(t *testing.T) {
 			ch := got[code]["change"].(map[string]any)
 			if ch["score"] != got[code]["score"].(float64)-m["score"].(float64) || ch["rank"] != m["rank"].(float64)-got[code]["rank"].(float64) {
 				t.Errorf("change of %s: %v (September %v, rank %v)", code, ch, m["score"], m["rank"])
+			}
+		}
+
+		// With the default floor F = 60: 80, 60, 100, 85, 90, the same ranks.
+		admin := e.login(t, "demo-admin")
+		expect(t, e.do(t, req{method: "PATCH", path: "/api/v1/indicators/example", token: admin, body: map[string]any{"floor": 60},
+			header: map[string]string{"If-Match": `"1"`}}), 200, "")
+		expect(t, e.do(t, req{method: "POST", path: "/api/v1/index/recompute", token: admin,
+			body: map[string]any{"period": "month", "at": "2026-10"}}), 202, "")
+		if err := e.app.Ranking.RunPending(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r = e.do(t, req{method: "GET", path: "/api/v1/index/rankings?level=county&period=month&at=2026-10", token: e.login(t, "demo-supervisor")})
+		expect(t, r, 200, "")
+		for _, it := range r.json(t)["items"].([]any) {
+			got[it.(map[string]any)["region"].(map[string]any)["code"].(string)] = it.(map[string]any)
+		}
+		for _, c := range rkExample {
+			m := got[c.code]
+			ind := m["indicators"].([]any)[0].(map[string]any)
+			if m["rank"] != float64(c.rank) || m["score"] != c.score60 || ind["rank_self"] != float64(c.rankSelf) ||
+				ind["rank_cross"] != float64(c.rankCross) || ind["score_self"] != c.scoreSelf60 || ind["score_cross"] != c.scoreCross60 ||
+				ind["score"] != c.score60 || !near(ind["d"], c.d) {
+				t.Errorf("county %s with F = 60: %v", c.code, m)
 			}
 		}
 	})

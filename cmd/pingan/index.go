@@ -59,6 +59,8 @@ type indexIndicator struct {
 	Alpha     *float64 `json:"alpha"`
 	Mapping   *string  `json:"mapping"`
 	Step      *float64 `json:"step"`
+	Floor     *float64 `json:"floor"`
+	Tolerance *float64 `json:"tolerance"`
 }
 
 type indexRegion struct {
@@ -79,8 +81,13 @@ type indexItem struct {
 	Indicators   []indexItemPart `json:"indicators"`
 }
 
+// indexItemPart is one indicator of an item. The calculator knows no
+// names (name_zh is null) and no previous period (change is null).
 type indexItemPart struct {
 	Code         string   `json:"code"`
+	NameZH       *string  `json:"name_zh"`
+	Weight       float64  `json:"weight"`
+	Contribution *float64 `json:"contribution"`
 	Value        float64  `json:"value"`
 	Rate         *float64 `json:"rate"`
 	RateSmoothed *float64 `json:"rate_smoothed"`
@@ -91,6 +98,7 @@ type indexItemPart struct {
 	ScoreSelf    float64  `json:"score_self"`
 	ScoreCross   float64  `json:"score_cross"`
 	Score        float64  `json:"score"`
+	Change       *float64 `json:"change"`
 }
 
 // indexCommand is `pingan index --input FILE`: it scores the index of a
@@ -138,7 +146,8 @@ func indexCommand(args []string, stdin io.Reader, out io.Writer) error {
 
 // parseIndexInput reads the file strictly and applies the defaults of SPEC
 // §9.4: per_capita true, smoothing eb at community level for per-capita
-// indicators and none otherwise, window 6, alpha 0.5, mapping linear. A
+// indicators and none otherwise, window 6, alpha 0.5, mapping linear, floor
+// 60, tolerance 0.05. A
 // null value is missing and skipped; a region or indicator absent from
 // values has no value.
 func parseIndexInput(data []byte) (index.Input, error) {
@@ -228,7 +237,8 @@ func parseIndicator(raw json.RawMessage, level region.Level, where string) (inde
 		return index.Indicator{}, badInputf("index: %s.weight is required", where)
 	}
 	ind := index.Indicator{Code: p.Code, Direction: index.Direction(p.Direction), Weight: *p.Weight, PerCapita: true,
-		Window: index.DefaultWindow, Alpha: index.DefaultAlpha, Mapping: index.LinearMapping}
+		Window: index.DefaultWindow, Alpha: index.DefaultAlpha, Mapping: index.LinearMapping, Floor: index.DefaultFloor,
+		Tolerance: index.DefaultTolerance}
 	if p.PerCapita != nil {
 		ind.PerCapita = *p.PerCapita
 	}
@@ -247,6 +257,12 @@ func parseIndicator(raw json.RawMessage, level region.Level, where string) (inde
 	}
 	if p.Step != nil {
 		ind.Step = *p.Step
+	}
+	if p.Floor != nil {
+		ind.Floor = *p.Floor
+	}
+	if p.Tolerance != nil {
+		ind.Tolerance = *p.Tolerance
 	}
 	return ind, nil
 }
@@ -328,9 +344,13 @@ func indexItems(res index.Result) []indexItem {
 			if !c.Present {
 				continue
 			}
-			it.Indicators = append(it.Indicators, indexItemPart{Code: res.Indicators[i].Code, Value: c.Value,
+			part := indexItemPart{Code: res.Indicators[i].Code, Weight: c.Weight, Value: c.Value,
 				Rate: optional(c.Rate), RateSmoothed: optional(c.RateSmoothed), Mu: optional(c.Mu), D: c.D,
-				RankSelf: c.RankSelf, RankCross: c.RankCross, ScoreSelf: c.ScoreSelf, ScoreCross: c.ScoreCross, Score: c.Score})
+				RankSelf: c.RankSelf, RankCross: c.RankCross, ScoreSelf: c.ScoreSelf, ScoreCross: c.ScoreCross, Score: c.Score}
+			if rs.Scored {
+				part.Contribution = &c.Contribution
+			}
+			it.Indicators = append(it.Indicators, part)
 		}
 		items = append(items, it)
 	}

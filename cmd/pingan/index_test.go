@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -29,54 +30,95 @@ func runIndex(t *testing.T, stdin string, args ...string) ([]map[string]any, err
 	return body.Items, nil
 }
 
-// TestIndexCommandWorkedExample runs the README's command: the worked
-// example of SPEC §9.4 through `pingan index`, whose output is the table.
+// TestIndexCommandWorkedExample runs the README's commands: the worked
+// example of SPEC §9.4 through `pingan index`, whose output is the table
+// with F = 0 (docs/index-example.json) and, with the default floor F = 60
+// and tolerance, scores 80, 60, 100, 85, 90 (docs/index-example-defaults.json).
 func TestIndexCommandWorkedExample(t *testing.T) {
-	out := &bytes.Buffer{}
-	// Through run, with a configuration that would stop the server: the
-	// calculator needs none.
-	err := run(context.Background(), []string{"index", "--input", "../../docs/index-example.json"},
-		func(k string) string { return map[string]string{"PINGAN_ENV": "bogus"}[k] }, out, nil)
-	if err != nil {
-		t.Fatal(err)
+	type row struct {
+		region            string
+		rank              int
+		band              string
+		x, mu, d          float64
+		rankSelf          int
+		scoreSelf, rate   float64
+		rankCross         int
+		scoreCross, score float64
 	}
-	var body struct {
-		Items []map[string]any `json:"items"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &body); err != nil {
-		t.Fatal(err)
-	}
-	// region, rank, score, band; μ, d, self rank, S_self, rate, cross rank,
-	// S_cross, score: the table, ordered by rank.
-	want := []string{
-		"C 1 100 green | x=5 mu=6 d=-0.1667 self=1 S=100 rate=0.1923 cross=1 S=100 s=100",
-		"E 2 75 yellow | x=9 mu=11 d=-0.1818 self=1 S=100 rate=0.2368 cross=3 S=50 s=75",
-		"D 3 62.5 red | x=18 mu=18 d=0.0000 self=1 S=100 rate=0.2812 cross=4 S=25 s=62.5",
-		"A 4 50 red | x=12 mu=10 d=0.2000 self=4 S=25 rate=0.2308 cross=2 S=75 s=50",
-		"B 5 0 red | x=30 mu=21 d=0.4286 self=5 S=0 rate=0.3297 cross=5 S=0 s=0",
-	}
-	if len(body.Items) != len(want) {
-		t.Fatalf("%d items: %s", len(body.Items), out)
-	}
-	for i, it := range body.Items {
-		ind := it["indicators"].([]any)[0].(map[string]any)
-		got := fmt.Sprintf("%v %v %v %v | x=%v mu=%v d=%.4f self=%v S=%v rate=%.4f cross=%v S=%v s=%v",
-			it["region"], it["rank"], it["score"], it["band"], ind["value"], ind["mu"], ind["d"], ind["rank_self"],
-			ind["score_self"], ind["rate"], ind["rank_cross"], ind["score_cross"], ind["score"])
-		if got != want[i] {
-			t.Errorf("item %d:\n got %s\nwant %s", i, got, want[i])
-		}
-		if it["rank_in_parent"] != nil || it["change"] != nil || it["complete"] != true ||
-			fmt.Sprint(it["missing"]) != "[]" || ind["code"] != "disputes" || ind["rate_smoothed"] != nil {
-			t.Errorf("item %d: %v", i, it)
-		}
-		if len(it) != 9 || len(ind) != 11 {
-			t.Errorf("item %d has %d fields, its indicator %d", i, len(it), len(ind))
-		}
-	}
-	// Full floats, not rounded: B's d is 9/21.
-	if !strings.Contains(out.String(), `"d": 0.42857142857142855`) {
-		t.Errorf("d of B not printed in full:\n%s", out)
+	for _, tc := range []struct {
+		file string
+		rows []row // ordered by rank
+	}{
+		{"../../docs/index-example.json", []row{
+			{"C", 1, "green", 5, 6, -0.1666667, 1, 100, 0.1923077, 1, 100, 100},
+			{"E", 2, "yellow", 9, 11, -0.1818182, 1, 100, 0.2368421, 3, 50, 75},
+			{"D", 3, "red", 18, 18, 0, 1, 100, 0.28125, 4, 25, 62.5},
+			{"A", 4, "red", 12, 10, 0.2, 4, 25, 0.2307692, 2, 75, 50},
+			{"B", 5, "red", 30, 21, 0.4285714, 5, 0, 0.3296703, 5, 0, 0},
+		}},
+		{"../../docs/index-example-defaults.json", []row{
+			{"C", 1, "green", 5, 6, -0.1666667, 1, 100, 0.1923077, 1, 100, 100},
+			{"E", 2, "green", 9, 11, -0.1818182, 1, 100, 0.2368421, 3, 80, 90},
+			{"D", 3, "blue", 18, 18, 0, 1, 100, 0.28125, 4, 70, 85},
+			{"A", 4, "blue", 12, 10, 0.2, 4, 70, 0.2307692, 2, 90, 80},
+			{"B", 5, "red", 30, 21, 0.4285714, 5, 60, 0.3296703, 5, 60, 60},
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			out := &bytes.Buffer{}
+			// Through run, with a configuration that would stop the server:
+			// the calculator needs none.
+			err := run(context.Background(), []string{"index", "--input", tc.file},
+				func(k string) string { return map[string]string{"PINGAN_ENV": "bogus"}[k] }, out, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				Items []map[string]any `json:"items"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			if len(body.Items) != len(tc.rows) {
+				t.Fatalf("%d items: %s", len(body.Items), out)
+			}
+			for i, w := range tc.rows {
+				it := body.Items[i]
+				ind := it["indicators"].([]any)[0].(map[string]any)
+				if it["region"] != w.region || it["rank"] != float64(w.rank) || it["band"] != w.band ||
+					ind["rank_self"] != float64(w.rankSelf) || ind["rank_cross"] != float64(w.rankCross) {
+					t.Errorf("item %d: %v", i, it)
+				}
+				for _, f := range []struct {
+					what string
+					got  any
+					want float64
+				}{
+					{"value", ind["value"], w.x}, {"mu", ind["mu"], w.mu}, {"d", ind["d"], w.d},
+					{"score_self", ind["score_self"], w.scoreSelf}, {"rate", ind["rate"], w.rate},
+					{"score_cross", ind["score_cross"], w.scoreCross}, {"score", ind["score"], w.score},
+					{"composite", it["score"], w.score}, {"weight", ind["weight"], 0.2},
+					// One indicator: it contributes the whole composite.
+					{"contribution", ind["contribution"], w.score},
+				} {
+					if got, ok := f.got.(float64); !ok || math.Abs(got-f.want) > 1e-6 {
+						t.Errorf("%s %s: got %v, want %v", w.region, f.what, f.got, f.want)
+					}
+				}
+				if it["rank_in_parent"] != nil || it["change"] != nil || it["complete"] != true ||
+					fmt.Sprint(it["missing"]) != "[]" || ind["code"] != "disputes" || ind["rate_smoothed"] != nil ||
+					ind["name_zh"] != nil || ind["change"] != nil {
+					t.Errorf("item %d: %v", i, it)
+				}
+				if len(it) != 9 || len(ind) != 15 {
+					t.Errorf("item %d has %d fields, its indicator %d", i, len(it), len(ind))
+				}
+			}
+			// Full floats, not rounded: B's d is 9/21.
+			if !strings.Contains(out.String(), `"d": 0.42857142857142855`) {
+				t.Errorf("d of B not printed in full:\n%s", out)
+			}
+		})
 	}
 }
 
@@ -99,8 +141,9 @@ func TestIndexCommandDefaults(t *testing.T) {
 			it["complete"], it["missing"])
 		for _, p := range it["indicators"].([]any) {
 			c := p.(map[string]any)
-			line += fmt.Sprintf(" %v(x=%v rate=%v eb=%v mu=%v d=%v %v/%v %v/%v s=%v)", c["code"], c["value"], c["rate"],
-				c["rate_smoothed"], c["mu"], c["d"], c["rank_self"], c["score_self"], c["rank_cross"], c["score_cross"], c["score"])
+			line += fmt.Sprintf(" %v(x=%v rate=%v eb=%v mu=%v d=%v %v/%v %v/%v s=%v w=%v c=%.9g)", c["code"], c["value"], c["rate"],
+				c["rate_smoothed"], c["mu"], c["d"], c["rank_self"], c["score_self"], c["rank_cross"], c["score_cross"], c["score"],
+				c["weight"], c["contribution"])
 		}
 		got = append(got, line)
 	}
@@ -110,11 +153,14 @@ func TestIndexCommandDefaults(t *testing.T) {
 	// settled, step 40: c's μ skips the null, 0.9; it fell to 0.8, so d > 0
 	// and c ranks second on self (60) but first on the rate (100).
 	// a: (0.6·100 + 0.4·80) / 1 = 92.
+	// The floor F = 60 lifts b's last self rank to 60 (b 80, tied with c);
+	// c's fall of 0.111 is above the tolerance 0.05, so it still costs c its
+	// self rank. Contributions: a 0.6·100 + 0.4·80 = 60 + 32 = 92.
 	want := []string{
-		"a rank=1 score=92 complete=true missing=[]: cases(x=1 rate=10 eb=20 mu=1 d=0 1/100 1/100 s=100)" +
-			" settled(x=0.5 rate=<nil> eb=<nil> mu=0.5 d=0 1/100 2/60 s=80)",
-		"c rank=2 score=80 complete=false missing=[cases]: settled(x=0.8 rate=<nil> eb=<nil> mu=0.9 d=0.11111111111111108 2/60 1/100 s=80)",
-		"b rank=3 score=50 complete=false missing=[settled]: cases(x=3 rate=30 eb=20 mu=2 d=0.5 2/0 1/100 s=50)",
+		"a rank=1 score=92 complete=true missing=[]: cases(x=1 rate=10 eb=20 mu=1 d=0 1/100 1/100 s=100 w=0.6 c=60)" +
+			" settled(x=0.5 rate=<nil> eb=<nil> mu=0.5 d=0 1/100 2/60 s=80 w=0.4 c=32)",
+		"b rank=2 score=80 complete=false missing=[settled]: cases(x=3 rate=30 eb=20 mu=2 d=0.5 2/60 1/100 s=80 w=0.6 c=80)",
+		"c rank=2 score=80 complete=false missing=[cases]: settled(x=0.8 rate=<nil> eb=<nil> mu=0.9 d=0.11111111111111108 2/60 1/100 s=80 w=0.4 c=80)",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -160,6 +206,12 @@ func TestIndexCommandBadInput(t *testing.T) {
 			`index: indicator "x": smoothing eb needs per_capita`},
 		{[]string{"--input", "-"}, `{"level":"county","indicators":[{"code":"x","direction":"negative","weight":1,"mapping":"step"}]}`,
 			`index: indicator "x": step 0 is not a number in (0, 100]`},
+		{[]string{"--input", "-"}, `{"level":"county","indicators":[{"code":"x","direction":"negative","weight":1,"floor":100}]}`,
+			`index: indicator "x": floor 100 is not a number in [0, 100)`},
+		{[]string{"--input", "-"}, `{"level":"county","indicators":[{"code":"x","direction":"negative","weight":1,"tolerance":-0.5}]}`,
+			`index: indicator "x": tolerance -0.5 is not a finite number ≥ 0`},
+		{[]string{"--input", "-"}, `{"level":"county","indicators":[{"code":"x","direction":"negative","weight":1,"floor":"60"}]}`,
+			"index: indicators[0].floor: want a number, got string"},
 		{[]string{"--input", "-"}, strings.Replace(ok, `"A":[1,2]`, `"A":[1,"2"]`, 1), "index: values.x.A: want a number, got string"},
 		{[]string{"--input", "-"}, strings.Replace(ok, `"A":[1,2]`, `"A":[1,-2]`, 1),
 			`index: indicator "x", region "A": x[t] = -2 is not a number from 0 to 1e15`},

@@ -138,7 +138,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, out io.
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, a, logger)
 	go watchDeadlines(ctx, a, logger)
-	go scheduleIndex(ctx, a, logger)
+	// The index runner stops before the database closes: a job it holds
+	// then goes back to the queue instead of waiting out its lease.
+	runCtx, stopRunner := context.WithCancel(ctx)
+	runnerDone := make(chan struct{})
+	go func() { a.Ranking.Run(runCtx); close(runnerDone) }()
+	defer func() { stopRunner(); <-runnerDone }()
 	select {
 	case err := <-errc:
 		return err
@@ -177,25 +182,6 @@ func janitor(ctx context.Context, a *app.App, logger *slog.Logger) {
 		}
 		if _, err := a.DB.PurgeDeliveries(ctx, time.Now().Add(-notify.DeliveryRetention)); err != nil {
 			logger.Warn("webhook delivery purge", slog.String("error", err.Error()))
-		}
-	}
-}
-
-// scheduleIndex runs the index scheduler (SPEC §9.6) soon after start-up
-// and then every minute: it queues yesterday's daily and last month's
-// monthly index once, and runs the jobs this instance claims (late data,
-// requests). A lease in the database gives each job to one instance.
-func scheduleIndex(ctx context.Context, a *app.App, logger *slog.Logger) {
-	wait := 5 * time.Second
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = time.Minute
-		if err := a.Ranking.Tick(ctx); err != nil && ctx.Err() == nil {
-			logger.Warn("index scheduler", slog.String("error", err.Error()))
 		}
 	}
 }

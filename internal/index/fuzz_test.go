@@ -45,6 +45,9 @@ func fuzzInput(data []byte) Input {
 		if b&8 != 0 {
 			ind.Mapping, ind.Step = StepMapping, float64(src.next()%60)
 		}
+		// Floor 0, 20, … 100 (out of range), tolerance 0 to 0.3.
+		f := src.next()
+		ind.Floor, ind.Tolerance = float64(f%6)*20, float64(f>>3%4)/10
 		in.Indicators = append(in.Indicators, ind)
 		var series [][]Value
 		if src.next()%8 != 0 {
@@ -97,6 +100,7 @@ func FuzzScore(f *testing.F) {
 			}
 		}
 		inRange := func(x float64) bool { return x >= 0 && x <= 100 }
+		above := func(x float64, i int) bool { return x >= in.Indicators[i].Floor && x <= 100 }
 		for r, rs := range res.Regions {
 			if rs.Scored && (!inRange(rs.Score) || rs.Rank < 1 || rs.Rank > scored || rs.Band != BandOf(rs.Score)) {
 				t.Fatalf("region %d: score %v rank %d of %d band %s", r, rs.Score, rs.Rank, scored, rs.Band)
@@ -105,14 +109,16 @@ func FuzzScore(f *testing.F) {
 				t.Fatalf("region %d unscored: %+v", r, rs)
 			}
 			missing := 0
+			var contributions float64
 			for i, c := range rs.Indicators {
 				if !c.Present {
 					missing++
 					continue
 				}
+				contributions += c.Contribution
 				n := res.Indicators[i].Peers
 				if c.RankSelf < 1 || c.RankSelf > n || c.RankCross < 1 || c.RankCross > n ||
-					!inRange(c.ScoreSelf) || !inRange(c.ScoreCross) || !inRange(c.Score) ||
+					!above(c.ScoreSelf, i) || !above(c.ScoreCross, i) || !above(c.Score, i) ||
 					math.IsNaN(c.D) || math.IsInf(c.D, 0) || math.IsNaN(c.Mu.X) || math.IsNaN(c.Rate.X) ||
 					math.IsInf(c.Rate.X, 0) || math.IsNaN(c.RateSmoothed.X) || math.IsInf(c.RateSmoothed.X, 0) {
 					t.Fatalf("region %d indicator %d of %d peers: %+v", r, i, n, c)
@@ -120,6 +126,9 @@ func FuzzScore(f *testing.F) {
 			}
 			if rs.Complete != (missing == 0) || len(rs.Missing) != missing {
 				t.Fatalf("region %d: complete %v missing %v", r, rs.Complete, rs.Missing)
+			}
+			if rs.Scored && math.Abs(contributions-rs.Score) > 1e-9 || !rs.Scored && contributions != 0 {
+				t.Fatalf("region %d: contributions add up to %v, score %v", r, contributions, rs.Score)
 			}
 		}
 	})

@@ -28,6 +28,12 @@ const (
 	// MaxWeight bounds a weight, for the same reason; weights are relative,
 	// and the SPEC's are fractions.
 	MaxWeight = 1e6
+	// DefaultFloor is F, the base score ("基础分") of the rank-to-score
+	// mapping: a region last on a comparison scores F, not 0.
+	DefaultFloor = 60
+	// DefaultTolerance is τ: a rise against the region's own mean of at most
+	// τ (relative) is noise and does not cost it its self rank.
+	DefaultTolerance = 0.05
 )
 
 // Direction says whether more is worse or better.
@@ -67,9 +73,9 @@ type Mapping string
 
 // The mappings.
 const (
-	// LinearMapping: S = 100·(n−r)/(n−1), and 100 when n = 1.
+	// LinearMapping: S = F + (100−F)·(n−r)/(n−1), and 100 when n = 1.
 	LinearMapping Mapping = "linear"
-	// StepMapping: S = max(0, 100 − (r−1)·Step).
+	// StepMapping: S = max(F, 100 − (r−1)·Step).
 	StepMapping Mapping = "step"
 )
 
@@ -97,6 +103,12 @@ type Indicator struct {
 	// Step is the points lost per rank with StepMapping, in (0, 100];
 	// unused with LinearMapping.
 	Step float64
+	// Floor is F in [0, 100), the score of the last rank (linear) and the
+	// least score (step); 0 is the plain mapping of rank to 0–100.
+	Floor float64
+	// Tolerance is τ ≥ 0: the self-comparison ranks by d⁺ = d when d > τ,
+	// else 0, so that a relative rise of at most τ ties with no rise.
+	Tolerance float64
 	// MissingIsZero counts a period with no value as 0 — right for auto
 	// counts, where no case recorded means none happened. Without it a
 	// missing value is skipped: a missing x_t leaves the region without a

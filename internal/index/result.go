@@ -33,7 +33,8 @@ type RegionScore struct {
 	// indicator it has weighs 0): it then has no score, rank or band and is
 	// listed after the ranked regions.
 	Scored bool
-	// Score is the composite Σwᵢsᵢ/Σwᵢ over the indicators present, 0–100.
+	// Score is the composite Σwᵢsᵢ/Σwᵢ over the indicators present, 0–100;
+	// the indicators' Contribution add up to it.
 	Score float64
 	// Rank among the scored peers by Score, highest first; ties share the
 	// lowest rank (1, 1, 1, 4, 5). 0 when not Scored.
@@ -70,12 +71,20 @@ type IndicatorScore struct {
 	// (x−μ)/max(μ,ε) for negative indicators, (μ−x)/max(μ,ε) for positive
 	// ones; 0 when Mu is absent.
 	D float64
-	// RankSelf ranks max(0, D) ascending; RankCross ranks the rate (the
-	// smoothed rate, or the value) from best to worst. Both 1…Peers.
+	// RankSelf ranks d⁺ ascending (D when D > the tolerance τ, else 0);
+	// RankCross ranks the rate (the smoothed rate, or the value) from best
+	// to worst. Both 1…Peers.
 	RankSelf, RankCross int
-	// ScoreSelf and ScoreCross are the ranks mapped to 0–100; Score is
+	// ScoreSelf and ScoreCross are the ranks mapped to Floor–100; Score is
 	// α·ScoreSelf + (1−α)·ScoreCross.
 	ScoreSelf, ScoreCross, Score float64
+	// Weight is the indicator's weight as scored.
+	Weight float64
+	// Contribution is Weight·Score/Σw, the indicator's share of the
+	// region's composite (Σw over the indicators present): the
+	// contributions of a region add up to its Score (to rounding). 0 when
+	// the region has no composite (RegionScore.Scored is false).
+	Contribution float64
 }
 
 // Band is the colour class of a composite score (SPEC §9.4 step 6).

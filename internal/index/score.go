@@ -73,7 +73,7 @@ func (w *work) indicator(in Input, i int, cells []IndicatorScore) (IndicatorSumm
 		if !present || (ind.PerCapita && reg.Population <= 0) {
 			continue
 		}
-		c := IndicatorScore{Present: true, Value: x}
+		c := IndicatorScore{Present: true, Value: x, Weight: ind.Weight}
 		if ind.PerCapita {
 			c.Rate = Known(x * PerResidents / float64(reg.Population))
 		}
@@ -86,12 +86,12 @@ func (w *work) indicator(in Input, i int, cells []IndicatorScore) (IndicatorSumm
 		return sum, nil
 	}
 
-	// 自比: the key is d⁺ = max(0, d). Every region at or below its own
-	// mean has d⁺ = 0 exactly and ranks 1; only the others need sorting,
-	// and they rank after them.
+	// 自比: the key is d⁺ = d when d > τ, else 0. Every region at or
+	// below its own mean, or above it by at most τ, has d⁺ = 0 exactly and
+	// ranks 1; only the others need sorting, and they rank after them.
 	w.keys = w.keys[:0]
 	for p := range w.col {
-		if d := w.col[p].D; d > 0 {
+		if d := w.col[p].D; d > ind.Tolerance {
 			w.keys = append(w.keys, keyed{orderBits(d), int32(p)})
 		} else {
 			w.ranks[p] = 1
@@ -319,15 +319,16 @@ func orderBits(f float64) uint64 {
 	return b | 1<<63
 }
 
-// points maps rank r of n to a score (SPEC §9.4 step 3).
+// points maps rank r of n to a score above the floor F (SPEC §9.4 step
+// 3). With F = 0 the linear score is exactly the float of 100·(n−r)/(n−1).
 func (ind Indicator) points(r, n int) float64 {
 	if ind.Mapping == StepMapping {
-		return max(0, 100-float64(r-1)*ind.Step)
+		return max(ind.Floor, 100-float64(r-1)*ind.Step)
 	}
 	if n == 1 {
 		return 100
 	}
-	return 100 * float64(n-r) / float64(n-1)
+	return ind.Floor + (100-ind.Floor)*float64(n-r)/float64(n-1)
 }
 
 // composite weights each region's indicator scores into its score, then
@@ -368,6 +369,12 @@ func (w *work) composite(in Input, regions []RegionScore) {
 			rs.Score = clamp(sws/sw, lo, hi)
 			rs.Band = BandOf(rs.Score)
 			w.keys = append(w.keys, keyed{orderBits(-rs.Score), int32(r)})
+			// Each term's share of the composite: they add up to it.
+			for i := range rs.Indicators {
+				if c := &rs.Indicators[i]; c.Present {
+					c.Contribution = c.Weight * c.Score / sw
+				}
+			}
 		}
 	}
 	w.rank(0)

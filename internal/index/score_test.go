@@ -2,7 +2,9 @@ package index
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -168,6 +170,145 @@ func TestStepMapping(t *testing.T) {
 	check(t, "rank_self", column(res, 0, func(c IndicatorScore) int { return c.RankSelf }), []int{1, 2, 2, 4, 5, 6})
 	check(t, "score_self", column(res, 0, func(c IndicatorScore) float64 { return c.ScoreSelf }), []float64{100, 70, 70, 10, 0, 0})
 	check(t, "score", column(res, 0, func(c IndicatorScore) float64 { return c.Score }), []float64{100, 70, 70, 10, 0, 0})
+}
+
+func TestFloor(t *testing.T) {
+	// Six regions, self ranks 1, 2, 2, 4, 5, 6 (cross the same: the value
+	// follows d). The floor F lifts the last rank to F and scales the rest.
+	in := func(m Mapping, floor float64) Input {
+		ind := plain("x", 1)
+		ind.Mapping, ind.Step, ind.Floor = m, 30, floor
+		return Input{Indicators: []Indicator{ind}, Regions: regions("a", "b", "c", "d", "e", "f"),
+			Values: [][][]Value{{ser(1, 1), ser(1, 2), ser(1, 2), ser(1, 4), ser(1, 5), ser(1, 6)}}}
+	}
+	for _, tc := range []struct {
+		mapping Mapping
+		floor   float64
+		want    []float64
+	}{
+		// linear: S = F + (100 − F)·(n − r)/(n − 1), n = 6.
+		{LinearMapping, 0, []float64{100, 80, 80, 40, 20, 0}},
+		{LinearMapping, 60, []float64{100, 92, 92, 76, 68, 60}},
+		{LinearMapping, 99.5, []float64{100, 99.9, 99.9, 99.7, 99.6, 99.5}},
+		// step: S = max(F, 100 − (r − 1)·30).
+		{StepMapping, 0, []float64{100, 70, 70, 10, 0, 0}},
+		{StepMapping, 60, []float64{100, 70, 70, 60, 60, 60}},
+		{StepMapping, 80, []float64{100, 80, 80, 80, 80, 80}},
+	} {
+		res := mustScore(t, in(tc.mapping, tc.floor))
+		for _, f := range []struct {
+			what string
+			got  []float64
+		}{
+			{"score_self", column(res, 0, func(c IndicatorScore) float64 { return c.ScoreSelf })},
+			{"score_cross", column(res, 0, func(c IndicatorScore) float64 { return c.ScoreCross })},
+			{"score", column(res, 0, func(c IndicatorScore) float64 { return c.Score })},
+		} {
+			for r := range tc.want {
+				if math.Abs(f.got[r]-tc.want[r]) > 1e-9 {
+					t.Errorf("%s F=%v %s: got %v, want %v", tc.mapping, tc.floor, f.what, f.got, tc.want)
+					break
+				}
+			}
+		}
+		// The last region is last on everything: it scores F, not 0.
+		if last := res.Regions[5]; last.Score != max(tc.floor, tc.want[5]) {
+			t.Errorf("%s F=%v: last scores %v", tc.mapping, tc.floor, last.Score)
+		}
+	}
+	// A lone peer scores 100 whatever F.
+	ind := plain("x", 1)
+	ind.Floor = 60
+	res := mustScore(t, Input{Indicators: []Indicator{ind}, Regions: regions("a"), Values: [][][]Value{{ser(1, 9)}}})
+	if c := res.Regions[0].Indicators[0]; c.ScoreSelf != 100 || c.ScoreCross != 100 || res.Regions[0].Score != 100 {
+		t.Errorf("lone peer %+v", res.Regions[0])
+	}
+}
+
+func TestTolerance(t *testing.T) {
+	// A settlement rate (positive, d = (μ − x)/μ): a slips from 0.916 to
+	// 0.913 (d ≈ 0.0033), b holds, c falls from 0.5 to 0.46875 (d = 0.0625
+	// exactly), e falls by a fifth. d itself is reported unchanged.
+	ind := Indicator{Code: "settled", Direction: Positive, Weight: 1, Smoothing: NoSmoothing, Window: 1, Alpha: 1,
+		Mapping: LinearMapping}
+	in := Input{Indicators: []Indicator{ind}, Regions: regions("a", "b", "c", "e"),
+		Values: [][][]Value{{ser(0.916, 0.913), ser(0.9, 0.9), ser(0.5, 0.46875), ser(0.625, 0.5)}}}
+	x, mu := 0.913, 0.916
+	for _, tc := range []struct {
+		tolerance float64
+		ranks     []int
+	}{
+		{0, []int{2, 1, 3, 4}},                // every fall counts
+		{DefaultTolerance, []int{1, 1, 3, 4}}, // a's noise ties with b
+		{0.0625, []int{1, 1, 1, 4}},           // d = τ exactly is within it: d⁺ = d only when d > τ
+		{0.5, []int{1, 1, 1, 1}},
+		{math.MaxFloat64, []int{1, 1, 1, 1}},
+	} {
+		in.Indicators[0].Tolerance = tc.tolerance
+		res := mustScore(t, in)
+		check(t, fmt.Sprintf("τ=%v rank_self", tc.tolerance), column(res, 0, func(c IndicatorScore) int { return c.RankSelf }), tc.ranks)
+		check(t, fmt.Sprintf("τ=%v d", tc.tolerance), column(res, 0, func(c IndicatorScore) float64 { return c.D }),
+			[]float64{(mu - x) / mu, 0, 0.0625, 0.2})
+	}
+}
+
+func TestContributionsAddUpToTheComposite(t *testing.T) {
+	// Eight indicators with the SPEC's weights, one of weight 0, one
+	// missing for some regions, over random values.
+	weights := []float64{0.2, 0.15, 0.15, 0.1, 0.15, 0.1, 0.1, 0.05, 0}
+	rng := rand.New(rand.NewPCG(3, 5))
+	var in Input
+	codes := []string{}
+	for r := range 40 {
+		codes = append(codes, fmt.Sprintf("r%02d", r))
+	}
+	in.Regions = regions(codes...)
+	for i, w := range weights {
+		ind := plain(fmt.Sprintf("i%d", i), w)
+		ind.Floor, ind.Tolerance, ind.Window = DefaultFloor, DefaultTolerance, 3
+		in.Indicators = append(in.Indicators, ind)
+		series := make([][]Value, len(codes))
+		for r := range codes {
+			if i == 3 && r%7 == 0 {
+				continue // no value: the region is incomplete
+			}
+			series[r] = ser(float64(rng.IntN(9)), float64(rng.IntN(9)), float64(rng.IntN(9)), float64(rng.IntN(12)))
+		}
+		in.Values = append(in.Values, series)
+	}
+	res := mustScore(t, in)
+	incomplete := 0
+	for _, rs := range res.Regions {
+		var sum, sw, sws float64
+		for i, c := range rs.Indicators {
+			if !c.Present {
+				if c.Contribution != 0 || c.Weight != 0 {
+					t.Errorf("%s/%d absent: %+v", rs.Code, i, c)
+				}
+				continue
+			}
+			if c.Weight != weights[i] || c.Contribution < 0 || (weights[i] == 0 && c.Contribution != 0) {
+				t.Errorf("%s/%d: weight %v contribution %v", rs.Code, i, c.Weight, c.Contribution)
+			}
+			sum += c.Contribution
+			sw += weights[i]
+			sws += weights[i] * c.Score
+		}
+		if !rs.Complete {
+			incomplete++
+		}
+		if !rs.Scored || math.Abs(sum-rs.Score) > 1e-9 || math.Abs(rs.Score-sws/sw) > 1e-9 || rs.Score < DefaultFloor {
+			t.Errorf("%s: contributions add up to %.12f, composite %.12f (Σws/Σw %.12f)", rs.Code, sum, rs.Score, sws/sw)
+		}
+	}
+	if incomplete != 6 {
+		t.Errorf("%d incomplete regions, want 6", incomplete)
+	}
+	// No composite, no contribution: a region with only a weight-0 value.
+	res = mustScore(t, Input{Indicators: []Indicator{plain("zero", 0)}, Regions: regions("a"), Values: [][][]Value{{ser(1, 1)}}})
+	if rs := res.Regions[0]; rs.Scored || rs.Indicators[0].Contribution != 0 || rs.Indicators[0].Score != 100 {
+		t.Errorf("weight 0 only: %+v", rs)
+	}
 }
 
 func TestPositiveDirection(t *testing.T) {
@@ -421,6 +562,12 @@ func TestBadInput(t *testing.T) {
 		{`indicator "x": alpha NaN`, func(in *Input) { in.Indicators[0].Alpha = math.NaN() }},
 		{`indicator "x": mapping "" is not linear or step`, func(in *Input) { in.Indicators[0].Mapping = "" }},
 		{`indicator "x": step 0 is not a number in (0, 100]`, func(in *Input) { in.Indicators[0].Mapping = StepMapping }},
+		{`indicator "x": floor 100 is not a number in [0, 100)`, func(in *Input) { in.Indicators[0].Floor = 100 }},
+		{`indicator "x": floor -1 is not a number in [0, 100)`, func(in *Input) { in.Indicators[0].Floor = -1 }},
+		{`indicator "x": floor NaN`, func(in *Input) { in.Indicators[0].Floor = math.NaN() }},
+		{`indicator "x": tolerance -0.01 is not a finite number ≥ 0`, func(in *Input) { in.Indicators[0].Tolerance = -0.01 }},
+		{`indicator "x": tolerance +Inf`, func(in *Input) { in.Indicators[0].Tolerance = math.Inf(1) }},
+		{`indicator "x": tolerance NaN`, func(in *Input) { in.Indicators[0].Tolerance = math.NaN() }},
 		{"a region has no code", func(in *Input) { in.Regions[1].Code = "" }},
 		{`region "a" is listed twice`, func(in *Input) { in.Regions[1].Code = "a" }},
 		{`region "b": population -5 is negative`, func(in *Input) { in.Regions[1].Population = -5 }},

@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"math"
 
 	"pingan/internal/errs"
 )
@@ -109,6 +110,12 @@ func (ind Indicator) validate() error {
 	}
 	if !(ind.Alpha >= 0 && ind.Alpha <= 1) {
 		return invalid("indicator %q: alpha %v is not in [0, 1]", ind.Code, ind.Alpha)
+	}
+	if !(ind.Floor >= 0 && ind.Floor < 100) {
+		return invalid("indicator %q: floor %v is not a number in [0, 100)", ind.Code, ind.Floor)
+	}
+	if !(ind.Tolerance >= 0) || math.IsInf(ind.Tolerance, 1) {
+		return invalid("indicator %q: tolerance %v is not a finite number ≥ 0", ind.Code, ind.Tolerance)
 	}
 	switch ind.Mapping {
 	case LinearMapping:

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"pingan/internal/index"
 )
 
 // Direction says whether more is worse (negative) or better (positive).
@@ -73,6 +75,11 @@ type Indicator struct {
 	Alpha     float64
 	Mapping   string // "linear" or "step"
 	Step      float64
+	// Floor is the base score F in [0, 100): the last rank scores F.
+	Floor float64
+	// Tolerance is τ ≥ 0: a relative rise against the region's own mean of
+	// at most τ does not cost it its self rank.
+	Tolerance float64
 	Active    bool
 	Version   int
 	UpdatedAt time.Time
@@ -94,8 +101,8 @@ func Defaults() []Indicator {
 	levels := []string{"county", "township", "community"}
 	d := func(code, zh, en string, dir Direction, w float64, periods []string, src Source, method string, f Filter, perCapita bool) Indicator {
 		return Indicator{Code: code, NameZH: zh, NameEN: en, Direction: dir, Weight: w, Periods: periods, Levels: levels,
-			Source: src, Method: method, Filter: f, PerCapita: perCapita, Window: 6, Alpha: 0.5, Mapping: "linear",
-			Active: true, Version: 1}
+			Source: src, Method: method, Filter: f, PerCapita: perCapita, Window: index.DefaultWindow, Alpha: index.DefaultAlpha,
+			Mapping: "linear", Floor: index.DefaultFloor, Tolerance: index.DefaultTolerance, Active: true, Version: 1}
 	}
 	return []Indicator{
 		d("disputes", "矛盾纠纷发案", "Disputes reported", Negative, 0.20, both, Auto, Count, Filter{Case: "dispute"}, true),

@@ -127,6 +127,12 @@ func Check(i Indicator) error {
 	if math.IsNaN(i.Alpha) || i.Alpha < 0 || i.Alpha > 1 {
 		bad.Add("alpha", "from 0 to 1")
 	}
+	if math.IsNaN(i.Floor) || i.Floor < 0 || i.Floor >= 100 {
+		bad.Add("floor", "from 0 up to, not including, 100")
+	}
+	if math.IsNaN(i.Tolerance) || math.IsInf(i.Tolerance, 0) || i.Tolerance < 0 {
+		bad.Add("tolerance", "a finite number ≥ 0")
+	}
 	switch i.Mapping {
 	case "linear":
 	case "step":
@@ -183,8 +189,9 @@ func (s *Service) UpdateIndicator(ctx context.Context, p access.Principal, code 
 			return err
 		}
 		b, _ := json.Marshal(map[string]any{"old": map[string]any{"weight": old.Weight, "active": old.Active, "mapping": old.Mapping,
-			"alpha": old.Alpha, "window": old.Window}, "new": map[string]any{"weight": i.Weight, "active": i.Active,
-			"mapping": i.Mapping, "alpha": i.Alpha, "window": i.Window}})
+			"alpha": old.Alpha, "window": old.Window, "floor": old.Floor, "tolerance": old.Tolerance},
+			"new": map[string]any{"weight": i.Weight, "active": i.Active, "mapping": i.Mapping, "alpha": i.Alpha,
+				"window": i.Window, "floor": i.Floor, "tolerance": i.Tolerance}})
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, i.UpdatedAt, "indicator.update", "indicator", i.Code, string(b)))
 	})
 	return i, err

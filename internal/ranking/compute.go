@@ -91,7 +91,8 @@ func (s *Service) Compute(ctx context.Context, period string) error {
 			}
 			in.Indicators = append(in.Indicators, index.Indicator{Code: ind.Code, Direction: index.Direction(ind.Direction),
 				Weight: ind.Weight, PerCapita: perCapita, Smoothing: sm, Window: ind.Window, Alpha: ind.Alpha,
-				Mapping: index.Mapping(ind.Mapping), Step: ind.Step, MissingIsZero: ind.Source == indicator.Auto && counts(ind.Method)})
+				Mapping: index.Mapping(ind.Mapping), Step: ind.Step, Floor: ind.Floor, Tolerance: ind.Tolerance,
+				MissingIsZero: ind.Source == indicator.Auto && counts(ind.Method)})
 			in.Values[n] = make([][]index.Value, len(regions))
 			for r, reg := range regions {
 				in.Values[n][r] = values[n][level][reg.Code]

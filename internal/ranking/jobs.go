@@ -2,9 +2,7 @@ package ranking
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,11 +14,16 @@ import (
 )
 
 // QueueRecompute asks for the period to be computed again (late data, a
-// request), in the context's transaction. A pending job for the period
-// already covers it.
+// request), in the context's transaction, and wakes this instance's runner
+// once it commits. A pending job for the period already covers it (one of
+// the backfill's does not: Store.QueueJob).
 func (s *Service) QueueRecompute(ctx context.Context, kind, period, reason string) error {
-	_, err := s.queue(ctx, kind, period, reason, "")
-	return err
+	if _, err := s.queue(ctx, kind, period, reason, ""); err != nil {
+		return err
+	}
+	// This instance's runner starts it as soon as it can be read.
+	s.log.AfterCommit(ctx, s.wakeRunner)
+	return nil
 }
 
 func (s *Service) queue(ctx context.Context, kind, period, reason, by string) (Job, error) {
@@ -65,6 +68,7 @@ func (s *Service) RequestRecompute(ctx context.Context, p access.Principal, peri
 		if j, err = s.queue(ctx, kind, period, "request", p.UserID); err != nil {
 			return err
 		}
+		s.log.AfterCommit(ctx, s.wakeRunner)
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, s.now(), "index.recompute", "index_job", j.ID, `{"period":"`+period+`"}`))
 	})
 	return j, err
@@ -79,57 +83,4 @@ func (s *Service) Job(ctx context.Context, p access.Principal, id string) (Job, 
 		return Job{}, fmt.Errorf("job %q: %w", id, errs.ErrNotFound)
 	}
 	return s.store.FindJob(ctx, id)
-}
-
-// Tick is the scheduler's step, run every minute by every instance: it
-// queues the daily index of yesterday and the day before and the monthly
-// index of the last two months, once each,
-// then runs the pending jobs it can claim. The claim is a conditional
-// UPDATE, so each job runs on exactly one instance.
-func (s *Service) Tick(ctx context.Context) error {
-	now := s.now().In(s.loc)
-	today := indicator.PeriodOf(indicator.Day, now, s.loc)
-	month := indicator.PeriodOf(indicator.Month, now, s.loc)
-	// The last two of each, so that the latest also shows its change.
-	var due [][2]string
-	for n := 2; n >= 1; n-- {
-		due = append(due, [2]string{indicator.Day, indicator.Shift(indicator.Day, today, -n, s.loc)},
-			[2]string{indicator.Month, indicator.Shift(indicator.Month, month, -n, s.loc)})
-	}
-	for _, kp := range due {
-		// One id per scheduled period: instances ticking at once insert it once.
-		id := uuid.NewSHA1(scheduleSpace, []byte(kp[0]+"/"+kp[1])).String()
-		err := s.store.CreateJob(ctx, Job{ID: id, PeriodKind: kp[0], Period: kp[1], Status: Pending, Reason: "schedule", CreatedAt: now})
-		if err != nil && !errors.Is(err, errs.ErrConflict) {
-			return err
-		}
-	}
-	return s.RunPending(ctx)
-}
-
-// RunPending runs jobs until none is left to claim.
-func (s *Service) RunPending(ctx context.Context) error {
-	for ctx.Err() == nil {
-		now := s.now()
-		j, ok, err := s.store.ClaimJob(ctx, s.owner, now, now.Add(JobLease))
-		if err != nil || !ok {
-			return err
-		}
-		start := time.Now()
-		status, text := Done, ""
-		if err := s.Compute(ctx, j.Period); err != nil {
-			status, text = Failed, err.Error()
-			if len(text) > 500 {
-				text = text[:500]
-			}
-			s.logger.Warn("index job failed", slog.String("job", j.ID), slog.String("period", j.Period), slog.String("error", text))
-		} else {
-			s.logger.Info("index computed", slog.String("job", j.ID), slog.String("period", j.Period),
-				slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
-		}
-		if err := s.store.FinishJob(ctx, j.ID, s.owner, status, text, s.now()); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
 }

@@ -69,7 +69,7 @@ type Job struct {
 	PeriodKind  string
 	Period      string
 	Status      string // pending, running, done, failed
-	Reason      string // schedule, late_data, request
+	Reason      string // schedule, late_data, request, backfill
 	RequestedBy string
 	Owner       string
 	LeaseUntil  *time.Time
@@ -86,6 +86,11 @@ const (
 	Done    = "done"
 	Failed  = "failed"
 )
+
+// Backfill is the reason of the jobs that compute the past periods of a
+// history with no results (SPEC §9.6). They run after every other pending
+// job, oldest period first.
+const Backfill = "backfill"
 
 // Store persists results and jobs and reads what computing needs.
 // Implemented in internal/store.
@@ -111,18 +116,46 @@ type Store interface {
 	// FindSeries lists a region's results of a kind with from ≤ period ≤ to,
 	// by period, without their Detail.
 	FindSeries(ctx context.Context, regionCode, kind, from, to string) ([]Row, error)
-	// QueueJob adds a pending job unless one is pending for the period
-	// already; returns the job that stands for it.
+	// QueueJob adds a pending job unless one other than a Backfill job is
+	// pending for the period already; returns the job that stands for it.
 	QueueJob(ctx context.Context, j Job) (Job, error)
 	// CreateJob inserts a job; errs.ErrConflict when its id exists.
 	CreateJob(ctx context.Context, j Job) error
-	// ClaimJob takes the oldest pending job, or a running one whose lease
-	// lapsed, for owner until the time; ok is false when there is none.
+	// AddJobs inserts the jobs whose ids do not exist yet, in one
+	// transaction, and returns how many it inserted.
+	AddJobs(ctx context.Context, jobs []Job) (int, error)
+	// ClaimJob takes a pending job, or a running one whose lease lapsed,
+	// for owner until the time: the oldest other than Backfill jobs first,
+	// then the Backfill job of the oldest period. ok is false when there is
+	// none. One indexed read when there is none, so that it can be polled.
 	ClaimJob(ctx context.Context, owner string, now, until time.Time) (Job, bool, error)
-	// FinishJob records the end of a job owner holds.
+	// FinishJob records the end of a job owner holds; errs.ErrConflict when
+	// owner no longer holds it.
 	FinishJob(ctx context.Context, id, owner, status, errText string, at time.Time) error
+	// ReleaseJob puts a job owner holds back in the queue (pending), for
+	// an instance that stops before it finishes; errs.ErrConflict when
+	// owner no longer holds it.
+	ReleaseJob(ctx context.Context, id, owner string) error
+	// CountJobs counts the jobs of a reason: all of them, and those
+	// finished (done or failed).
+	CountJobs(ctx context.Context, reason string) (total, finished int, err error)
+	// HasFinishedJob reports whether a job of the period finished done at
+	// or after since.
+	HasFinishedJob(ctx context.Context, kind, period string, since time.Time) (bool, error)
+	// ActivePeriods lists the periods of a kind that have a pending or
+	// running job.
+	ActivePeriods(ctx context.Context, kind string) ([]string, error)
+	// ComputedPeriods lists the periods of a kind that have results (at the
+	// top level, Levels[0]).
+	ComputedPeriods(ctx context.Context, kind string) ([]string, error)
+	// FirstCaseAt is when the earliest incident or dispute occurred; ok is
+	// false when there is none.
+	FirstCaseAt(ctx context.Context) (at time.Time, ok bool, err error)
 	// FindJob returns errs.ErrNotFound if there is none.
 	FindJob(ctx context.Context, id string) (Job, error)
+	// FindActiveJob returns the period's newest pending or running job;
+	// errs.ErrNotFound if it has none.
+	FindActiveJob(ctx context.Context, kind, period string) (Job, error)
 	// HasJob reports whether a job of the period exists (any state).
 	HasJob(ctx context.Context, kind, period string) (bool, error)
 }

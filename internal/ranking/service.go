@@ -28,7 +28,8 @@ type Service struct {
 	loc        *time.Location
 	now        func() time.Time
 	logger     *slog.Logger
-	owner      string // this instance, for job leases
+	owner      string        // this instance, for job leases
+	wake       chan struct{} // a job was queued here: run it now (Run)
 }
 
 // NewService builds the service. Every dependency is required; a nil one
@@ -38,15 +39,34 @@ func NewService(store Store, indicators indicator.Store, regions Regions, log au
 	deps.Require("ranking.NewService", "store", store, "indicators", indicators, "regions", regions, "log", log, "loc", loc,
 		"now", now, "logger", logger)
 	return &Service{store: store, indicators: indicators, regions: regions, log: log, loc: loc, now: now, logger: logger,
-		owner: uuid.Must(uuid.NewV7()).String()}
+		owner: uuid.Must(uuid.NewV7()).String(), wake: make(chan struct{}, 1)}
 }
 
 // Location is the city's time zone, in which periods are local days and months.
 func (s *Service) Location() *time.Location { return s.loc }
 
-// scheduleSpace names the ids of scheduled jobs.
-var scheduleSpace = uuid.MustParse("6f1d3a52-27a4-4c43-9d0e-5b1f8f3a9e11")
+// scheduleSpace names the ids of scheduled jobs, backfillSpace those of
+// the backfill's: one id per period, so that instances queueing at once
+// insert each once.
+var (
+	scheduleSpace = uuid.MustParse("6f1d3a52-27a4-4c43-9d0e-5b1f8f3a9e11")
+	backfillSpace = uuid.MustParse("2c7b9e04-5d1a-4f6e-8a3b-91d0c4e7f258")
+)
 
-// JobLease is how long a claimed job is this instance's before another may
-// take it over (the instance died).
-const JobLease = 5 * time.Minute
+// The runner's timing (SPEC §9.6).
+const (
+	// JobLease is how long a claimed job is this instance's before another
+	// may take it over (the instance died).
+	JobLease = 5 * time.Minute
+	// PollEvery is how often Run looks for queued jobs: a job queued by
+	// another instance (or a report's late job) starts within about this.
+	PollEvery = time.Second
+	// QueueEvery is how often Run queues the scheduled periods and the
+	// backfill; FirstQueue is how long after it starts it does so first.
+	QueueEvery = time.Minute
+	FirstQueue = 5 * time.Second
+	// BackfillYears bounds how far back the backfill reaches, whatever the
+	// date of the earliest case (a bulk load with a mistyped year must not
+	// queue centuries of days).
+	BackfillYears = 10
+)

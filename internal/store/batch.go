@@ -138,10 +138,11 @@ func (db *DB) insertAll(ctx context.Context, tx sqlTx, all *group) error {
 		lock = " FOR UPDATE"
 	}
 	for _, j := range all.jobs {
-		// As QueueJob: a pending job of the period already covers it.
+		// As QueueJob: a pending job of the period already covers it, unless
+		// it is the backfill's, which waits behind every other.
 		var id string
-		err := tx.QueryRowContext(ctx, "SELECT id FROM index_jobs WHERE period_kind = ? AND period = ? AND status = 'pending' LIMIT 1"+lock,
-			j.PeriodKind, j.Period).Scan(&id)
+		err := tx.QueryRowContext(ctx, "SELECT id FROM index_jobs WHERE period_kind = ? AND period = ? AND status = 'pending' "+
+			"AND reason <> 'backfill' LIMIT 1"+lock, j.PeriodKind, j.Period).Scan(&id)
 		if err == nil {
 			continue
 		}

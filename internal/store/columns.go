@@ -75,7 +75,9 @@ func (c filterColumn) domain() indicator.Filter {
 }
 
 // detailColumn is index_results.detail. Its score was first written as an
-// untagged index.RegionScore, so its names are that type's Go field names.
+// untagged index.RegionScore, so its names are that type's Go field names
+// (Weight and Contribution came with migration 00010, which dropped the
+// results written without them).
 type detailColumn struct {
 	Codes []string    `json:"codes"`
 	Score scoreColumn `json:"score"`
@@ -104,6 +106,8 @@ type indicatorScoreColumn struct {
 	ScoreSelf    float64     `json:"ScoreSelf"`
 	ScoreCross   float64     `json:"ScoreCross"`
 	Score        float64     `json:"Score"`
+	Weight       float64     `json:"Weight"`
+	Contribution float64     `json:"Contribution"`
 }
 
 type valueColumn struct {
@@ -121,7 +125,8 @@ func detailToColumn(d ranking.Detail) detailColumn {
 	for i, is := range s.Indicators {
 		c.Score.Indicators[i] = indicatorScoreColumn{Present: is.Present, Value: is.Value, Rate: valueColumn(is.Rate),
 			RateSmoothed: valueColumn(is.RateSmoothed), Mu: valueColumn(is.Mu), D: is.D, RankSelf: is.RankSelf,
-			RankCross: is.RankCross, ScoreSelf: is.ScoreSelf, ScoreCross: is.ScoreCross, Score: is.Score}
+			RankCross: is.RankCross, ScoreSelf: is.ScoreSelf, ScoreCross: is.ScoreCross, Score: is.Score, Weight: is.Weight,
+			Contribution: is.Contribution}
 	}
 	return c
 }
@@ -136,7 +141,8 @@ func (c detailColumn) domain() ranking.Detail {
 	for i, is := range s.Indicators {
 		d.Score.Indicators[i] = index.IndicatorScore{Present: is.Present, Value: is.Value, Rate: index.Value(is.Rate),
 			RateSmoothed: index.Value(is.RateSmoothed), Mu: index.Value(is.Mu), D: is.D, RankSelf: is.RankSelf,
-			RankCross: is.RankCross, ScoreSelf: is.ScoreSelf, ScoreCross: is.ScoreCross, Score: is.Score}
+			RankCross: is.RankCross, ScoreSelf: is.ScoreSelf, ScoreCross: is.ScoreCross, Score: is.Score, Weight: is.Weight,
+			Contribution: is.Contribution}
 	}
 	return d
 }

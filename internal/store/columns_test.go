@@ -143,7 +143,7 @@ func TestJSONColumnsKeepTheirFormat(t *testing.T) {
 			Scored: true, Score: 81.25, Rank: 2, Band: index.Blue, Complete: false, Missing: []string{"petitions"},
 			Indicators: []index.IndicatorScore{
 				{Present: true, Value: 12, Rate: index.Known(0.2308), RateSmoothed: index.Value{}, Mu: index.Known(10), D: 0.2,
-					RankSelf: 4, RankCross: 2, ScoreSelf: 70, ScoreCross: 90, Score: 80},
+					RankSelf: 4, RankCross: 2, ScoreSelf: 70, ScoreCross: 90, Score: 80, Weight: 0.2, Contribution: 81.25},
 				{},
 			}}}
 		old, err := json.Marshal(struct {

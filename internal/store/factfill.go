@@ -29,12 +29,25 @@ func (db *DB) SetDeadlines(dl dispute.Deadlines) { db.deadlines = dl }
 // (incident.Replay, dispute.Deadlines.Replay), so an older case ends up
 // with exactly the facts it would have had. A resolution recorded before
 // facts existed did not name its settled level: the resolving mediator's
-// scope, as the users table holds it now, gives it.
+// scope, as the users table holds it now, gives it. The index's stored
+// values and results, counted before facts existed, are dropped for the
+// backfill to compute again.
 func (db *DB) factFill() *goose.Migration {
 	return goose.NewGoMigration(factFillVersion, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 		g := db.gorm.Session(&gorm.Session{NewDB: true, Context: ctx})
 		g.Statement.ConnPool = tx
-		return db.fillFacts(g, time.Now())
+		if err := db.fillFacts(g, time.Now()); err != nil {
+			return err
+		}
+		// The values past periods stored were counted from the cases'
+		// current state; the backfill (SPEC §9.6) computes them again from
+		// the facts, with their results, oldest first.
+		for _, table := range []string{"index_values", "index_results"} {
+			if err := g.Exec("DELETE FROM " + table).Error; err != nil {
+				return fmt.Errorf("fill facts: clear %s: %w", table, err)
+			}
+		}
+		return nil
 	}}, nil)
 }
 

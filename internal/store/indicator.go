@@ -30,6 +30,8 @@ type indicatorRow struct {
 	Alpha      float64
 	Mapping    string
 	Step       float64
+	Floor      float64
+	Tolerance  float64
 	Active     bool
 	Version    int
 	UpdatedAt  time.Time
@@ -41,7 +43,8 @@ func indicatorToRow(i indicator.Indicator) indicatorRow {
 	return indicatorRow{Code: i.Code, NameZH: i.NameZH, NameEN: i.NameEN, Direction: string(i.Direction), Weight: i.Weight,
 		Periods: strings.Join(i.Periods, ","), Levels: strings.Join(i.Levels, ","), Source: string(i.Source), Method: i.Method,
 		Filter: columnText(filterToColumn(i.Filter)), PerCapita: i.PerCapita, Smoothing: i.Smoothing, WindowSize: i.Window, Alpha: i.Alpha,
-		Mapping: i.Mapping, Step: i.Step, Active: i.Active, Version: i.Version, UpdatedAt: utc(i.UpdatedAt)}
+		Mapping: i.Mapping, Step: i.Step, Floor: i.Floor, Tolerance: i.Tolerance, Active: i.Active, Version: i.Version,
+		UpdatedAt: utc(i.UpdatedAt)}
 }
 
 // domain maps the row back; a stored filter that cannot be read is an
@@ -50,8 +53,8 @@ func (r indicatorRow) domain(ctx context.Context) (indicator.Indicator, error) {
 	i := indicator.Indicator{Code: r.Code, NameZH: r.NameZH, NameEN: r.NameEN, Direction: indicator.Direction(r.Direction),
 		Weight: r.Weight, Periods: strings.Split(r.Periods, ","), Levels: strings.Split(r.Levels, ","),
 		Source: indicator.Source(r.Source), Method: r.Method, PerCapita: r.PerCapita, Smoothing: r.Smoothing,
-		Window: r.WindowSize, Alpha: r.Alpha, Mapping: r.Mapping, Step: r.Step, Active: r.Active, Version: r.Version,
-		UpdatedAt: r.UpdatedAt}
+		Window: r.WindowSize, Alpha: r.Alpha, Mapping: r.Mapping, Step: r.Step, Floor: r.Floor, Tolerance: r.Tolerance,
+		Active: r.Active, Version: r.Version, UpdatedAt: r.UpdatedAt}
 	var f filterColumn
 	if err := decodeColumn(ctx, "indicators", r.Code, "filter", r.Filter, &f); err != nil {
 		return indicator.Indicator{}, err
