@@ -44,7 +44,7 @@ func TestIndexFloorToleranceMigration(t *testing.T) {
 				columnsNow)
 			exec(t, db, "INSERT INTO index_values (period_kind, period, indicator, level, region_code, value) "+
 				"VALUES ('month', '2026-02', 'petitions', 'county', '370502', 7)")
-			if err := db.Migrate(ctx); err != nil {
+			if err := db.MigrateTo(ctx, 10); err != nil {
 				t.Fatal(err)
 			}
 			got, err := db.FindIndicator(ctx, "petitions")
@@ -59,6 +59,14 @@ func TestIndexFloorToleranceMigration(t *testing.T) {
 			}
 			if n := column(t, db, "SELECT COUNT(*) FROM index_values"); n != "1" {
 				t.Fatalf("%s stored values, want the one kept", n)
+			}
+			// Migration 11 fills the case facts and drops the values counted
+			// before facts existed: the backfill computes them again.
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := column(t, db, "SELECT COUNT(*) FROM index_values"); n != "0" {
+				t.Fatalf("%s stored values counted before facts existed", n)
 			}
 
 			// The new columns round-trip.
