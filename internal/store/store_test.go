@@ -21,13 +21,21 @@ import (
 // eachDB runs fn against a fresh SQLite database and a fresh MariaDB schema.
 func eachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
+	eachSchema(t, 0, fn)
+}
+
+// eachSchema is eachDB with the migrations applied up to version only (0:
+// all), so that a test of a migration can write rows as an older schema
+// held them and then migrate on.
+func eachSchema(t *testing.T, version int64, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
 	for _, backend := range []string{"sqlite", "mysql"} {
 		t.Run(backend, func(t *testing.T) {
 			url := "sqlite://" + t.TempDir() + "/t.db"
 			if backend == "mysql" {
 				url = testenv.MySQLDSN(t)
 			}
-			fn(t, openDB(t, url))
+			fn(t, openDBAt(t, url, version))
 		})
 	}
 }
@@ -35,16 +43,29 @@ func eachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // openDB opens and migrates the database at url, closed when t ends.
 func openDB(t *testing.T, url string) *store.DB {
 	t.Helper()
+	return openDBAt(t, url, 0)
+}
+
+// openDBAt opens the database at url and migrates it up to version (0:
+// all); it is closed when t ends.
+func openDBAt(t *testing.T, url string, version int64) *store.DB {
+	t.Helper()
+	ctx := context.Background()
 	sealer, err := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), url, sealer)
+	db, err := store.Open(ctx, url, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
+	if version == 0 {
+		err = db.Migrate(ctx)
+	} else {
+		err = db.MigrateTo(ctx, version)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	return db
