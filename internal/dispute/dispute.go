@@ -241,6 +241,10 @@ type Store interface {
 	// CountResolutions counts the resolution facts of [from, to) in the
 	// scope, in total and settled at community level.
 	CountResolutions(ctx context.Context, scope access.Scope, from, to time.Time) (community, total int, err error)
+	// RecentActions returns the times of actorID's audit entries of action
+	// at or after since, newest first, at most limit: what a per-user limit
+	// counts, in the database so that every instance shares it.
+	RecentActions(ctx context.Context, actorID, action string, since time.Time, limit int) ([]time.Time, error)
 }
 
 // Bulk inserts already-built disputes (with parties), their events and the

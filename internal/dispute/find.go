@@ -38,17 +38,18 @@ type Query struct {
 }
 
 // FindDisputes lists disputes in p's scope, newest first. Returns
-// errs.ErrForbidden when q.Region lies outside it.
+// errs.ErrForbidden when q.Region lies outside it. With q.Phone it is the
+// search by a party's phone, with the rules and errors of findByPhone.
 func (s *Service) FindDisputes(ctx context.Context, p access.Principal, q Query) ([]Dispute, error) {
 	f := q.Filter
 	if q.AssigneeMe {
 		f.AssigneeID = p.UserID
 	}
-	if q.Phone != "" {
-		f.PhoneHash = s.hasher.Hash(normalisePhone(q.Phone))
-	}
 	if f.Overdue != nil {
 		f.OverdueAt = s.now()
+	}
+	if q.Phone != "" {
+		return s.findByPhone(ctx, p, q.Region, q.Phone, f)
 	}
 	var err error
 	if f.Scope, err = access.ListScope(ctx, s.regions, p, q.Region); err != nil {
