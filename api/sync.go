@@ -191,7 +191,7 @@ func (s *server) changes(c *gin.Context) {
 	items, notices = items[:min(len(items), limit)], notices[:min(len(notices), limit)]
 	out := make([]incidentResponse, len(items))
 	for i, it := range items {
-		out[i] = newIncidentResponse(it)
+		out[i] = newIncidentResponse(caller(c), it)
 	}
 	noticesOut := make([]notificationResponse, len(notices))
 	for i, n := range notices {
