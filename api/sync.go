@@ -36,8 +36,10 @@ type syncOperation struct {
 	Body           json.RawMessage `json:"body"`
 }
 
+// syncRequest holds the operations undecoded: each is decoded on its own,
+// so that one malformed operation fails alone.
 type syncRequest struct {
-	Operations []syncOperation `json:"operations"`
+	Operations []json.RawMessage `json:"operations"`
 }
 
 type syncResult struct {
@@ -49,8 +51,9 @@ type syncResult struct {
 
 // sync replays a phone's queue: each operation goes through the router as
 // its own request, with its own idempotency key, so it gets exactly the
-// checks and answer it would have had online, and one bad item loses none
-// of the others. Replaying the batch writes nothing new.
+// checks and answer it would have had online, and one bad item — an
+// unknown field, a wrong type, no object at all — loses none of the
+// others. Replaying the batch writes nothing new.
 func (s *server) sync(c *gin.Context) {
 	var req syncRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -74,12 +77,16 @@ func (s *server) sync(c *gin.Context) {
 
 // syncOne answers operation i of the batch: a malformed one with its own
 // error, any other with what the router answers its request.
-func (s *server) syncOne(c *gin.Context, i int, op syncOperation) syncResult {
+func (s *server) syncOne(c *gin.Context, i int, raw json.RawMessage) syncResult {
 	res := syncResult{Index: i}
-	if op.IdempotencyKey != nil {
-		res.IdempotencyKey = *op.IdempotencyKey
+	op, err := decodeOperation(raw)
+	var sub *http.Request
+	if err == nil {
+		if op.IdempotencyKey != nil {
+			res.IdempotencyKey = *op.IdempotencyKey
+		}
+		sub, err = op.request(c, requestIDOf(c)+"."+strconv.Itoa(i))
 	}
-	sub, err := op.request(c, requestIDOf(c)+"."+strconv.Itoa(i))
 	if err != nil {
 		status, body := errorResponse(c, err)
 		res.Status = status
@@ -94,6 +101,17 @@ func (s *server) syncOne(c *gin.Context, i int, op syncOperation) syncResult {
 		res.Body = json.RawMessage("null")
 	}
 	return res
+}
+
+// decodeOperation reads one queued operation as strictly as any request
+// body (unknown fields, wrong types), on its own. Returns errs.FieldErrors
+// naming the first bad field, or operation when it is not an object.
+func decodeOperation(raw json.RawMessage) (syncOperation, error) {
+	var op syncOperation
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return op, errs.Invalid("operation", "a JSON object with idempotency_key, method, path and body")
+	}
+	return op, decodeStrict(raw, &op)
 }
 
 // request checks op and makes the request it stands for, with the batch's
