@@ -7,13 +7,10 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
-	"pingan/internal/incident"
-	"pingan/internal/notify"
 )
 
 // MaxSyncOperations bounds one offline batch (SPEC §6).
@@ -157,78 +154,4 @@ func requestIDOf(c *gin.Context) string {
 	id, _ := c.Get(ctxRequestID)
 	s, _ := id.(string)
 	return s
-}
-
-// changes lists the cases in the caller's scope changed since the cursor,
-// oldest change first, and the caller's notifications written since it,
-// for a phone coming back online. next_cursor is where to continue; when
-// has_more is false it is the point to ask from next time. The cursor
-// holds both positions: "<updated_at>|<incident id>#<notification id>",
-// either part possibly empty (a cursor without "#" has no notification
-// position yet).
-func (s *server) changes(c *gin.Context) {
-	if err := checkQuery(c, "since", "limit"); err != nil {
-		writeError(c, err)
-		return
-	}
-	limit, err := pageLimit(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	f := incident.ChangeFilter{Filter: incident.Filter{Limit: limit + 1}}
-	since := c.Query("since")
-	var casePos, noticePos string
-	if since != "" {
-		pos, err := s.cursors.decodeValue(since)
-		if err == nil {
-			casePos, noticePos, _ = strings.Cut(pos, "#")
-			if casePos != "" {
-				f.AfterAt, f.AfterID, err = splitPosition(casePos)
-			}
-			if noticePos != "" && !notify.ValidID(noticePos) {
-				err = errs.Invalid("since", "malformed")
-			}
-		}
-		if err != nil {
-			writeError(c, errs.Invalid("since", "not a cursor from this API"))
-			return
-		}
-	}
-	items, err := s.incidents.FindChanges(c.Request.Context(), caller(c), f)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	notices, err := s.notify.FindNotifications(c.Request.Context(), caller(c), notify.Query{Ascending: true, AfterID: noticePos, Limit: limit + 1})
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	more := len(items) > limit || len(notices) > limit
-	items, notices = items[:min(len(items), limit)], notices[:min(len(notices), limit)]
-	out := make([]incidentResponse, len(items))
-	for i, it := range items {
-		out[i] = newIncidentResponse(caller(c), it)
-	}
-	noticesOut := make([]notificationResponse, len(notices))
-	for i, n := range notices {
-		noticesOut[i] = newNotificationResponse(n)
-	}
-	if len(items) > 0 {
-		last := items[len(items)-1]
-		casePos = joinPosition(last.UpdatedAt, last.ID)
-	}
-	if len(notices) > 0 {
-		noticePos = notices[len(notices)-1].ID
-	}
-	var next *string
-	switch {
-	case len(items) == 0 && len(notices) == 0 && since != "":
-		next = &since
-	case casePos != "" || noticePos != "":
-		v := s.cursors.encode(casePos + "#" + noticePos)
-		next = &v
-	}
-	c.JSON(http.StatusOK, gin.H{"incidents": out, "notifications": noticesOut, "next_cursor": next, "has_more": more})
 }

@@ -58,6 +58,17 @@ func (s *Service) FindDisputes(ctx context.Context, p access.Principal, q Query)
 	return s.store.FindDisputes(ctx, f)
 }
 
+// FindChanges lists the disputes in p's scope changed after the filter's
+// point, oldest change first, without their parties (offline sync). The
+// scope is p's own; f.Scope is ignored.
+func (s *Service) FindChanges(ctx context.Context, p access.Principal, f ChangeFilter) ([]Dispute, error) {
+	var err error
+	if f.Scope, err = access.ListScope(ctx, s.regions, p, ""); err != nil {
+		return nil, err
+	}
+	return s.store.FindChangedDisputes(ctx, f)
+}
+
 // Timeline returns the dispute's events if p may see it.
 func (s *Service) Timeline(ctx context.Context, p access.Principal, id string) ([]Event, error) {
 	if _, err := s.FindDispute(ctx, p, id); err != nil {

@@ -33,6 +33,11 @@ const (
 	MaxDedupeKey = 191 // bytes: the longest utf8mb4 key MySQL indexes with user_id
 )
 
+// FirstIDAt is the smallest notification id of the millisecond t: the ids
+// of notifications written at or after t sort after it, those written
+// before sort before it.
+func FirstIDAt(t time.Time) string { return idAt(t) }
+
 // Notification is one message in a user's inbox.
 type Notification struct {
 	ID        string // UUIDv7 (time ordered); also the SSE event id
