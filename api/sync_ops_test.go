@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -96,4 +97,27 @@ func TestSyncOperationFailsAlone(t *testing.T) {
 			expect(t, e.do(t, req{method: "POST", path: "/api/v1/sync", token: gw, body: body}), 400, "invalid_argument")
 		}
 	})
+}
+
+// TestSyncOperationPathInSpec (issue #12, 9b): openapi.yaml's pattern for an
+// operation's path admits exactly the routes the server replays — dispute
+// registrations and actions as well as incident reports and transitions.
+func TestSyncOperationPathInSpec(t *testing.T) {
+	doc, _ := loadSpec(t)
+	pattern := doc.Components.Schemas["SyncOperation"].Value.Properties["path"].Value.Pattern
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		t.Fatalf("pattern %q: %v", pattern, err)
+	}
+	const id = "0190a3f2-0000-7000-8000-000000000001"
+	for path, want := range map[string]bool{
+		"/api/v1/incidents": true, "/api/v1/incidents/" + id + "/transitions": true,
+		"/api/v1/disputes": true, "/api/v1/disputes/" + id + "/actions": true,
+		"/api/v1/disputes/" + id: false, "/api/v1/incidents/" + id + "/confirmations": false, "/api/v1/users": false,
+		"/api/v1/sync": false, "/api/v1/disputes/" + id + "/actions/x": false, "/api/v1/incidents/": false,
+	} {
+		if re.MatchString(path) != want {
+			t.Errorf("the spec's pattern on %s: %v, want %v", path, !want, want)
+		}
+	}
 }
