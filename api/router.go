@@ -117,7 +117,9 @@ func New(d Deps) *gin.Engine {
 	// address that login limits count by.
 	_ = r.SetTrustedProxies(nil)
 	metrics := newHTTPMetrics(d.Registry)
-	r.Use(requestID(d.Logger), accessLog(), metrics.handler(), recovery(), securityHeaders(d.Production))
+	// compress sits inside the access log and metrics, which read the status
+	// after it, and outside recovery, whose 500 it then carries like any answer.
+	r.Use(requestID(d.Logger), accessLog(), metrics.handler(), compress(), recovery(), securityHeaders(d.Production))
 	r.NoRoute(func(c *gin.Context) { fail(c, errs.ErrNotFound, "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
