@@ -193,6 +193,7 @@ func New(d Deps) *gin.Engine {
 	// The Ping'an index (SPEC §9): indicators (read by supervisors, changed by
 	// admins) and department data entry (supervisors and admins in scope).
 	readers.GET("/indicators", none, s.listIndicators)
+	readers.GET("/indicators/:code", none, s.getIndicator)
 	admin.POST("/indicators", keyed, s.createIndicator)
 	admin.PATCH("/indicators/:code", s.patchIndicator)
 	// Department data: supervisors and admins, and departments' systems with
