@@ -124,7 +124,9 @@ func New(d Deps) *gin.Engine {
 		panic("api.New: TrustedProxies: " + err.Error())
 	}
 	metrics := newHTTPMetrics(d.Registry)
-	r.Use(requestID(d.Logger), accessLog(), metrics.handler(), recovery(), securityHeaders(d.Production))
+	// compress sits inside the access log and metrics, which read the status
+	// after it, and outside recovery, whose 500 it then carries like any answer.
+	r.Use(requestID(d.Logger), accessLog(), metrics.handler(), compress(), recovery(), securityHeaders(d.Production))
 	r.NoRoute(func(c *gin.Context) { fail(c, errs.ErrNotFound, "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
@@ -198,6 +200,7 @@ func New(d Deps) *gin.Engine {
 	// The Ping'an index (SPEC §9): indicators (read by supervisors, changed by
 	// admins) and department data entry (supervisors and admins in scope).
 	readers.GET("/indicators", none, s.listIndicators)
+	readers.GET("/indicators/:code", none, s.getIndicator)
 	admin.POST("/indicators", keyed, s.createIndicator)
 	admin.PATCH("/indicators/:code", s.patchIndicator)
 	// Department data: supervisors and admins, and departments' systems with
