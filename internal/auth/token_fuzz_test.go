@@ -37,7 +37,7 @@ func fuzzSigner(t testing.TB) *Signer {
 // and a signer that remembers a token judges it as a fresh one does.
 func FuzzVerifyToken(f *testing.F) {
 	s := fuzzSigner(f)
-	good, err := s.Sign("user-1")
+	good, err := s.Sign("user-1", "session-1")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -53,14 +53,15 @@ func FuzzVerifyToken(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		sub, err := s.Verify(raw)
+		got, err := s.Verify(raw)
 		fresh, ferr := fuzzSigner(t).Verify(raw)
-		if (err == nil) != (ferr == nil) || sub != fresh {
-			t.Fatalf("remembered %q %v, fresh %q %v", sub, err, fresh, ferr)
+		if (err == nil) != (ferr == nil) || got != fresh {
+			t.Fatalf("remembered %+v %v, fresh %+v %v", got, err, fresh, ferr)
 		}
+		sub := got.UserID
 		if err != nil {
-			if !errors.Is(err, errs.ErrUnauthenticated) || sub != "" {
-				t.Fatalf("refused with %v (subject %q)", err, sub)
+			if !errors.Is(err, errs.ErrUnauthenticated) || got != (Access{}) {
+				t.Fatalf("refused with %v (%+v)", err, got)
 			}
 			return
 		}
@@ -123,7 +124,8 @@ func FuzzVerifyClaims(f *testing.F) {
 			signature = sig
 		}
 		raw := input + "." + enc.EncodeToString(signature)
-		sub, err := fuzzSigner(t).Verify(raw)
+		got, err := fuzzSigner(t).Verify(raw)
+		sub := got.UserID
 		if err != nil {
 			if !errors.Is(err, errs.ErrUnauthenticated) {
 				t.Fatalf("refused with %v", err)
@@ -143,6 +145,8 @@ func FuzzVerifyClaims(f *testing.F) {
 			t.Fatalf("accepted claims %s that do not decode: %v", payload, err)
 		}
 		leeway := 30 * time.Second // SPEC §6.1: at most 30 s
+		var times map[string]any
+		_ = json.Unmarshal(payload, &times)
 		switch {
 		case c.Issuer != Issuer || !fuzzContains(c.Audience, Audience) || c.Subject == "" || c.Subject != sub:
 			t.Fatalf("accepted claims %s as %q", payload, sub)
@@ -150,6 +154,17 @@ func FuzzVerifyClaims(f *testing.F) {
 			t.Fatalf("accepted claims %s: exp", payload)
 		case c.NotBefore != nil && fuzzNow.Before(c.NotBefore.Add(-leeway)):
 			t.Fatalf("accepted claims %s: nbf", payload)
+		case c.IssuedAt == nil || fuzzNow.Before(c.IssuedAt.Add(-leeway)):
+			t.Fatalf("accepted claims %s: iat missing or in the future", payload)
+		case c.ExpiresAt.Sub(c.IssuedAt.Time) > AccessTTL:
+			t.Fatalf("accepted claims %s: a lifetime over %v", payload, AccessTTL)
+		}
+		for _, k := range []string{"exp", "iat", "nbf"} {
+			if v, ok := times[k]; ok {
+				if _, number := v.(float64); !number {
+					t.Fatalf("accepted claims %s: %s is not a number", payload, k)
+				}
+			}
 		}
 	})
 }
