@@ -87,7 +87,9 @@ func Disputes(now time.Time, loc *time.Location, who Reporters, med Mediators) (
 		prefix := "JF-" + parts[1] + "-" + day.Format("20060102")
 		counters[prefix]++
 		risk := []dispute.Risk{dispute.RiskLow, dispute.RiskLow, dispute.RiskMedium, dispute.RiskMedium, dispute.RiskHigh}[rng.IntN(5)]
-		lat, lng := g.Centroid.Lat+(rng.Float64()-0.5)*0.004, g.Centroid.Lng+(rng.Float64()-0.5)*0.005
+		u, v := rng.Float64(), rng.Float64()
+		pt := PointIn(g.Code, u, v)
+		lat, lng := pt.Lat, pt.Lng
 		descs := disputeDescriptions[category]
 		d := dispute.Dispute{ID: uuidAt(rng, at), CaseNo: fmt.Sprintf("%s-%04d", prefix, counters[prefix]), Category: category,
 			Description: descs[rng.IntN(len(descs))], Location: dispute.Location{Lat: &lat, Lng: &lng, Address: g.Name},
