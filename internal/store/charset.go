@@ -65,7 +65,10 @@ type querier interface {
 
 func readCharsets(ctx context.Context, conn querier) (schemaCharsets, error) {
 	s := schemaCharsets{tables: map[string]string{}, columns: map[string][2]string{}}
-	if err := conn.QueryRowContext(ctx, "SELECT @@collation_database").Scan(&s.database); err != nil {
+	// Not @@collation_database: a session keeps the value it read when it
+	// chose its database, however the database changed since.
+	if err := conn.QueryRowContext(ctx, `SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA
+		WHERE SCHEMA_NAME = DATABASE()`).Scan(&s.database); err != nil {
 		return s, err
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT TABLE_NAME, COALESCE(TABLE_COLLATION, '') FROM information_schema.TABLES
