@@ -10,6 +10,7 @@ import (
 
 	"pingan/internal/dispute"
 	"pingan/internal/fact"
+	"pingan/internal/intake"
 	"pingan/internal/region"
 )
 
@@ -131,7 +132,9 @@ func parties(rng *rand.Rand, county string) []dispute.Party {
 		return string(surnames[rng.IntN(len(surnames))]) + givenNames[rng.IntN(len(givenNames))]
 	}
 	phone := func() string { return fmt.Sprintf("1%d%09d", 3+rng.IntN(7), rng.IntN(1_000_000_000)) }
-	id := fmt.Sprintf("%s%04d%02d%02d%03d%d", county, 1950+rng.IntN(55), 1+rng.IntN(12), 1+rng.IntN(28), rng.IntN(1000), rng.IntN(10))
+	first17 := fmt.Sprintf("%s%04d%02d%02d%03d", county, 1950+rng.IntN(55), 1+rng.IntN(12), 1+rng.IntN(28), rng.IntN(1000))
+	rng.IntN(10) // once a random last digit: drawn still, so that the rest of the data set stays as it was
+	id := first17 + string(intake.IDCheckDigit(first17))
 	return []dispute.Party{
 		{Role: dispute.Applicant, Name: name(), Phone: phone(), IDNumber: id},
 		{Role: dispute.Respondent, Name: name(), Phone: phone()},

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"pingan/internal/intake"
 	"pingan/internal/region"
 )
 
@@ -203,5 +204,19 @@ func TestGeneratedCasesLieInTheirGrids(t *testing.T) {
 	}
 	if len(incs) < 5000 || len(ds) < 1000 {
 		t.Fatalf("%d incidents, %d disputes", len(incs), len(ds))
+	}
+}
+
+// TestGeneratedPartiesArePlausible: the demo's parties have the phone and
+// ID numbers the API would accept (SPEC §6).
+func TestGeneratedPartiesArePlausible(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	ds, _, _ := Disputes(time.Date(2026, 11, 27, 15, 0, 0, 0, loc), loc, Reporters{Default: "admin"}, Mediators{Default: "admin"})
+	for _, d := range ds {
+		for _, p := range d.Parties {
+			if (p.Phone != "" && !intake.ValidPhone(p.Phone)) || (p.IDNumber != "" && !intake.ValidIDNumber(p.IDNumber)) {
+				t.Fatalf("%s: party %+v", d.CaseNo, p)
+			}
+		}
 	}
 }
