@@ -23,9 +23,9 @@ func TestPhones(t *testing.T) {
 		{"139123456789", "139123456789", false},
 		{"139****5678", "139****5678", false}, // a masked number
 		{"+1 415 555 0100", "+14155550100", false},
-		{"5468221234", "5468221234", false},    // a landline needs its leading 0
-		{"0546-82212", "054682212", false},     // too short for an area code and a number
-		{"１３９１２３４５６７８", "１３９１２３４５６７８", false},  // full-width digits
+		{"5468221234", "5468221234", false},   // a landline needs its leading 0
+		{"0546-82212", "054682212", false},    // too short for an area code and a number
+		{"１３９１２３４５６７８", "１３９１２３４５６７８", false}, // full-width digits
 		{"", "", false},
 	} {
 		if got := NormalisePhone(c.in); got != c.norm {

@@ -25,8 +25,10 @@ func (d demoRegions) FindRegionPath(ctx context.Context, code string) (string, e
 	r, err := d.FindRegionByCode(ctx, code)
 	return r.Path, err
 }
-func (demoRegions) FindRegions(context.Context, region.Filter) ([]region.Region, error) { return nil, nil }
-func (demoRegions) UpsertRegions(context.Context, []region.Region) error                { return nil }
+func (demoRegions) FindRegions(context.Context, region.Filter) ([]region.Region, error) {
+	return nil, nil
+}
+func (demoRegions) UpsertRegions(context.Context, []region.Region) error { return nil }
 
 // BenchmarkPlacesCheck is what the location check adds to a report on the
 // demo tree: the city's boundary and the grid's, parsed once.

@@ -116,7 +116,7 @@ func kmPerDegreeLng(lat float64) float64 {
 // near the equator's can.)
 func TestPlacesSwapHint(t *testing.T) {
 	tree := regions{
-		"460100": {Code: "460100", Name: "海口市", Level: region.City, Path: "/460100/", Boundary: square(110.1, 19.5, 110.7, 20.1)},
+		"460100":          {Code: "460100", Name: "海口市", Level: region.City, Path: "/460100/", Boundary: square(110.1, 19.5, 110.7, 20.1)},
 		"460105001001001": {Code: "460105001001001", Name: "网格", Level: region.Grid, Path: "/460100/460105/460105001/460105001001/460105001001001/"},
 	}
 	pl := NewPlaces(tree, &Box{MinLng: 19.5, MinLat: 10, MaxLng: 20.1, MaxLat: 20}, 5)
