@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -112,17 +111,19 @@ func kmPerDegreeLng(lat float64) float64 {
 }
 
 // TestPlacesSwapHint: a point whose lat and lng, swapped, lie in the city
-// says so. (Dongying's own coordinates cannot be swapped into range; a city
-// near the equator's can.)
+// says so. (Dongying's cannot be swapped into range, where Report.Check
+// already refuses them; a city west of 90°E, such as Ürümqi, can.)
 func TestPlacesSwapHint(t *testing.T) {
 	tree := regions{
-		"460100":          {Code: "460100", Name: "海口市", Level: region.City, Path: "/460100/", Boundary: square(110.1, 19.5, 110.7, 20.1)},
-		"460105001001001": {Code: "460105001001001", Name: "网格", Level: region.Grid, Path: "/460100/460105/460105001/460105001001/460105001001001/"},
+		"650100": {Code: "650100", Name: "乌鲁木齐市", Level: region.City, Path: "/650100/",
+			Boundary: square(87.3, 43.6, 88.0, 44.1)},
+		"650102001001001": {Code: "650102001001001", Name: "网格", Level: region.Grid,
+			Path: "/650100/650102/650102001/650102001001/650102001001001/"},
 	}
-	pl := NewPlaces(tree, &Box{MinLng: 19.5, MinLat: 10, MaxLng: 20.1, MaxLat: 20}, 5)
-	err := pl.Check(context.Background(), tree["460105001001001"], at(19.8, 15))
-	if err == nil || !strings.HasSuffix(err.Error(), "(are lat and lng swapped?)") {
-		t.Fatalf("no hint: %v", err)
+	err := NewPlaces(tree, nil, 5).Check(context.Background(), tree["650102001001001"], at(87.6, 43.8))
+	want := errs.FieldErrors{"location": "lat 87.6, lng 43.8 lies 4913 km outside the boundary of 乌鲁木齐市 (are lat and lng swapped?)"}
+	if !reflect.DeepEqual(err, error(want)) {
+		t.Fatalf("got %v\nwant %v", err, want)
 	}
 }
 
