@@ -99,15 +99,20 @@ func TestImplausibleLocations(t *testing.T) {
 					map[string]string{"location": c.want})
 				expectFields(t, e.do(t, req{method: "POST", path: "/api/v1/disputes", token: gw, body: disputeBody(where(c.lat, c.lng))}),
 					map[string]string{"location": c.want})
-				// Offline: the operation fails alone, the others go through.
+				unchanged(t, e, before)
+				// Offline: the operation fails alone, the next one goes through.
 				results := syncResults(t, e.do(t, req{method: "POST", path: "/api/v1/sync", token: gw, body: map[string]any{
 					"operations": []map[string]any{
 						{"idempotency_key": newKey(), "method": "POST", "path": "/api/v1/incidents", "body": incidentBody(where(c.lat, c.lng))},
+						{"idempotency_key": newKey(), "method": "POST", "path": "/api/v1/incidents", "body": incidentBody(nil)},
 					}}}))
-				if len(results) != 1 || results[0].Status != 400 || !strings.Contains(string(results[0].Body), c.want) {
+				if len(results) != 2 || results[0].Status != 400 || !strings.Contains(string(results[0].Body), c.want) ||
+					results[1].Status != 201 {
 					t.Fatalf("sync: %+v", results)
 				}
-				unchanged(t, e, before)
+				if n := countRows(t, e, "incidents"); n != before["incidents"]+1 {
+					t.Fatalf("sync wrote %d incidents, want 1", n-before["incidents"])
+				}
 			})
 		}
 		// Where demo-gridworker really is, and with no point at all.
