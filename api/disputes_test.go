@@ -16,7 +16,7 @@ import (
 
 const (
 	dpPhone    = "13912345678"
-	dpIDNumber = "370502199001011234"
+	dpIDNumber = "370502199001031234" // its check digit (GB 11643) is 4
 )
 
 func disputeBody(edit func(m map[string]any)) map[string]any {
@@ -151,7 +151,7 @@ func TestDisputeCreateProtectsParties(t *testing.T) {
 		if !strings.Contains(logs, "/api/v1/disputes") {
 			t.Fatal("no request logged: the check below would prove nothing")
 		}
-		for _, secret := range []string{dpPhone, "1234-5678", dpIDNumber, "199001011234"} {
+		for _, secret := range []string{dpPhone, "1234-5678", dpIDNumber, "199001031234"} {
 			if strings.Contains(logs, secret) {
 				t.Fatalf("the logs hold %q", secret)
 			}

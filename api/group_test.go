@@ -14,7 +14,8 @@ import (
 
 func TestGroupCommitConcurrentReports(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
-		workers := []string{e.login(t, "demo-gridworker"), e.login(t, "demo-gridworker-2")}
+		names := []string{"demo-gridworker", "demo-gridworker-2"}
+		workers := []string{e.login(t, names[0]), e.login(t, names[1])}
 		incidents, events, audits, keys := countRows(t, e, "incidents"), countRows(t, e, "case_events"),
 			countRows(t, e, "audit_log"), countRows(t, e, "idempotency_keys")
 
@@ -27,7 +28,10 @@ func TestGroupCommitConcurrentReports(t *testing.T) {
 		// be the same request (occurred_at is taken from the clock).
 		sent := make([]map[string]any, n/2)
 		for k := range sent {
-			sent[k] = incidentBody(func(m map[string]any) { m["description"] = fmt.Sprintf("report %d", k) })
+			sent[k] = incidentBody(func(m map[string]any) {
+				m["description"] = fmt.Sprintf("report %d", k)
+				inGridOf(t, names[k%2])(m) // the worker who sends key k
+			})
 		}
 		var wg sync.WaitGroup
 		for i := range n {

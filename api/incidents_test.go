@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,15 +14,28 @@ import (
 	"pingan/internal/notify"
 )
 
-// incidentBody is a valid report; edit changes it before it is sent.
+// incidentBody is a valid report; edit changes it before it is sent. Its
+// point lies in 府前社区第1网格 (demo-gridworker's grid); when edit names
+// another grid and leaves the point alone, the point moves into that grid,
+// since a report must lie near its grid (SPEC §6).
 func incidentBody(edit func(m map[string]any)) map[string]any {
+	point := map[string]any{"lat": 37.45, "lng": 118.58, "address": "府前社区3号楼"}
 	m := map[string]any{
 		"category": "public_order", "severity": "low", "description": "路灯损坏, 夜间无照明",
-		"location":    map[string]any{"lat": 37.45, "lng": 118.58, "address": "府前社区3号楼"},
+		"location":    point,
 		"occurred_at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
 	}
 	if edit != nil {
 		edit(m)
+	}
+	if grid, ok := m["region_code"].(string); ok && grid != demo.FuqianGrid1 {
+		if loc, ok := m["location"].(map[string]any); ok && reflect.ValueOf(loc).Pointer() == reflect.ValueOf(point).Pointer() {
+			for _, r := range demo.Regions() {
+				if r.Code == grid && r.Centroid != nil {
+					point["lat"], point["lng"] = r.Centroid.Lat, r.Centroid.Lng
+				}
+			}
+		}
 	}
 	return m
 }
@@ -37,6 +51,15 @@ func countRows(t *testing.T, e *env, table string) int {
 
 func (e *env) report(t *testing.T, who string, edit func(m map[string]any)) map[string]any {
 	t.Helper()
+	if who == "demo-gridworker-2" { // the point must lie near their grid
+		inner := edit
+		edit = func(m map[string]any) {
+			inGridOf(t, who)(m)
+			if inner != nil {
+				inner(m)
+			}
+		}
+	}
 	r := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: e.login(t, who), body: incidentBody(edit)})
 	expect(t, r, 201, "")
 	return r.json(t)
@@ -132,7 +155,8 @@ func TestIncidentIdempotency(t *testing.T) {
 		}
 		// Keys are per user: another grid worker may use the same key.
 		gw2 := e.login(t, "demo-gridworker-2")
-		r := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: gw2, body: body, header: map[string]string{"Idempotency-Key": "phone-1-report-1"}})
+		r := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: gw2, body: incidentBody(inGridOf(t, "demo-gridworker-2")),
+			header: map[string]string{"Idempotency-Key": "phone-1-report-1"}})
 		expect(t, r, 201, "")
 
 		// Twenty at once with one key: one row; every answer a replay of it or 409.

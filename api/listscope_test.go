@@ -43,7 +43,7 @@ func TestEveryListStaysInScope(t *testing.T) {
 			{"demo-gridworker", demo.FuqianGrid1}, {"demo-gridworker-2", demo.GuangraoGrid1},
 		} {
 			tok := e.login(t, side.reporter)
-			expect(t, e.do(t, req{method: "POST", path: "/api/v1/incidents", token: tok, body: incidentBody(nil)}), 201, "")
+			expect(t, e.do(t, req{method: "POST", path: "/api/v1/incidents", token: tok, body: incidentBody(inGridOf(t, side.reporter))}), 201, "")
 			r := e.do(t, req{method: "POST", path: "/api/v1/disputes", token: tok, body: disputeBody(nil)})
 			expect(t, r, 201, "")
 			disputes[i] = r.json(t)["id"].(string)

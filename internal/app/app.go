@@ -24,6 +24,7 @@ import (
 	"pingan/internal/dispute"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
+	"pingan/internal/intake"
 	"pingan/internal/notify"
 	"pingan/internal/photo"
 	"pingan/internal/pii"
@@ -99,10 +100,11 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Regions = region.NewService(db, db, now)
 	a.Categories = category.NewService(db, db, now)
 	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger)
-	a.Incidents = incident.NewService(db, db, db, a.Ranking, db, cfg.Location, now)
+	places := intake.NewPlaces(db, cityBox(cfg.CityBBox), cfg.GridRadiusKM)
+	a.Incidents = incident.NewService(db, db, places, db, a.Ranking, db, cfg.Location, now)
 	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
 	a.Notify.Start()
-	a.Disputes = dispute.NewService(db, db, db, db, db, db, disputeNotices{a.Notify}, sealer, deadlines, cfg.Location, now)
+	a.Disputes = dispute.NewService(db, db, places, db, db, db, db, disputeNotices{a.Notify}, sealer, deadlines, cfg.Location, now)
 	a.Photos = photo.NewService(db, bs, db, db, now)
 	if err := indicator.LoadDefaults(ctx, db, now()); err != nil {
 		db.Close()
@@ -125,6 +127,14 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Notify: a.Notify,
 	})
 	return a, nil
+}
+
+// cityBox is PINGAN_CITY_BBOX as intake reads it; nil when unset.
+func cityBox(b *config.BBox) *intake.Box {
+	if b == nil {
+		return nil
+	}
+	return &intake.Box{MinLng: b.MinLng, MinLat: b.MinLat, MaxLng: b.MaxLng, MaxLat: b.MaxLat}
 }
 
 // Close stops background work and releases the database.

@@ -13,6 +13,7 @@ import (
 	"pingan/internal/dispute"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
+	"pingan/internal/intake"
 	"pingan/internal/notify"
 	"pingan/internal/photo"
 	"pingan/internal/ranking"
@@ -52,6 +53,7 @@ func TestServicesRefuseMissingDependencies(t *testing.T) {
 	}
 	defer a.Close()
 	db, now, loc, log := a.DB, time.Now, a.Config.Location, slog.New(slog.DiscardHandler)
+	places := intake.NewPlaces(db, nil, intake.DefaultGridRadiusKM)
 	signer, err := auth.NewSigner(a.Config.JWTKeys, now)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +71,9 @@ func TestServicesRefuseMissingDependencies(t *testing.T) {
 			user.NewService(give(o, "store", db), give(o, "regions", db), give(o, "log", db), give(o, "hash", auth.HashPassword),
 				give(o, "policy", auth.CheckPasswordPolicy), give(o, "callers", a.Auth), give(o, "now", now))
 		}},
+		{"intake.NewPlaces", func(o *omit) {
+			intake.NewPlaces(give(o, "regions", db), nil, intake.DefaultGridRadiusKM)
+		}},
 		{"region.NewService", func(o *omit) {
 			region.NewService(give(o, "store", db), give(o, "log", db), give(o, "now", now))
 		}},
@@ -76,11 +81,12 @@ func TestServicesRefuseMissingDependencies(t *testing.T) {
 			category.NewService(give(o, "store", db), give(o, "log", db), give(o, "now", now))
 		}},
 		{"incident.NewService", func(o *omit) {
-			incident.NewService(give(o, "store", db), give(o, "regions", db), give(o, "categories", db),
+			incident.NewService(give(o, "store", db), give(o, "regions", db), give(o, "places", places), give(o, "categories", db),
 				give[incident.Index](o, "index", a.Ranking), give(o, "log", db), give(o, "loc", loc), give(o, "now", now))
 		}},
 		{"dispute.NewService", func(o *omit) {
-			dispute.NewService(give(o, "store", db), give(o, "regions", db), give(o, "categories", db), give(o, "users", db),
+			dispute.NewService(give(o, "store", db), give(o, "regions", db), give(o, "places", places), give(o, "categories", db),
+				give(o, "users", db),
 				give(o, "photos", db), give(o, "log", db), give[dispute.Notifier](o, "notifier", disputeNotices{a.Notify}), give(o, "hasher", a.Sealer),
 				give(o, "deadlines", dispute.DefaultDeadlines()), give(o, "loc", loc), give(o, "now", now))
 		}},

@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -43,6 +45,17 @@ type Config struct {
 	// whose X-Forwarded-For names the client (PINGAN_TRUSTED_PROXIES);
 	// none by default.
 	TrustedProxies []string
+	// CityBBox is PINGAN_CITY_BBOX, where a case may lie (SPEC §6); nil
+	// means "the city's imported boundary".
+	CityBBox *BBox
+	// GridRadiusKM is PINGAN_GRID_RADIUS_KM, how far from its grid a case
+	// may lie (SPEC §6).
+	GridRadiusKM float64
+}
+
+// BBox is a longitude/latitude bounding box.
+type BBox struct {
+	MinLng, MinLat, MaxLng, MaxLat float64
 }
 
 // Key is a named secret (the name is the JWT kid).
@@ -124,6 +137,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("PINGAN_TRUSTED_PROXIES: %w", err)
 	}
 	c.TrustedProxies = proxies
+	if err := c.loadPlaces(getenv); err != nil {
+		return nil, err
+	}
 	if c.Production {
 		switch {
 		case len(c.JWTKeys) == 0:
@@ -196,6 +212,57 @@ func ParseTrustedProxies(v string) ([]string, error) {
 		out = append(out, a.Unmap().String())
 	}
 	return out, nil
+}
+
+// DefaultGridRadiusKM is PINGAN_GRID_RADIUS_KM when it is not set.
+const DefaultGridRadiusKM = 5
+
+// MaxGridRadiusKM bounds PINGAN_GRID_RADIUS_KM: farther than this, the
+// check would say nothing.
+const MaxGridRadiusKM = 1000
+
+// plainNumber is a decimal number as people write one: no exponent, hex,
+// underscores, Inf or NaN.
+var plainNumber = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$`)
+
+// loadPlaces reads PINGAN_CITY_BBOX ("minLng,minLat,maxLng,maxLat") and
+// PINGAN_GRID_RADIUS_KM (kilometres, above 0).
+func (c *Config) loadPlaces(getenv func(string) string) error {
+	c.GridRadiusKM = DefaultGridRadiusKM
+	if v := strings.TrimSpace(getenv("PINGAN_GRID_RADIUS_KM")); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if !plainNumber.MatchString(v) || err != nil || r <= 0 || r > MaxGridRadiusKM {
+			return fmt.Errorf("PINGAN_GRID_RADIUS_KM: %q is not a number of kilometres above 0 and at most %d (e.g. 5)", v, MaxGridRadiusKM)
+		}
+		c.GridRadiusKM = r
+	}
+	v := strings.TrimSpace(getenv("PINGAN_CITY_BBOX"))
+	if v == "" {
+		return nil
+	}
+	const form = "want minLng,minLat,maxLng,maxLat in degrees, longitude first (e.g. 118.07,36.92,119.17,38.17)"
+	parts := strings.Split(v, ",")
+	if len(parts) != 4 {
+		return fmt.Errorf("PINGAN_CITY_BBOX: %q: %s", v, form)
+	}
+	var n [4]float64
+	for i, part := range parts {
+		part = strings.TrimSpace(part)
+		f, err := strconv.ParseFloat(part, 64)
+		if !plainNumber.MatchString(part) || err != nil {
+			return fmt.Errorf("PINGAN_CITY_BBOX: %q is not a number; %s", part, form)
+		}
+		n[i] = f
+	}
+	b := BBox{MinLng: n[0], MinLat: n[1], MaxLng: n[2], MaxLat: n[3]}
+	switch {
+	case b.MinLng < -180 || b.MaxLng > 180 || b.MinLat < -90 || b.MaxLat > 90:
+		return fmt.Errorf("PINGAN_CITY_BBOX: %q lies outside longitude ±180 or latitude ±90; %s", v, form)
+	case b.MinLng >= b.MaxLng || b.MinLat >= b.MaxLat:
+		return fmt.Errorf("PINGAN_CITY_BBOX: %q: the minimum must be below the maximum; %s", v, form)
+	}
+	c.CityBBox = &b
+	return nil
 }
 
 // ParseKeys reads "kid:secret[,kid:secret…]"; each secret is base64 or hex

@@ -10,6 +10,7 @@ import (
 
 	"pingan/internal/dispute"
 	"pingan/internal/fact"
+	"pingan/internal/intake"
 	"pingan/internal/region"
 )
 
@@ -87,7 +88,9 @@ func Disputes(now time.Time, loc *time.Location, who Reporters, med Mediators) (
 		prefix := "JF-" + parts[1] + "-" + day.Format("20060102")
 		counters[prefix]++
 		risk := []dispute.Risk{dispute.RiskLow, dispute.RiskLow, dispute.RiskMedium, dispute.RiskMedium, dispute.RiskHigh}[rng.IntN(5)]
-		lat, lng := g.Centroid.Lat+(rng.Float64()-0.5)*0.004, g.Centroid.Lng+(rng.Float64()-0.5)*0.005
+		u, v := rng.Float64(), rng.Float64()
+		pt := PointIn(g.Code, u, v)
+		lat, lng := pt.Lat, pt.Lng
 		descs := disputeDescriptions[category]
 		d := dispute.Dispute{ID: uuidAt(rng, at), CaseNo: fmt.Sprintf("%s-%04d", prefix, counters[prefix]), Category: category,
 			Description: descs[rng.IntN(len(descs))], Location: dispute.Location{Lat: &lat, Lng: &lng, Address: g.Name},
@@ -129,7 +132,9 @@ func parties(rng *rand.Rand, county string) []dispute.Party {
 		return string(surnames[rng.IntN(len(surnames))]) + givenNames[rng.IntN(len(givenNames))]
 	}
 	phone := func() string { return fmt.Sprintf("1%d%09d", 3+rng.IntN(7), rng.IntN(1_000_000_000)) }
-	id := fmt.Sprintf("%s%04d%02d%02d%03d%d", county, 1950+rng.IntN(55), 1+rng.IntN(12), 1+rng.IntN(28), rng.IntN(1000), rng.IntN(10))
+	first17 := fmt.Sprintf("%s%04d%02d%02d%03d", county, 1950+rng.IntN(55), 1+rng.IntN(12), 1+rng.IntN(28), rng.IntN(1000))
+	rng.IntN(10) // once a random last digit: drawn still, so that the rest of the data set stays as it was
+	id := first17 + string(intake.IDCheckDigit(first17))
 	return []dispute.Party{
 		{Role: dispute.Applicant, Name: name(), Phone: phone(), IDNumber: id},
 		{Role: dispute.Respondent, Name: name(), Phone: phone()},

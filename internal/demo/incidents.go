@@ -74,7 +74,9 @@ func Incidents(now time.Time, loc *time.Location, who Reporters) ([]incident.Inc
 		prefix := "SJ-" + parts[1] + "-" + day.Format("20060102")
 		counters[prefix]++
 		sev := []incident.Severity{incident.Low, incident.Low, incident.Low, incident.Medium, incident.Medium, incident.High, incident.Critical}[rng.IntN(7)]
-		lat, lng := g.Centroid.Lat+(rng.Float64()-0.5)*0.004, g.Centroid.Lng+(rng.Float64()-0.5)*0.005
+		u, v := rng.Float64(), rng.Float64()
+		pt := PointIn(g.Code, u, v)
+		lat, lng := pt.Lat, pt.Lng
 		inc := incident.Incident{ID: uuidAt(rng, at), CaseNo: fmt.Sprintf("%s-%04d", prefix, counters[prefix]), Category: category,
 			Severity: sev, Status: incident.Reported, Description: describe(rng, category), Location: incident.Location{Lat: &lat, Lng: &lng, Address: g.Name},
 			RegionCode: g.Code, CommunityCode: parts[3], TownshipCode: parts[2], CountyCode: parts[1],

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 
 	"pingan/internal/region"
 )
@@ -106,57 +107,131 @@ var knownPopulation = map[string]int64{
 	"淄河店社区": 9_800,
 }
 
-// Regions returns the demo region tree of Dongying: the city, its five counties, townships, communities and grids,
-// parents before children, each with Path set ("/370500/370502/370502003/…/") and a population. Deterministic.
+// Regions returns the demo region tree of Dongying: the city, its five
+// counties, townships, communities and grids, parents before children, each
+// with Path set ("/370500/370502/370502003/…/"), a population, and a
+// generated boundary (a convex polygon; children tile their parent, see
+// shapes.go) with its centroid. Deterministic; each call returns copies.
 func Regions() []region.Region {
-	rng := rand.New(rand.NewPCG(2026, 1127))
-	city := region.Region{
-		Code: CityCode, Name: "东营市", Level: region.City, Path: "/" + CityCode + "/",
-		Population: 2_190_000, Centroid: &region.Point{Lat: 37.43, Lng: 118.67},
+	nodes := tree()
+	out := make([]region.Region, len(nodes))
+	for i, n := range nodes {
+		r := n.r
+		c := *r.Centroid
+		r.Centroid = &c
+		r.Boundary = append([]byte(nil), r.Boundary...)
+		out[i] = r
 	}
-	out := []region.Region{city}
+	return out
+}
+
+// node is one region of the demo tree as it is built: the two numbers its
+// seed is drawn from, or its fixed seed, and its children and cell.
+type node struct {
+	r        region.Region
+	draw     [2]float64
+	fixed    *vec
+	children []int
+	cell     poly
+}
+
+// tree is the demo tree, built once.
+var tree = sync.OnceValue(buildTree)
+
+// cellOf is the cell of every demo region by code.
+var cellOf = sync.OnceValue(func() map[string]poly {
+	out := map[string]poly{}
+	for _, n := range tree() {
+		out[n.r.Code] = n.cell
+	}
+	return out
+})
+
+func buildTree() []node {
+	rng := rand.New(rand.NewPCG(2026, 1127))
+	anchor := toPlane(ExamplePoint)
+	nodes := []node{{r: region.Region{Code: CityCode, Name: "东营市", Level: region.City, Path: "/" + CityCode + "/",
+		Population: 2_190_000}}}
+	add := func(parent int, code, name string, population int64, draw [2]float64, fixed *vec) int {
+		p := nodes[parent].r
+		nodes = append(nodes, node{r: region.Region{Code: code, Name: name, Level: p.Level.Child(), ParentCode: p.Code,
+			Path: p.Path + code + "/", Population: population}, draw: draw, fixed: fixed})
+		i := len(nodes) - 1
+		nodes[parent].children = append(nodes[parent].children, i)
+		return i
+	}
+	// The draws come from the source in the order they always have, so that
+	// populations stay what they were before the regions had shapes.
+	draw := func() [2]float64 { return [2]float64{rng.Float64(), rng.Float64()} }
+	at := func(code, anchored string) *vec {
+		if code == anchored {
+			return &anchor
+		}
+		return nil
+	}
 	for _, c := range counties {
-		cr := child(city, c.code, c.name, c.population, region.Point{Lat: c.lat, Lng: c.lng})
-		out = append(out, cr)
+		seed := toPlane(region.Point{Lat: c.lat, Lng: c.lng})
+		ci := add(0, c.code, c.name, c.population, [2]float64{}, &seed)
 		for _, t := range c.townships {
-			tr := child(cr, cr.Code+t.suffix, t.name, t.population, jitter(rng, *cr.Centroid, 0.12))
-			out = append(out, tr)
+			tcode := c.code + t.suffix
+			ti := add(ci, tcode, t.name, t.population, draw(), at(tcode, DongchengStreet))
 			limit := min(15_000, t.population*85/100/int64(len(t.communities)))
 			shequ, cun := 0, 200
 			for _, name := range t.communities {
 				var code string
 				if strings.HasSuffix(name, "村") {
 					cun++
-					code = fmt.Sprintf("%s%03d", tr.Code, cun)
+					code = fmt.Sprintf("%s%03d", tcode, cun)
 				} else {
 					shequ++
-					code = fmt.Sprintf("%s%03d", tr.Code, shequ)
+					code = fmt.Sprintf("%s%03d", tcode, shequ)
 				}
 				pop := communityPopulation(rng, name, limit)
-				cm := child(tr, code, name, pop, jitter(rng, *tr.Centroid, 0.02))
-				out = append(out, cm)
+				mi := add(ti, code, name, pop, draw(), at(code, FuqianCommunity))
 				for i, gp := range split(rng, pop, 2+rng.IntN(3)) {
-					gcode := fmt.Sprintf("%s%03d", cm.Code, i+1)
-					gname := fmt.Sprintf("%s第%d网格", name, i+1)
-					out = append(out, child(cm, gcode, gname, gp, jitter(rng, *cm.Centroid, 0.004)))
+					gcode := fmt.Sprintf("%s%03d", code, i+1)
+					add(mi, gcode, fmt.Sprintf("%s第%d网格", name, i+1), gp, draw(), at(gcode, FuqianGrid1))
 				}
 			}
 		}
 	}
-	return out
+	outline := make(poly, len(cityOutline))
+	for i, p := range cityOutline {
+		outline[i] = toPlane(p)
+	}
+	nodes[0].cell = outline
+	for i := range nodes { // parents come before their children
+		kids := nodes[i].children
+		if len(kids) == 0 {
+			continue
+		}
+		draws, fixed := make([][2]float64, len(kids)), make([]*vec, len(kids))
+		for k, ki := range kids {
+			draws[k], fixed[k] = nodes[ki].draw, nodes[ki].fixed
+		}
+		for k, c := range tile(nodes[i].cell, draws, fixed) {
+			nodes[kids[k]].cell = c
+		}
+	}
+	for i := range nodes {
+		c := toPoint(nodes[i].cell.centroid())
+		nodes[i].r.Centroid = &region.Point{Lat: round6(c.Lat), Lng: round6(c.Lng)}
+		nodes[i].r.Boundary = nodes[i].cell.geoJSON()
+	}
+	return nodes
 }
 
-// child builds the region one level below parent.
-func child(parent region.Region, code, name string, population int64, at region.Point) region.Region {
-	return region.Region{
-		Code:       code,
-		Name:       name,
-		Level:      parent.Level.Child(),
-		ParentCode: parent.Code,
-		Path:       parent.Path + code + "/",
-		Population: population,
-		Centroid:   &at,
+// PointIn is the point of the demo region code that u and v, each in
+// [0, 1), name: spread uniformly over its area as u and v are over their
+// square, rounded to 6 decimals. The generators place cases with it.
+// Panics for a code that is not a demo region.
+func PointIn(code string, u, v float64) region.Point {
+	c, ok := cellOf()[code]
+	if !ok {
+		panic("demo: no region " + code)
 	}
+	p := toPoint(c.pointIn(u, v))
+	return region.Point{Lat: round6(p.Lat), Lng: round6(p.Lng)}
 }
 
 // communityPopulation is the seed's figure for name, else a draw of at
@@ -188,14 +263,6 @@ func split(rng *rand.Rand, total int64, n int) []int64 {
 	}
 	parts[n-1] = rest
 	return parts
-}
-
-// jitter moves p by up to d degrees of latitude (and the same distance in
-// longitude at Dongying's latitude), rounded to 6 decimals.
-func jitter(rng *rand.Rand, p region.Point, d float64) region.Point {
-	lat := p.Lat + (2*rng.Float64()-1)*d
-	lng := p.Lng + (2*rng.Float64()-1)*d*1.25
-	return region.Point{Lat: round6(lat), Lng: round6(lng)}
 }
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }

@@ -42,7 +42,7 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 	if err != nil {
 		return Dispute{}, err
 	}
-	if err := s.validate(ctx, in, now); err != nil {
+	if err := intake.Join(s.validate(ctx, in, now), s.places.Check(ctx, grid, in.Location)); err != nil {
 		return Dispute{}, err
 	}
 	place := access.PlaceOf(grid.Path)
@@ -124,10 +124,10 @@ func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) er
 			bad.Add(f+".name", "required, at most 64 characters")
 		}
 		if ph := normalisePhone(pt.Phone); ph != "" && !validPhone(ph) {
-			bad.Add(f+".phone", "a phone number of 7 to 15 digits, + allowed first")
+			bad.Add(f+".phone", intake.PhoneForm)
 		}
 		if id := strings.ToUpper(strings.TrimSpace(pt.IDNumber)); id != "" && !validIDNumber(id) {
-			bad.Add(f+".id_number", "18 characters: 17 digits and a digit or X")
+			bad.Add(f+".id_number", intake.IDNumberForm)
 		}
 	}
 	return bad.Err()

@@ -3,42 +3,25 @@ package dispute
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
 	"pingan/internal/errs"
+	"pingan/internal/intake"
 	"pingan/internal/pii"
 )
 
-func normalisePhone(s string) string {
-	return strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s))
-}
+// normalisePhone is the form a party's phone is kept and searched in
+// (intake.NormalisePhone: no spaces, dashes or brackets, no +86).
+func normalisePhone(s string) string { return intake.NormalisePhone(s) }
 
-func validPhone(s string) bool {
-	digits := strings.TrimPrefix(s, "+")
-	if len(digits) < 7 || len(digits) > 15 {
-		return false
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
+// validPhone reports whether a normalised phone is a mainland mobile or
+// landline number (SPEC §6 "plausible input"; intake.PhoneForm says it).
+func validPhone(s string) bool { return intake.ValidPhone(s) }
 
-func validIDNumber(s string) bool {
-	if len(s) != 18 {
-		return false
-	}
-	for i, r := range s {
-		if !(r >= '0' && r <= '9') && !(i == 17 && r == 'X') {
-			return false
-		}
-	}
-	return true
-}
+// validIDNumber reports whether an upper-cased ID number passes the GB
+// 11643 check digit (intake.IDNumberForm says it).
+func validIDNumber(s string) bool { return intake.ValidIDNumber(s) }
 
 // Reveal returns the dispute with its parties unmasked, for its assigned
 // mediator or an admin only (errs.ErrForbidden for others who may see it),

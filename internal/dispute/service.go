@@ -49,6 +49,7 @@ type Hasher interface {
 type Service struct {
 	store      Store
 	regions    region.Store
+	places     *intake.Places
 	categories category.Store
 	users      user.Store
 	photos     Photos
@@ -63,12 +64,13 @@ type Service struct {
 // NewService builds the service. Every dependency is a parameter, so that
 // leaving one out does not compile, and is required: a nil one (or
 // deadlines without their tables) panics, naming it.
-func NewService(store Store, regions region.Store, categories category.Store, users user.Store, photos Photos, log audit.Log,
-	notifier Notifier, hasher Hasher, deadlines Deadlines, loc *time.Location, now func() time.Time) *Service {
-	deps.Require("dispute.NewService", "store", store, "regions", regions, "categories", categories, "users", users,
-		"photos", photos, "log", log, "notifier", notifier, "hasher", hasher,
+func NewService(store Store, regions region.Store, places *intake.Places, categories category.Store, users user.Store,
+	photos Photos, log audit.Log, notifier Notifier, hasher Hasher, deadlines Deadlines, loc *time.Location,
+	now func() time.Time) *Service {
+	deps.Require("dispute.NewService", "store", store, "regions", regions, "places", places, "categories", categories,
+		"users", users, "photos", photos, "log", log, "notifier", notifier, "hasher", hasher,
 		"deadlines", deadlines.Accept, "deadlines", deadlines.Resolve, "loc", loc, "now", now)
-	return &Service{store: store, regions: regions, categories: categories, users: users, photos: photos,
+	return &Service{store: store, regions: regions, places: places, categories: categories, users: users, photos: photos,
 		log: log, notifier: notifier, hasher: hasher, deadlines: deadlines, loc: loc, now: now}
 }
 

@@ -13,6 +13,7 @@ import (
 	"pingan/internal/errs"
 	"pingan/internal/idempotency"
 	"pingan/internal/incident"
+	"pingan/internal/intake"
 	"pingan/internal/ranking"
 	"pingan/internal/region"
 )
@@ -66,7 +67,8 @@ func (f *fakes) LateJobs(t time.Time) []ranking.Job {
 
 // service is the service over f; it writes no audit entry of its own.
 func service(f *fakes, loc *time.Location, now time.Time) *incident.Service {
-	return incident.NewService(f, regions{}, categories{}, f, auditLog{}, loc, func() time.Time { return now })
+	return incident.NewService(f, regions{}, intake.NewPlaces(regions{}, nil, intake.DefaultGridRadiusKM), categories{}, f,
+		auditLog{}, loc, func() time.Time { return now })
 }
 
 func TestCreateIncidentWritesOneReport(t *testing.T) {
@@ -151,6 +153,6 @@ func TestCreateIncidentWritesOneReport(t *testing.T) {
 				t.Fatal("NewService accepted no index")
 			}
 		}()
-		incident.NewService(&fakes{}, regions{}, categories{}, nil, nil, loc, time.Now)
+		incident.NewService(&fakes{}, regions{}, intake.NewPlaces(regions{}, nil, 5), categories{}, nil, nil, loc, time.Now)
 	})
 }

@@ -54,6 +54,7 @@ type Receipt func(inc Incident) (idempotency.Record, error)
 type Service struct {
 	store      Store
 	regions    region.Store
+	places     *intake.Places
 	categories category.Store
 	index      Index
 	log        audit.Log
@@ -61,14 +62,15 @@ type Service struct {
 	now        func() time.Time
 }
 
-// NewService builds the service; loc is the city's time zone (case numbers
-// carry the local date). Every dependency is required: it panics naming
-// one that is nil.
-func NewService(store Store, regions region.Store, categories category.Store, index Index, log audit.Log,
+// NewService builds the service; places checks where a report lies, loc
+// is the city's time zone (case numbers carry the local date). Every
+// dependency is required: it panics naming one that is nil.
+func NewService(store Store, regions region.Store, places *intake.Places, categories category.Store, index Index, log audit.Log,
 	loc *time.Location, now func() time.Time) *Service {
-	deps.Require("incident.NewService", "store", store, "regions", regions, "categories", categories, "index", index,
-		"log", log, "loc", loc, "now", now)
-	return &Service{store: store, regions: regions, categories: categories, index: index, log: log, loc: loc, now: now}
+	deps.Require("incident.NewService", "store", store, "regions", regions, "places", places, "categories", categories,
+		"index", index, "log", log, "loc", loc, "now", now)
+	return &Service{store: store, regions: regions, places: places, categories: categories, index: index, log: log, loc: loc,
+		now: now}
 }
 
 // NewIncident is what a report carries.
@@ -97,7 +99,7 @@ func (s *Service) CreateIncident(ctx context.Context, p access.Principal, in New
 	if err != nil {
 		return Incident{}, err
 	}
-	if err := s.validate(ctx, in, now); err != nil {
+	if err := intake.Join(s.validate(ctx, in, now), s.places.Check(ctx, grid, in.Location)); err != nil {
 		return Incident{}, err
 	}
 	place := access.PlaceOf(grid.Path)

@@ -6,6 +6,7 @@ package indicator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -126,21 +127,58 @@ var (
 	periodDayRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`)
 )
 
-// ParsePeriod reads "2026-10" (a month) or "2026-10-15" (a day) and returns
-// its kind and its first instant in loc. Returns an error for anything else.
+// FirstPeriod is the earliest period there is: the index reads and writes
+// nothing before January 2000 (SPEC §6 "plausible input").
+const FirstPeriod = "2000-01"
+
+// firstYear is FirstPeriod's year.
+const firstYear = 2000
+
+// PeriodForm is the form of a period, as errors say it.
+const PeriodForm = "a month (2026-10) or a day (2026-10-15)"
+
+// ParsePeriod reads "2026-10" (a month) or "2026-10-15" (a day), from
+// FirstPeriod on, and returns its kind and its first instant in loc.
+// Returns an error whose text says what is expected for anything else.
 func ParsePeriod(s string, loc *time.Location) (kind string, start time.Time, err error) {
 	switch {
 	case monthRE.MatchString(s):
-		t, err := time.ParseInLocation("2006-01", s, loc)
-		return Month, t, err
+		kind = Month
+		start, err = time.ParseInLocation("2006-01", s, loc)
 	case periodDayRE.MatchString(s):
-		t, err := time.ParseInLocation("2006-01-02", s, loc)
-		if err != nil || t.Format("2006-01-02") != s {
-			return "", time.Time{}, fmt.Errorf("%q is not a date", s)
+		kind = Day
+		start, err = time.ParseInLocation("2006-01-02", s, loc)
+		if err == nil && start.Format("2006-01-02") != s {
+			err = errors.New("not a date")
 		}
-		return Day, t, nil
+	default:
+		return "", time.Time{}, errors.New(PeriodForm)
 	}
-	return "", time.Time{}, fmt.Errorf("%q: a month (2026-10) or a day (2026-10-15)", s)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("%s: %s is not a date", PeriodForm, s)
+	}
+	if start.Year() < firstYear {
+		return "", time.Time{}, fmt.Errorf("%s from %s on", PeriodForm, FirstPeriod)
+	}
+	return kind, start, nil
+}
+
+// ParsePeriodBy is ParsePeriod that also refuses a period after the one
+// that follows now's (next month, tomorrow): no data, cases or results can
+// belong to one further ahead. Returns an error whose text says the range.
+func ParsePeriodBy(s string, loc *time.Location, now time.Time) (kind string, start time.Time, err error) {
+	kind, start, err = ParsePeriod(s, loc)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if next := Shift(kind, PeriodOf(kind, now, loc), 1, loc); s > next {
+		what := "next month"
+		if kind == Day {
+			what = "next day"
+		}
+		return "", time.Time{}, fmt.Errorf("%s from %s to the %s, %s", PeriodForm, FirstPeriod, what, next)
+	}
+	return kind, start, nil
 }
 
 // PeriodOf is the period of kind that holds t in loc.

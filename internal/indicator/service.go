@@ -248,10 +248,10 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 		case p.Role == access.Department && !slices.Contains(p.Indicators, e.Indicator):
 			bad.Add(f+"indicator", "not one this service account may enter")
 		}
-		kind, _, perr := ParsePeriod(e.Period, s.loc)
+		kind, _, perr := ParsePeriodBy(e.Period, s.loc, now)
 		switch {
 		case perr != nil:
-			bad.Add(f+"period", "a month (2026-10) or a day (2026-10-15)")
+			bad.Add(f+"period", perr.Error())
 		case ok && !ind.Takes(kind):
 			bad.Add(f+"period", fmt.Sprintf("%s is computed for %s periods", ind.Code, strings.Join(ind.Periods, " and ")))
 		}
@@ -267,7 +267,7 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 			bad.Add(f+"region_code", fmt.Sprintf("%s is ranked at %s level", ind.Code, strings.Join(ind.Levels, ", ")))
 		}
 		if e.Value == nil || math.IsNaN(*e.Value) || math.IsInf(*e.Value, 0) || *e.Value < 0 || *e.Value > 1e12 {
-			bad.Add(f+"value", "a finite number ≥ 0")
+			bad.Add(f+"value", "a plain decimal number from 0 to 1000000000000 (e.g. 12 or 3.5)")
 		}
 		if utf8.RuneCountInString(e.Note) > 500 || !text.Clean(e.Note, true) {
 			bad.Add(f+"note", "at most 500 characters")

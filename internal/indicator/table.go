@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -38,7 +39,7 @@ func ParseCSV(data []byte) ([]Entry, error) {
 			break
 		}
 		if err != nil {
-			return nil, errs.Invalid("file", "not a CSV file: "+err.Error())
+			return nil, errs.Invalid("file", csvProblem(err))
 		}
 		rows = append(rows, rec)
 		if len(rows) > MaxBatch+1 {
@@ -105,16 +106,24 @@ func entries(rows [][]string) ([]Entry, error) {
 	}
 	var out []Entry
 	for n, row := range rows[1:] {
-		blank := true
-		for _, c := range row {
-			blank = blank && strings.TrimSpace(c) == ""
+		blank, cells := true, 0
+		for i, c := range row {
+			if strings.TrimSpace(c) != "" {
+				blank, cells = false, i+1
+			}
 		}
 		if blank {
 			continue
 		}
+		if cells > len(rows[0]) {
+			// Most often a number written with a thousands separator, 1,000,
+			// which would otherwise be read as 1.
+			return nil, errs.Invalid("file", fmt.Sprintf("row %d has %d cells, the header names %d columns (write 1000, not 1,000)",
+				n+2, cells, len(rows[0])))
+		}
 		e := Entry{Row: n + 2, Indicator: cell(row, "indicator"), RegionCode: cell(row, "region_code"), Period: cell(row, "period"),
 			Note: cell(row, "note")}
-		if v, err := strconv.ParseFloat(cell(row, "value"), 64); err == nil {
+		if v, ok := plainDecimal(cell(row, "value")); ok {
 			e.Value = &v
 		}
 		out = append(out, e)
@@ -123,6 +132,39 @@ func entries(rows [][]string) ([]Entry, error) {
 		return nil, errs.Invalid("file", "no rows after the header")
 	}
 	return out, nil
+}
+
+// decimal is a number as a person or a spreadsheet writes it: digits with
+// an optional sign, point and exponent (Excel stores 1E-3). Not hex, not
+// digits grouped with "_" or ",", not Inf or NaN, which ParseFloat takes.
+var decimal = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$`)
+
+// plainDecimal reads a cell's number; false for anything but a plain
+// decimal that fits a float64.
+func plainDecimal(s string) (float64, bool) {
+	if !decimal.MatchString(s) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// csvProblem says in pingan's words where and why a CSV file cannot be
+// read (encoding/csv's own text names Go's error values).
+func csvProblem(err error) string {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return "not a CSV file"
+	}
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return fmt.Sprintf(`not a CSV file: line %d, column %d: a " inside a field that is not quoted (quote the field and double the ")`,
+			pe.Line, pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return fmt.Sprintf(`not a CSV file: the quoted field that starts on line %d is not closed, or a " in it is not doubled`,
+			pe.StartLine)
+	}
+	return fmt.Sprintf("not a CSV file: line %d cannot be read", pe.Line)
 }
 
 func contains(list []string, s string) bool {

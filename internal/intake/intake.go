@@ -1,7 +1,10 @@
 // Package intake holds the checks every new report passes, whatever kind of
 // case it opens (an incident or a dispute, SPEC §4.3): the grid it belongs
-// to, its location, its time window and its photo ids. Both case services
-// call these, so a rule of a report is written once.
+// to, its location — well formed, and plausible (place.go: in the city and
+// near its grid) —, its time window and its photo ids; and the formats of
+// the personal data people give (person.go: phone and ID numbers), which
+// accounts use too. Both case services call these, so a rule of a report
+// is written once.
 package intake
 
 import (

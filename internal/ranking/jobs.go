@@ -57,10 +57,10 @@ func (s *Service) RequestRecompute(ctx context.Context, p access.Principal, peri
 	}
 	kind, start, err := indicator.ParsePeriod(period, s.loc)
 	if err != nil {
-		return Job{}, errs.Invalid("period", "a month (2026-10) or a day (2026-10-15)")
+		return Job{}, errs.Invalid("at", err.Error())
 	}
 	if !start.Before(s.now()) {
-		return Job{}, errs.Invalid("period", "has not begun yet")
+		return Job{}, errs.Invalid("at", "has not begun yet: a period is computed once it has begun")
 	}
 	var j Job
 	err = s.log.InTx(ctx, func(ctx context.Context) error {

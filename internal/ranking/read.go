@@ -56,9 +56,9 @@ func (s *Service) Rankings(ctx context.Context, p access.Principal, level region
 	if !p.Is(access.Mediator, access.Supervisor, access.Admin) {
 		return Ranking{}, fmt.Errorf("the index is read by mediators, supervisors and admins: %w", errs.ErrForbidden)
 	}
-	kind, _, err := indicator.ParsePeriod(period, s.loc)
+	kind, _, err := indicator.ParsePeriodBy(period, s.loc, s.now())
 	if err != nil {
-		return Ranking{}, errs.Invalid("at", "a month (2026-10) or a day (2026-10-15)")
+		return Ranking{}, errs.Invalid("at", err.Error())
 	}
 	if !slices.Contains(Levels, level) {
 		return Ranking{}, errs.Invalid("level", "county, township or community")
@@ -174,6 +174,17 @@ func itemIndicators(d Detail, prev *Detail, names map[string]string) []ItemIndic
 func (s *Service) Series(ctx context.Context, p access.Principal, code, kind, from, to string) ([]Row, error) {
 	if !p.Is(access.Mediator, access.Supervisor, access.Admin) {
 		return nil, fmt.Errorf("the index is read by mediators, supervisors and admins: %w", errs.ErrForbidden)
+	}
+	bad := errs.FieldErrors{}
+	for name, v := range map[string]string{"from": from, "to": to} {
+		if k, _, err := indicator.ParsePeriodBy(v, s.loc, s.now()); err != nil {
+			bad.Add(name, err.Error())
+		} else if k != kind {
+			bad.Add(name, "a period of the kind asked for: 2026-10 for months, 2026-10-15 for days")
+		}
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
 	}
 	if _, err := access.ListScope(ctx, s.regions, p, code); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package region
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"pingan/internal/errs"
@@ -38,13 +39,27 @@ func FuzzParseFeatureCollection(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	// Decoders' own words, which a refusal must never repeat.
+	leaks := []string{"json:", "Go value", "Go struct", "unmarshal", "unexpected end", "invalid character"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rs, bad, err := ParseFeatureCollection(data)
 		if err != nil {
 			if !errors.Is(err, errs.ErrInvalid) {
 				t.Fatalf("error of another kind: %v", err)
 			}
+			for _, l := range leaks {
+				if strings.Contains(err.Error(), l) {
+					t.Fatalf("a decoder's text: %v", err)
+				}
+			}
 			return
+		}
+		for k, msg := range bad {
+			for _, l := range leaks {
+				if strings.Contains(msg, l) {
+					t.Fatalf("a decoder's text for %s: %s", k, msg)
+				}
+			}
 		}
 		for i, r := range rs {
 			if r.Code == "" {
@@ -52,6 +67,21 @@ func FuzzParseFeatureCollection(f *testing.F) {
 			}
 			if !ValidCode(r.Code) || !r.Level.Valid() || r.Population < 0 || r.Name == "" {
 				t.Fatalf("region %d accepted but malformed: %+v (bad %v)", i, r, bad)
+			}
+			if r.Boundary == nil {
+				continue
+			}
+			// A boundary taken is one the checks can read: closed rings, in range.
+			shape, err := ParseBoundary(r.Boundary)
+			if err != nil || r.Centroid == nil {
+				t.Fatalf("region %d accepted with a boundary that does not read back: %v (%s)", i, err, r.Boundary)
+			}
+			for _, poly := range shape.Polygons() {
+				for _, ring := range poly {
+					if len(ring) < 4 || ring[0] != ring[len(ring)-1] {
+						t.Fatalf("region %d accepted with an open ring: %v", i, ring)
+					}
+				}
 			}
 		}
 	})

@@ -224,7 +224,8 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Migrate applies every pending migration, each in its own transaction, and
-// records them in goose's version table.
+// records them in goose's version table. Then it refuses a MySQL schema
+// that is not utf8mb4 throughout (checkCharsets).
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.migrations()
 	if err != nil {
@@ -247,7 +248,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return db.checkCharsets(ctx)
 }
 
 // migrations is the goose provider of the embedded migrations for the
@@ -261,7 +262,7 @@ func (db *DB) migrations() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(dialect, db.sql, sub, goose.WithGoMigrations(db.factFill()))
+	p, err := goose.NewProvider(dialect, db.sql, sub, goose.WithGoMigrations(db.factFill(), db.utf8mb4()))
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}

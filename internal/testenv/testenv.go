@@ -63,6 +63,14 @@ func need(tb testing.TB, name, what string) string {
 // loc=UTC and multiStatements set.
 func MySQLDSN(tb testing.TB) string {
 	tb.Helper()
+	return MySQLDSNCharset(tb, "utf8mb4", "utf8mb4_unicode_ci")
+}
+
+// MySQLDSNCharset is MySQLDSN for a database created with another default
+// character set and collation (such as MySQL's 3-byte "utf8" and
+// "utf8_general_ci"), which its tables inherit.
+func MySQLDSNCharset(tb testing.TB, charset, collation string) string {
+	tb.Helper()
 	cfg, err := mysql.ParseDSN(need(tb, EnvMySQL, "MariaDB"))
 	if err != nil {
 		tb.Fatalf("testenv: %s: %v", EnvMySQL, err)
@@ -77,7 +85,7 @@ func MySQLDSN(tb testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+
-		" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		" CHARACTER SET "+charset+" COLLATE "+collation); err != nil {
 		admin.Close()
 		tb.Fatalf("testenv: MariaDB at %s: create database: %v", cfg.Addr, err)
 	}

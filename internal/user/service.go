@@ -15,6 +15,7 @@ import (
 	"pingan/internal/audit"
 	"pingan/internal/deps"
 	"pingan/internal/errs"
+	"pingan/internal/intake"
 	"pingan/internal/region"
 	"pingan/internal/text"
 )
@@ -72,7 +73,6 @@ type NewUser struct {
 
 var (
 	usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
-	phonePattern    = regexp.MustCompile(`^\+?[0-9][0-9 -]{5,22}$`)
 )
 
 // CreateUser validates and stores a new account in p's scope. Returns
@@ -96,7 +96,7 @@ func (s *Service) CreateUser(ctx context.Context, p access.Principal, in NewUser
 	}
 	now := s.now()
 	u := User{ID: uuid.Must(uuid.NewV7()).String(), Username: in.Username, PasswordHash: hash, Name: strings.TrimSpace(in.Name),
-		Phone: in.Phone, Role: in.Role, RegionCode: in.RegionCode, Active: true, CreatedAt: now, UpdatedAt: now}
+		Phone: intake.NormalisePhone(in.Phone), Role: in.Role, RegionCode: in.RegionCode, Active: true, CreatedAt: now, UpdatedAt: now}
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.CreateUser(ctx, u); err != nil {
 			return err
@@ -121,8 +121,8 @@ func (s *Service) checkFields(ctx context.Context, p access.Principal, bad errs.
 			bad.Add("name", "required, at most 100 characters, no control characters")
 		}
 	}
-	if phone != nil && *phone != "" && !phonePattern.MatchString(*phone) {
-		bad.Add("phone", "a telephone number of digits, spaces or dashes")
+	if phone != nil && *phone != "" && !intake.ValidPhone(intake.NormalisePhone(*phone)) {
+		bad.Add("phone", intake.PhoneForm)
 	}
 	if role != nil && !role.Valid() {
 		bad.Add("role", "one of grid_worker, mediator, supervisor, admin")
@@ -230,7 +230,7 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 			u.Name = strings.TrimSpace(*up.Name)
 		}
 		if up.Phone != nil {
-			u.Phone = *up.Phone
+			u.Phone = intake.NormalisePhone(*up.Phone)
 		}
 		if up.Role != nil && *up.Role != u.Role {
 			u.Role, revoke = *up.Role, true
