@@ -50,17 +50,18 @@ func (s *Service) LateJobs(t time.Time) []Job {
 }
 
 // RequestRecompute queues a period for an admin (POST /index/recompute):
-// the answer is the job, at once. Returns errs.FieldErrors for a bad period.
+// the answer is the job, at once. Returns errs.FieldErrors naming "at" (the
+// period's field in the API) for a bad period or one not begun.
 func (s *Service) RequestRecompute(ctx context.Context, p access.Principal, period string) (Job, error) {
 	if p.Role != access.Admin {
 		return Job{}, fmt.Errorf("admins recompute the index: %w", errs.ErrForbidden)
 	}
 	kind, start, err := indicator.ParsePeriod(period, s.loc)
 	if err != nil {
-		return Job{}, errs.Invalid("period", "a month (2026-10) or a day (2026-10-15)")
+		return Job{}, errs.Invalid("at", "a month (2026-10) or a day (2026-10-15)")
 	}
 	if !start.Before(s.now()) {
-		return Job{}, errs.Invalid("period", "has not begun yet")
+		return Job{}, errs.Invalid("at", "a period that has begun")
 	}
 	var j Job
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
