@@ -1,11 +1,10 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
+	"pingan/internal/indicator"
 )
 
 // Body limits (SPEC §6).
@@ -21,6 +21,72 @@ const (
 	maxJSONBody   = 1 << 20
 	maxImportBody = 16 << 20
 )
+
+// bodyKind is what a route takes as its body: the media types (without
+// parameters) and the size limit. A route's body of another type is 415
+// (SPEC §6), so that a form on another site cannot post to a JSON route:
+// a browser sends a cross-site form only as a form or text/plain.
+type bodyKind struct {
+	limit int64
+	types []string
+	// send tells the client what to send instead.
+	send string
+}
+
+// The bodies routes take.
+var (
+	jsonBody    = bodyKind{maxJSONBody, []string{"application/json"}, "send a JSON object with Content-Type: application/json"}
+	geoJSONBody = bodyKind{maxImportBody, []string{"application/json", "application/geo+json"},
+		"send a GeoJSON FeatureCollection with Content-Type: application/geo+json or application/json"}
+	photoBody = bodyKind{maxPhotoBody, []string{"multipart/form-data"}, `send multipart/form-data with one file field named "file"`}
+	tableBody = bodyKind{indicator.MaxImportBytes, []string{csvType, xlsxType}, "send a text/csv or " + xlsxType + " file"}
+)
+
+// accepts checks a Content-Type header against k. Returns
+// errs.ErrUnsupportedMediaType naming what to send.
+func (k bodyKind) accepts(header string) error {
+	mt, params, err := mime.ParseMediaType(header)
+	if err == nil && !contains(k.types, mt) {
+		err = errors.New("another type")
+	}
+	// Text comes in UTF-8 only; a multipart body's parts say their own.
+	if cs, ok := params["charset"]; err == nil && ok && !strings.EqualFold(cs, "utf-8") && !strings.HasPrefix(mt, "multipart/") {
+		err = errors.New("another charset")
+	}
+	switch {
+	case header == "":
+		return &httpError{kind: errs.ErrUnsupportedMediaType, msg: "the body has no Content-Type: " + k.send}
+	case err != nil:
+		return &httpError{kind: errs.ErrUnsupportedMediaType, msg: fmt.Sprintf("Content-Type %q is not taken here: %s", clip(header, 100), k.send)}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readBodyOf reads a body of kind k: a body of another media type is
+// errs.ErrUnsupportedMediaType (no body at all needs none), then as readBody.
+func readBodyOf(c *gin.Context, k bodyKind) ([]byte, error) {
+	ct := c.GetHeader("Content-Type")
+	// A type that is wrong is refused before the body is read.
+	if ct != "" && c.Request.ContentLength != 0 && c.Request.ContentLength <= k.limit {
+		if err := k.accepts(ct); err != nil {
+			return nil, err
+		}
+	}
+	data, err := readBody(c, k.limit)
+	if err == nil && len(data) > 0 && ct == "" {
+		return nil, k.accepts(ct)
+	}
+	return data, err
+}
 
 // readBody reads the whole body up to limit. Returns errs.ErrTooLarge past
 // it and errs.ErrInvalid for bytes that are not UTF-8.
@@ -47,63 +113,14 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// bindJSON decodes one JSON object into dst, refusing unknown fields,
-// trailing data, invalid UTF-8 and bodies over 1 MiB. Errors name the field.
+// bindJSON decodes one JSON object into dst as decodeStrict does, refusing
+// another media type (415), invalid UTF-8 and bodies over 1 MiB (413).
 func bindJSON(c *gin.Context, dst any) error {
-	data, err := readBody(c, maxJSONBody)
+	data, err := readBodyOf(c, jsonBody)
 	if err != nil {
 		return err
 	}
 	return decodeStrict(data, dst)
-}
-
-func decodeStrict(data []byte, dst any) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return errs.Invalid("body", "a JSON object is required")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return errs.Invalid("body", fmt.Sprintf("malformed JSON at byte %d", se.Offset))
-		case errors.As(err, &te):
-			field := te.Field
-			if field == "" {
-				field = "body"
-			}
-			return errs.Invalid(field, "must be of type "+jsonType(te.Type.Kind().String()))
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return errs.Invalid(name, "unknown field")
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return errs.Invalid("body", "truncated JSON")
-		}
-		return errs.Invalid("body", "malformed JSON")
-	}
-	if dec.More() {
-		return errs.Invalid("body", "exactly one JSON object is expected")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errs.Invalid("body", "trailing data after the JSON object")
-	}
-	return nil
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "slice", "array":
-		return "array"
-	case "map", "struct", "ptr":
-		return "object"
-	}
-	return "number"
 }
 
 // checkQuery refuses query parameters outside allowed (SPEC §6: unknown

@@ -19,7 +19,7 @@ const maxPhotoBody = photo.MaxBytes + 64<<10
 
 type createUploadRequest struct {
 	ContentType *string `json:"content_type"`
-	Size        *int64  `json:"size"`
+	Size        *int64  `json:"size" expect:"an integer number of bytes"`
 	SHA256      *string `json:"sha256"`
 }
 
