@@ -82,7 +82,9 @@ func readBodyOf(c *gin.Context, k bodyKind) ([]byte, error) {
 		}
 	}
 	data, err := readBody(c, k.limit)
-	if err == nil && len(data) > 0 && ct == "" {
+	var fe errs.FieldErrors
+	if ct == "" && (len(data) > 0 || errors.As(err, &fe)) {
+		// Bytes of no type: say what to send before what is wrong with them.
 		return nil, k.accepts(ct)
 	}
 	return data, err
@@ -140,7 +142,7 @@ func checkQuery(c *gin.Context, allowed ...string) error {
 		}
 		switch {
 		case !known:
-			bad.Add(k, "unknown query parameter")
+			bad.Add(strings.ToValidUTF8(k, "\uFFFD"), "unknown query parameter")
 		case len(q[k]) > 1:
 			bad.Add(k, "given more than once")
 		case !utf8.ValidString(q[k][0]):

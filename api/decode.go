@@ -105,6 +105,8 @@ func syntaxProblem(err error) error {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errs.Invalid("body", "truncated JSON")
+	case errors.As(err, &se) && se.Err != nil && strings.Contains(se.Err.Error(), "max depth"):
+		return errs.Invalid("body", fmt.Sprintf("JSON nested too deeply at byte %d", se.ByteOffset))
 	case errors.As(err, &se):
 		return errs.Invalid("body", fmt.Sprintf("malformed JSON at byte %d", se.ByteOffset))
 	}

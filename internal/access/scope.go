@@ -98,7 +98,7 @@ func ListScopeOf(ctx context.Context, regions Regions, p Principal, param, asked
 		return subtree(p.RegionCode, p.RegionPath), nil
 	}
 	if len(asked) > maxCodeLen {
-		return Scope{}, errs.Invalid(param, "unknown region: not a region code")
+		return Scope{}, errs.Invalid(param, "unknown region")
 	}
 	path, err := regions.FindRegionPath(ctx, asked)
 	switch {

@@ -44,9 +44,10 @@ var (
 // body with a million bad fields costs no more to refuse than one with 50.
 const MaxFieldErrors = 50
 
-// moreKey marks, in a full FieldErrors, that problems were left out; no
-// field is named "".
-const moreKey = ""
+// moreKey marks, in a full FieldErrors, that problems were left out. It is
+// not UTF-8, so no field is named so: JSON keys are UTF-8, and query
+// parameters are named in UTF-8 (api's checkQuery).
+const moreKey = "\xff(more)"
 
 // FieldErrors collects validation problems by field name so that a response
 // names every bad field at once, up to MaxFieldErrors. It unwraps to
