@@ -1,9 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"sort"
@@ -31,15 +31,18 @@ type bodyKind struct {
 	types []string
 	// send tells the client what to send instead.
 	send string
+	// strict: the body is read by decodeStrict, which checks its UTF-8
+	// as it reads, so it is not checked twice.
+	strict bool
 }
 
 // The bodies routes take.
 var (
-	jsonBody    = bodyKind{maxJSONBody, []string{"application/json"}, "send a JSON object with Content-Type: application/json"}
+	jsonBody    = bodyKind{maxJSONBody, []string{"application/json"}, "send a JSON object with Content-Type: application/json", true}
 	geoJSONBody = bodyKind{maxImportBody, []string{"application/json", "application/geo+json"},
-		"send a GeoJSON FeatureCollection with Content-Type: application/geo+json or application/json"}
-	photoBody = bodyKind{maxPhotoBody, []string{"multipart/form-data"}, `send multipart/form-data with one file field named "file"`}
-	tableBody = bodyKind{indicator.MaxImportBytes, []string{csvType, xlsxType}, "send a text/csv or " + xlsxType + " file"}
+		"send a GeoJSON FeatureCollection with Content-Type: application/geo+json or application/json", false}
+	photoBody = bodyKind{maxPhotoBody, []string{"multipart/form-data"}, `send multipart/form-data with one file field named "file"`, false}
+	tableBody = bodyKind{indicator.MaxImportBytes, []string{csvType, xlsxType}, "send a text/csv or " + xlsxType + " file", false}
 )
 
 // accepts checks a Content-Type header against k. Returns
@@ -81,7 +84,7 @@ func readBodyOf(c *gin.Context, k bodyKind) ([]byte, error) {
 			return nil, err
 		}
 	}
-	data, err := readBody(c, k.limit)
+	data, err := readBytes(c, k.limit, !k.strict)
 	var fe errs.FieldErrors
 	if ct == "" && (len(data) > 0 || errors.As(err, &fe)) {
 		// Bytes of no type: say what to send before what is wrong with them.
@@ -90,9 +93,20 @@ func readBodyOf(c *gin.Context, k bodyKind) ([]byte, error) {
 	return data, err
 }
 
+// ctxBody holds a body read and checked once, for the handler after the
+// middleware that read it (idempotent).
+const ctxBody = "pingan.body"
+
 // readBody reads the whole body up to limit. Returns errs.ErrTooLarge past
-// it and errs.ErrInvalid for bytes that are not UTF-8.
-func readBody(c *gin.Context, limit int64) ([]byte, error) {
+// it and errs.ErrInvalid for bytes that are not UTF-8. A body read before
+// in the request (by idempotent) is not read again.
+func readBody(c *gin.Context, limit int64) ([]byte, error) { return readBytes(c, limit, true) }
+
+// readBytes is readBody, checking that text is UTF-8 only when utf8Text.
+func readBytes(c *gin.Context, limit int64, utf8Text bool) ([]byte, error) {
+	if b, ok := c.Get(ctxBody); ok {
+		return b.([]byte), nil
+	}
 	// Routes that take a body take no query parameters.
 	if err := checkQuery(c); err != nil {
 		return nil, err
@@ -100,14 +114,16 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	if c.Request.ContentLength > limit {
 		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	buf := bytes.NewBuffer(make([]byte, 0, max(c.Request.ContentLength, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	data := buf.Bytes()
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
 	case err != nil:
 		return nil, errs.Invalid("body", "could not be read")
-	case !strings.HasPrefix(c.ContentType(), "multipart/") && c.ContentType() != xlsxType && !utf8.Valid(data):
+	case utf8Text && !strings.HasPrefix(c.ContentType(), "multipart/") && c.ContentType() != xlsxType && !utf8.Valid(data):
 		// Text bodies only: a multipart upload carries image bytes, a
 		// workbook is a zip archive.
 		return nil, errs.Invalid("body", "is not valid UTF-8")

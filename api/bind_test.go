@@ -53,8 +53,8 @@ var strictSeeds = []string{
 }
 
 // FuzzDecodeStrict: any body decodes or is refused with ErrInvalid naming a
-// field, at most errs.MaxFieldErrors of them; a body that decodes has no
-// key given twice at the top level and no unknown one.
+// field, at most errs.MaxFieldErrors of them; a body that decodes is read
+// as encoding/json reads it, and has no unknown key.
 func FuzzDecodeStrict(f *testing.F) {
 	for _, s := range strictSeeds {
 		f.Add([]byte(s))
@@ -63,6 +63,11 @@ func FuzzDecodeStrict(f *testing.F) {
 		var v sample
 		err := decodeStrict(data, &v)
 		if err == nil {
+			// What it takes, it reads as encoding/json does.
+			var want sample
+			if err := json.Unmarshal(data, &want); err != nil || !reflect.DeepEqual(v, want) {
+				t.Fatalf("%q: read %+v, encoding/json %+v (%v)", data, v, want, err)
+			}
 			var keys map[string]json.RawMessage
 			if json.Unmarshal(data, &keys) != nil {
 				t.Fatalf("took a body that is not an object: %q", data)
@@ -114,7 +119,9 @@ func TestDecodeStrict(t *testing.T) {
 		{`{"name":`, map[string]string{"body": "truncated JSON"}},
 		{`[1]`, map[string]string{"body": "a JSON object is required"}},
 		{` `, map[string]string{"body": "a JSON object is required"}},
-		{`{"x":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, map[string]string{"body": "JSON nested too deeply at byte 10004"}},
+		{`{"x":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, map[string]string{"x": "unknown field"}},
+		{`{"raw":` + strings.Repeat("[", 20000) + `}`, map[string]string{"body": "JSON nested too deeply at byte 10006"}},
+		{`{"Tags":` + strings.Repeat("[", 20000) + `}`, map[string]string{"Tags[0]": "a string"}},
 	} {
 		var v sample
 		err := decodeStrict([]byte(c.body), &v)

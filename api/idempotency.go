@@ -127,6 +127,7 @@ func (s *server) keyRecord(c *gin.Context, kind bodyKind) (rec idempotency.Recor
 		return rec, nil, false
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	c.Set(ctxBody, body)
 	now := s.now()
 	rec = idempotency.Record{
 		UserID: caller(c).UserID, KeyHash: idempotency.Hash([]byte(key)), Owner: uuid.Must(uuid.NewV7()).String(),

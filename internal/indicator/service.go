@@ -306,6 +306,11 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 		err error
 	}
 	regions := map[string]found{}
+	type period struct {
+		kind string
+		err  error
+	}
+	periods := map[string]period{}
 	for n, e := range entries {
 		if bad.More() {
 			break
@@ -318,7 +323,12 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 		case p.Role == access.Department && !slices.Contains(p.Indicators, e.Indicator):
 			bad.Add(f+"indicator", "not one this service account may enter")
 		}
-		kind, _, perr := ParsePeriod(e.Period, s.loc)
+		pk, parsed := periods[e.Period]
+		if !parsed {
+			pk.kind, _, pk.err = ParsePeriod(e.Period, s.loc)
+			periods[e.Period] = pk
+		}
+		kind, perr := pk.kind, pk.err
 		switch {
 		case perr != nil:
 			bad.Add(f+"period", "a month (2026-10) or a day (2026-10-15)")
