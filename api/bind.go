@@ -86,7 +86,7 @@ func readBodyOf(c *gin.Context, k bodyKind) ([]byte, error) {
 	}
 	data, err := readBytes(c, k.limit, !k.strict)
 	var fe errs.FieldErrors
-	if ct == "" && (len(data) > 0 || errors.As(err, &fe)) {
+	if ct == "" && (len(data) > 0 || (c.Request.ContentLength > 0 && errors.As(err, &fe))) {
 		// Bytes of no type: say what to send before what is wrong with them.
 		return nil, k.accepts(ct)
 	}
