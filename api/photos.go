@@ -89,7 +89,7 @@ func (s *server) completeUpload(c *gin.Context) {
 func (s *server) uploadPhoto(c *gin.Context) {
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		writeError(c, errs.Invalid("body", "multipart/form-data with one file in the field \"file\" is required"))
+		writeError(c, errs.Invalid("body", photoBody.send))
 		return
 	}
 	var part *multipart.Part
