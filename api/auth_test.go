@@ -51,37 +51,6 @@ func TestLogin(t *testing.T) {
 	})
 }
 
-func TestLoginRateLimit(t *testing.T) {
-	eachBackend(t, func(t *testing.T, e *env) {
-		bad := map[string]string{"username": "demo-mediator", "password": "wrong-password"}
-		for i := 1; i <= 5; i++ {
-			expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: bad}), 401, "unauthenticated")
-		}
-		r := e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: bad})
-		expect(t, r, 429, "rate_limited")
-		if ra := r.Header.Get("Retry-After"); ra == "" || ra == "0" {
-			t.Fatalf("Retry-After = %q", ra)
-		}
-		// Even the right password waits until the window passes.
-		good := map[string]string{"username": "demo-mediator", "password": demo.Password}
-		expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: good}), 429, "rate_limited")
-		e.clock.advance(61 * time.Second)
-		expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: good}), 200, "")
-	})
-}
-
-func TestLoginRateLimitPerIP(t *testing.T) {
-	eachBackend(t, func(t *testing.T, e *env) {
-		// Twenty failures spread over many usernames from one address.
-		for i := 0; i < 20; i++ {
-			body := map[string]string{"username": "guess-" + string(rune('a'+i)), "password": "wrong-password"}
-			expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: body}), 401, "unauthenticated")
-		}
-		good := map[string]string{"username": "demo-admin", "password": demo.Password}
-		expect(t, e.do(t, req{method: "POST", path: "/api/v1/auth/login", body: good}), 429, "rate_limited")
-	})
-}
-
 func signWith(t *testing.T, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
@@ -161,7 +130,7 @@ func TestKeyRotation(t *testing.T) {
 	// A new key signs; the old one still verifies tokens issued before.
 	newKey := config.Key{ID: "k2", Secret: bytes.Repeat([]byte{42}, 32)}
 	rotated := append([]config.Key{newKey}, e.app.Config.JWTKeys...)
-	claims := jwt.MapClaims{"iss": "pingan", "aud": []string{"pingan-api"}, "exp": time.Now().Add(time.Minute).Unix()}
+	claims := jwt.MapClaims{"iss": "pingan", "aud": []string{"pingan-api"}, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix()}
 	var me map[string]any
 	r := e.do(t, req{method: "GET", path: "/api/v1/me", token: old})
 	expect(t, r, 200, "")

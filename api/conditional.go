@@ -1,6 +1,9 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -67,4 +70,26 @@ func matchNoneMatch(c *gin.Context, tag string) bool {
 		}
 	}
 	return false
+}
+
+// sendTagged answers v as JSON (as c.JSON would) with a strong ETag naming
+// its bytes, or 304 when If-None-Match names them: the ETag of an object
+// that carries no version (a region, an account), which changes with
+// anything the caller would see change.
+func sendTagged(c *gin.Context, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(c, fmt.Errorf("encode a response: %w", err))
+		return
+	}
+	if matchNoneMatch(c, contentTag(body)) {
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// contentTag is the strong ETag of a body: 128 bits of its SHA-256.
+func contentTag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }

@@ -264,9 +264,6 @@ func (s *server) listDisputes(c *gin.Context) {
 	if len(q.Category) > 64 {
 		bad.Add("category", "not a category code")
 	}
-	if len(q.Phone) > 20 {
-		bad.Add("phone", "a phone number")
-	}
 	switch v := c.Query("overdue"); v {
 	case "":
 	case "true", "false":

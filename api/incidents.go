@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"pingan/internal/access"
 	"pingan/internal/errs"
 	"pingan/internal/idempotency"
 	"pingan/internal/incident"
@@ -48,12 +49,14 @@ type incidentResponse struct {
 	ClientCreatedAt *time.Time       `json:"client_created_at"`
 	ReporterID      string           `json:"reporter_id"`
 	PhotoIDs        []string         `json:"photo_ids"`
+	AllowedActions  []string         `json:"allowed_actions"`
 	Version         int              `json:"version"`
 	CreatedAt       time.Time        `json:"created_at"`
 	UpdatedAt       time.Time        `json:"updated_at"`
 }
 
-func newIncidentResponse(i incident.Incident) incidentResponse {
+// newIncidentResponse renders i for p, with the actions p may take on it now.
+func newIncidentResponse(p access.Principal, i incident.Incident) incidentResponse {
 	var cc *time.Time
 	if i.ClientCreatedAt != nil {
 		t := i.ClientCreatedAt.UTC()
@@ -62,7 +65,8 @@ func newIncidentResponse(i incident.Incident) incidentResponse {
 	return incidentResponse{ID: i.ID, CaseNo: i.CaseNo, Category: i.Category, Severity: string(i.Severity), Status: string(i.Status),
 		Description: i.Description, Location: locationResponse{Lat: i.Location.Lat, Lng: i.Location.Lng, Address: i.Location.Address},
 		RegionCode: i.RegionCode, OccurredAt: i.OccurredAt.UTC(), ReportedAt: i.ReportedAt.UTC(), ClientCreatedAt: cc,
-		ReporterID: i.ReporterID, PhotoIDs: i.PhotoIDs, Version: i.Version, CreatedAt: i.CreatedAt.UTC(), UpdatedAt: i.UpdatedAt.UTC()}
+		ReporterID: i.ReporterID, PhotoIDs: i.PhotoIDs, AllowedActions: incident.AllowedActions(p, i), Version: i.Version,
+		CreatedAt: i.CreatedAt.UTC(), UpdatedAt: i.UpdatedAt.UTC()}
 }
 
 type transitionRequest struct {
@@ -125,7 +129,7 @@ func (s *server) createIncident(c *gin.Context, key idempotency.Record) {
 	var answer idempotency.Record
 	_, err := s.incidents.CreateIncident(c.Request.Context(), caller(c), in, func(inc incident.Incident) (idempotency.Record, error) {
 		var err error
-		answer, err = finished(key, http.StatusCreated, newIncidentResponse(inc),
+		answer, err = finished(key, http.StatusCreated, newIncidentResponse(caller(c), inc),
 			"Location", "/api/v1/incidents/"+inc.ID, "ETag", etag(inc.Version))
 		return answer, err
 	})
@@ -145,7 +149,7 @@ func (s *server) getIncident(c *gin.Context) {
 	if notModified(c, inc.Version) {
 		return
 	}
-	c.JSON(http.StatusOK, newIncidentResponse(inc))
+	c.JSON(http.StatusOK, newIncidentResponse(caller(c), inc))
 }
 
 func (s *server) listIncidents(c *gin.Context) {
@@ -188,9 +192,9 @@ func (s *server) listIncidents(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := make([]incidentResponse, len(items))
+	p, out := caller(c), make([]incidentResponse, len(items))
 	for i, it := range items {
-		out[i] = newIncidentResponse(it)
+		out[i] = newIncidentResponse(p, it)
 	}
 	c.JSON(http.StatusOK, newPage(out, limit, s.cursors, func(r incidentResponse) string {
 		return joinPosition(r.CreatedAt, r.ID)
@@ -222,7 +226,7 @@ func (s *server) transitionIncident(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", etag(inc.Version))
-	c.JSON(http.StatusOK, newIncidentResponse(inc))
+	c.JSON(http.StatusOK, newIncidentResponse(caller(c), inc))
 }
 
 func (s *server) incidentTimeline(c *gin.Context) {

@@ -79,6 +79,20 @@ func (s *server) listIndicators(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": out})
 }
 
+// getIndicator answers one indicator with its version as ETag (304 for a
+// matching If-None-Match).
+func (s *server) getIndicator(c *gin.Context) {
+	i, err := s.indicators.Indicator(c.Request.Context(), c.Param("code"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if notModified(c, i.Version) {
+		return
+	}
+	c.JSON(http.StatusOK, newIndicatorResponse(i))
+}
+
 type indicatorBody struct {
 	Code      *string     `json:"code"`
 	NameZH    *string     `json:"name_zh"`

@@ -205,9 +205,8 @@ func unbounded(c *gin.Context) context.Context {
 // authenticate requires a valid bearer access token and stores the caller.
 func (s *server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || token == "" {
+		token, ok := bearerToken(c.GetHeader("Authorization"))
+		if !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="pingan"`)
 			fail(c, errs.ErrUnauthenticated, "a bearer token is required")
 			return
@@ -223,6 +222,18 @@ func (s *server) authenticate() gin.HandlerFunc {
 		c.Set(ctxPrincipal, p)
 		c.Next()
 	}
+}
+
+// bearerToken is the credential of an Authorization header of the Bearer
+// scheme, whose name is matched in any case (RFC 9110 §11.1), followed by
+// one or more spaces.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
 }
 
 // allow is the route-level role check (SPEC §5).

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"pingan/internal/auth"
 	"pingan/internal/errs"
 	"pingan/internal/notify"
 	"pingan/internal/wire"
@@ -87,17 +89,29 @@ func (s *server) readNotification(c *gin.Context) {
 }
 
 // notificationStream sends the caller's notifications as Server-Sent Events
-// until the client goes away or the server shuts down. It runs outside
-// the request deadline, and pushes the connection's write deadline on
-// before every write so that the server's WriteTimeout does not end it.
+// until the client goes away, the server shuts down, or the session of the
+// token it opened with ends (SPEC §6.1): the token expires, or the account
+// is disabled or the session revoked. It then sends an "end" event naming
+// the reason, and the client reconnects with a fresh token and its
+// Last-Event-ID. It runs outside the request deadline, and pushes the
+// connection's write deadline on before every write so that the server's
+// WriteTimeout does not end it.
 func (s *server) notificationStream(c *gin.Context) {
+	token, _ := bearerToken(c.GetHeader("Authorization"))
+	sess, err := s.auth.OpenSession(c.Request.Context(), token)
+	if err != nil {
+		c.Header("WWW-Authenticate", `Bearer realm="pingan", error="invalid_token"`)
+		writeError(c, err)
+		return
+	}
 	sub, err := s.notify.Subscribe(c.Request.Context(), caller(c), c.GetHeader("Last-Event-ID"))
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	defer sub.Close()
-	ctx := unbounded(c)
+	ctx, release := s.auth.Hold(unbounded(c), sess)
+	defer release()
 	rc := http.NewResponseController(c.Writer)
 	// The request was read long ago; a read deadline passing now would
 	// cancel the request's context and end the stream.
@@ -120,6 +134,10 @@ func (s *server) notificationStream(c *gin.Context) {
 	for {
 		ns, err := sub.Next(ctx, time.Now().Add(streamHeartbeat))
 		if err != nil {
+			if ended := context.Cause(ctx); errors.Is(ended, errs.ErrUnauthenticated) {
+				send(streamEnd(ended))
+				return
+			}
 			if ctx.Err() == nil && !errors.Is(err, notify.ErrStreamsEnded) {
 				logger(c).Warn("notification stream ended", slog.String("error", err.Error()))
 			}
@@ -137,4 +155,16 @@ func (s *server) notificationStream(c *gin.Context) {
 			return
 		}
 	}
+}
+
+// streamEnd is the last event of a stream whose session ended: the reason
+// tells the client to refresh its token (token_expired) or that refreshing
+// will not do (session_ended: log in again). It has no id, so the client's
+// Last-Event-ID stays the last notification's.
+func streamEnd(cause error) []byte {
+	reason := "session_ended"
+	if errors.Is(cause, auth.ErrTokenExpired) {
+		reason = "token_expired"
+	}
+	return []byte("event: end\ndata: {\"reason\":\"" + reason + "\"}\n\n")
 }

@@ -339,6 +339,8 @@ func (r *recordingTB) Errorf(format string, args ...any) {
 
 func TestOpenAPIValidatorCatchesMismatches(t *testing.T) {
 	jsonHeader := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+	// A region or an account answers with the ETag of its content.
+	tagged := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Etag": {`"0123456789abcdef0123456789abcdef"`}}
 	region := func(drop string, set map[string]any) []byte {
 		m := map[string]any{
 			"code": "370502", "name": "东营区", "level": "county", "parent_code": "370500", "population": 830000,
@@ -370,17 +372,18 @@ func TestOpenAPIValidatorCatchesMismatches(t *testing.T) {
 		// mention, when set, must appear in the rejection.
 		mention string
 	}{
-		{"good region", "GET", "/api/v1/regions/370502", 200, jsonHeader, region("", nil), false, ""},
-		{"root region with nulls", "GET", "/api/v1/regions/370500", 200, jsonHeader,
+		{"good region", "GET", "/api/v1/regions/370502", 200, tagged, region("", nil), false, ""},
+		{"root region with nulls", "GET", "/api/v1/regions/370500", 200, tagged,
 			region("", map[string]any{"parent_code": nil, "centroid": nil, "boundary": nil, "level": "city"}), false, ""},
-		{"region without name", "GET", "/api/v1/regions/370502", 200, jsonHeader, region("name", nil), true, `"name"`},
-		{"region without boundary on the single GET", "GET", "/api/v1/regions/370502", 200, jsonHeader, region("boundary", nil), true, "boundary"},
-		{"region with a bad level", "GET", "/api/v1/regions/370502", 200, jsonHeader,
+		{"region without name", "GET", "/api/v1/regions/370502", 200, tagged, region("name", nil), true, `"name"`},
+		{"region without boundary on the single GET", "GET", "/api/v1/regions/370502", 200, tagged, region("boundary", nil), true, "boundary"},
+		{"region with a bad level", "GET", "/api/v1/regions/370502", 200, tagged,
 			region("", map[string]any{"level": "province"}), true, "level"},
-		{"region with a numeric parent_code", "GET", "/api/v1/regions/370502", 200, jsonHeader,
+		{"region with a numeric parent_code", "GET", "/api/v1/regions/370502", 200, tagged,
 			region("", map[string]any{"parent_code": 370500}), true, "parent_code"},
-		{"region with an undocumented field", "GET", "/api/v1/regions/370502", 200, jsonHeader,
+		{"region with an undocumented field", "GET", "/api/v1/regions/370502", 200, tagged,
 			region("", map[string]any{"path": "/370500/370502/"}), true, "path"},
+		{"region without ETag", "GET", "/api/v1/regions/370502", 200, jsonHeader, region("", nil), true, "ETag"},
 		{"undocumented status", "GET", "/api/v1/regions/370502", 418, jsonHeader, errorBody("internal"), true, "status is not supported"},
 		{"404 with the wrong code", "GET", "/api/v1/regions/370502", 404, jsonHeader, errorBody("conflict"), true, ""},
 		{"documented 404", "GET", "/api/v1/regions/370502", 404, jsonHeader, errorBody("not_found"), false, ""},
@@ -395,10 +398,10 @@ func TestOpenAPIValidatorCatchesMismatches(t *testing.T) {
 		{"logout 204", "POST", "/api/v1/auth/logout", 204, http.Header{}, nil, false, ""},
 		{"empty page", "GET", "/api/v1/regions?level=grid", 200, jsonHeader, []byte(`{"items":[],"next_cursor":null}`), false, ""},
 		{"page without next_cursor", "GET", "/api/v1/regions", 200, jsonHeader, []byte(`{"items":[]}`), true, "next_cursor"},
-		{"user with a bad time", "GET", "/api/v1/me", 200, jsonHeader, []byte(`{"id":"0190a6a2-7c1e-7cde-8a3b-1234567890ab",` +
+		{"user with a bad time", "GET", "/api/v1/me", 200, tagged, []byte(`{"id":"0190a6a2-7c1e-7cde-8a3b-1234567890ab",` +
 			`"username":"admin","name":"A","phone":"","role":"admin","region_code":"370500","active":true,` +
 			`"created_at":"yesterday","updated_at":"2026-01-02T03:04:05Z"}`), true, "created_at"},
-		{"good user", "GET", "/api/v1/me", 200, jsonHeader, []byte(`{"id":"0190a6a2-7c1e-7cde-8a3b-1234567890ab",` +
+		{"good user", "GET", "/api/v1/me", 200, tagged, []byte(`{"id":"0190a6a2-7c1e-7cde-8a3b-1234567890ab",` +
 			`"username":"admin","name":"A","phone":"138****5678","role":"admin","region_code":"370500","active":true,` +
 			`"created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05.123456Z"}`), false, ""},
 		{"readiness down", "GET", "/readyz", 503, jsonHeader,

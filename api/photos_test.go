@@ -653,13 +653,26 @@ func TestPhotoPresignedUpload(t *testing.T) {
 		expect(t, phComplete(t, e, worker, up["upload_id"].(string)), 400, "invalid_argument")
 		noneLeft("HTML as image/jpeg", photos)
 
-		// A size other than the declared one: refused and deleted.
-		up = phCreateUpload(t, e, worker, "image/jpeg", 10)
-		if code, body := phPolicyPost(t, up["url"].(string), up["fields"].(map[string]any), raw); code != 204 {
-			t.Fatalf("undeclared size: MinIO answered %d %s", code, body)
+		// A size other than the declared one: the policy admits exactly the
+		// declared size, so MinIO itself refuses more or fewer bytes, and
+		// complete finds nothing.
+		for _, declared := range []int{10, len(raw) - 1, len(raw) + 1, photo.MaxBytes} {
+			up = phCreateUpload(t, e, worker, "image/jpeg", declared)
+			code, body := phPolicyPost(t, up["url"].(string), up["fields"].(map[string]any), raw)
+			want := "EntityTooLarge"
+			if declared > len(raw) {
+				want = "EntityTooSmall"
+			}
+			if code != 400 || !strings.Contains(body, want) {
+				t.Fatalf("%d bytes under a policy for %d: MinIO answered %d %s", len(raw), declared, code, body)
+			}
+			r := phComplete(t, e, worker, up["upload_id"].(string))
+			expect(t, r, 400, "invalid_argument")
+			if got := r.json(t)["error"].(map[string]any)["details"].(map[string]any)["fields"].(map[string]any)["upload"]; got != "nothing was uploaded under this policy" {
+				t.Fatalf("complete after a refused upload: %s", r.Body)
+			}
+			noneLeft("size mismatch", photos)
 		}
-		expect(t, phComplete(t, e, worker, up["upload_id"].(string)), 400, "invalid_argument")
-		noneLeft("size mismatch", photos)
 
 		// A checksum other than the declared one: refused and deleted.
 		r = e.do(t, req{method: "POST", path: "/api/v1/uploads", token: worker, body: map[string]any{

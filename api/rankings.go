@@ -254,5 +254,5 @@ func (s *server) getJob(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newJobResponse(j))
+	sendTagged(c, newJobResponse(j))
 }

@@ -85,7 +85,7 @@ func (s *server) getRegion(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newRegionResponse(r, true))
+	sendTagged(c, newRegionResponse(r, true))
 }
 
 func (s *server) importRegions(c *gin.Context) {

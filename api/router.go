@@ -58,6 +58,9 @@ type Deps struct {
 	Logger     *slog.Logger
 	Registry   *prometheus.Registry
 	Production bool
+	// TrustedProxies are the addresses and CIDRs whose X-Forwarded-For
+	// names the client (config.ParseTrustedProxies); none when empty.
+	TrustedProxies []string
 	// CursorKey signs page cursors.
 	CursorKey []byte
 	// Idempotency and Tx make POSTs safe to repeat; Now is the clock.
@@ -112,12 +115,18 @@ func New(d Deps) *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	// The client address is the peer's; a deployment behind a proxy names
-	// it here (docs/deploy.md), otherwise X-Forwarded-For could forge the
-	// address that login limits count by.
-	_ = r.SetTrustedProxies(nil)
+	// The client address is the peer's, or, from a trusted proxy, the one
+	// X-Forwarded-For names (Gin takes the right-most address that is no
+	// trusted proxy); from anyone else X-Forwarded-For could forge the
+	// address that login limits count by (docs/deploy.md).
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		panic("api.New: TrustedProxies: " + err.Error())
+	}
 	metrics := newHTTPMetrics(d.Registry)
-	r.Use(requestID(d.Logger), accessLog(), metrics.handler(), recovery(), securityHeaders(d.Production))
+	// compress sits inside the access log and metrics, which read the status
+	// after it, and outside recovery, whose 500 it then carries like any answer.
+	r.Use(requestID(d.Logger), accessLog(), metrics.handler(), compress(), recovery(), securityHeaders(d.Production))
 	r.NoRoute(func(c *gin.Context) { fail(c, errs.ErrNotFound, "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
@@ -191,6 +200,7 @@ func New(d Deps) *gin.Engine {
 	// The Ping'an index (SPEC §9): indicators (read by supervisors, changed by
 	// admins) and department data entry (supervisors and admins in scope).
 	readers.GET("/indicators", none, s.listIndicators)
+	readers.GET("/indicators/:code", none, s.getIndicator)
 	admin.POST("/indicators", keyed, s.createIndicator)
 	admin.PATCH("/indicators/:code", s.patchIndicator)
 	// Department data: supervisors and admins, and departments' systems with

@@ -63,6 +63,7 @@ func TestRouteRoleTable(t *testing.T) {
 		{"GET", "/api/v1/disputes/:id/timeline", dspPath + "/timeline", nil, anyone},
 		{"GET", "/api/v1/indicators", "/api/v1/indicators", nil, [5]int{401, 403, 403, 200, 200}},
 		{"POST", "/api/v1/indicators", "/api/v1/indicators", map[string]any{}, adminOnly(400)},
+		{"GET", "/api/v1/indicators/:code", "/api/v1/indicators/petitions", nil, [5]int{401, 403, 403, 200, 200}},
 		{"PATCH", "/api/v1/indicators/:code", "/api/v1/indicators/petitions", map[string]any{}, adminOnly(428)},
 		{"POST", "/api/v1/indicator-values", "/api/v1/indicator-values", map[string]any{}, [5]int{401, 403, 403, 400, 400}},
 		{"POST", "/api/v1/indicator-values/import", "/api/v1/indicator-values/import", map[string]any{}, [5]int{401, 403, 403, 415, 415}}, // a JSON body

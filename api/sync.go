@@ -7,13 +7,10 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
-	"pingan/internal/incident"
-	"pingan/internal/notify"
 )
 
 // MaxSyncOperations bounds one offline batch (SPEC §6).
@@ -36,8 +33,10 @@ type syncOperation struct {
 	Body           json.RawMessage `json:"body"`
 }
 
+// syncRequest holds the operations undecoded: each is decoded on its own,
+// so that one malformed operation fails alone.
 type syncRequest struct {
-	Operations []syncOperation `json:"operations"`
+	Operations []json.RawMessage `json:"operations"`
 }
 
 type syncResult struct {
@@ -49,8 +48,9 @@ type syncResult struct {
 
 // sync replays a phone's queue: each operation goes through the router as
 // its own request, with its own idempotency key, so it gets exactly the
-// checks and answer it would have had online, and one bad item loses none
-// of the others. Replaying the batch writes nothing new.
+// checks and answer it would have had online, and one bad item — an
+// unknown field, a wrong type, no object at all — loses none of the
+// others. Replaying the batch writes nothing new.
 func (s *server) sync(c *gin.Context) {
 	var req syncRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -74,12 +74,16 @@ func (s *server) sync(c *gin.Context) {
 
 // syncOne answers operation i of the batch: a malformed one with its own
 // error, any other with what the router answers its request.
-func (s *server) syncOne(c *gin.Context, i int, op syncOperation) syncResult {
+func (s *server) syncOne(c *gin.Context, i int, raw json.RawMessage) syncResult {
 	res := syncResult{Index: i}
-	if op.IdempotencyKey != nil {
-		res.IdempotencyKey = *op.IdempotencyKey
+	op, err := decodeOperation(raw)
+	var sub *http.Request
+	if err == nil {
+		if op.IdempotencyKey != nil {
+			res.IdempotencyKey = *op.IdempotencyKey
+		}
+		sub, err = op.request(c, requestIDOf(c)+"."+strconv.Itoa(i))
 	}
-	sub, err := op.request(c, requestIDOf(c)+"."+strconv.Itoa(i))
 	if err != nil {
 		status, body := errorResponse(c, err)
 		res.Status = status
@@ -94,6 +98,17 @@ func (s *server) syncOne(c *gin.Context, i int, op syncOperation) syncResult {
 		res.Body = json.RawMessage("null")
 	}
 	return res
+}
+
+// decodeOperation reads one queued operation as strictly as any request
+// body (unknown fields, wrong types), on its own. Returns errs.FieldErrors
+// naming the first bad field, or operation when it is not an object.
+func decodeOperation(raw json.RawMessage) (syncOperation, error) {
+	var op syncOperation
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return op, errs.Invalid("operation", "a JSON object with idempotency_key, method, path and body")
+	}
+	return op, decodeStrict(raw, &op)
 }
 
 // request checks op and makes the request it stands for, with the batch's
@@ -139,78 +154,4 @@ func requestIDOf(c *gin.Context) string {
 	id, _ := c.Get(ctxRequestID)
 	s, _ := id.(string)
 	return s
-}
-
-// changes lists the cases in the caller's scope changed since the cursor,
-// oldest change first, and the caller's notifications written since it,
-// for a phone coming back online. next_cursor is where to continue; when
-// has_more is false it is the point to ask from next time. The cursor
-// holds both positions: "<updated_at>|<incident id>#<notification id>",
-// either part possibly empty (a cursor without "#" has no notification
-// position yet).
-func (s *server) changes(c *gin.Context) {
-	if err := checkQuery(c, "since", "limit"); err != nil {
-		writeError(c, err)
-		return
-	}
-	limit, err := pageLimit(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	f := incident.ChangeFilter{Filter: incident.Filter{Limit: limit + 1}}
-	since := c.Query("since")
-	var casePos, noticePos string
-	if since != "" {
-		pos, err := s.cursors.decodeValue(since)
-		if err == nil {
-			casePos, noticePos, _ = strings.Cut(pos, "#")
-			if casePos != "" {
-				f.AfterAt, f.AfterID, err = splitPosition(casePos)
-			}
-			if noticePos != "" && !notify.ValidID(noticePos) {
-				err = errs.Invalid("since", "malformed")
-			}
-		}
-		if err != nil {
-			writeError(c, errs.Invalid("since", "not a cursor from this API"))
-			return
-		}
-	}
-	items, err := s.incidents.FindChanges(c.Request.Context(), caller(c), f)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	notices, err := s.notify.FindNotifications(c.Request.Context(), caller(c), notify.Query{Ascending: true, AfterID: noticePos, Limit: limit + 1})
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	more := len(items) > limit || len(notices) > limit
-	items, notices = items[:min(len(items), limit)], notices[:min(len(notices), limit)]
-	out := make([]incidentResponse, len(items))
-	for i, it := range items {
-		out[i] = newIncidentResponse(it)
-	}
-	noticesOut := make([]notificationResponse, len(notices))
-	for i, n := range notices {
-		noticesOut[i] = newNotificationResponse(n)
-	}
-	if len(items) > 0 {
-		last := items[len(items)-1]
-		casePos = joinPosition(last.UpdatedAt, last.ID)
-	}
-	if len(notices) > 0 {
-		noticePos = notices[len(notices)-1].ID
-	}
-	var next *string
-	switch {
-	case len(items) == 0 && len(notices) == 0 && since != "":
-		next = &since
-	case casePos != "" || noticePos != "":
-		v := s.cursors.encode(casePos + "#" + noticePos)
-		next = &v
-	}
-	c.JSON(http.StatusOK, gin.H{"incidents": out, "notifications": noticesOut, "next_cursor": next, "has_more": more})
 }

@@ -54,7 +54,7 @@ func (s *server) me(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newUserResponse(u))
+	sendTagged(c, newUserResponse(u))
 }
 
 func (s *server) listUsers(c *gin.Context) {
@@ -125,7 +125,7 @@ func (s *server) getUser(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newUserResponse(u))
+	sendTagged(c, newUserResponse(u))
 }
 
 func (s *server) patchUser(c *gin.Context) {

@@ -3,8 +3,11 @@
 # loopback, runs go vet and the race-enabled tests against them (as well as
 # SQLite and the file store), and stops them again whatever happens.
 #
-#   scripts/test.sh                      every package
+#   scripts/test.sh                      every package, then every fuzz target briefly
 #   scripts/test.sh ./internal/blob/...  some packages; other go test flags pass through
+#
+# PINGAN_FUZZ_SECONDS (default 3) is each fuzz target's time in the full run;
+# 0 leaves the fuzz pass out.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,6 +21,8 @@ export PINGAN_TEST_MYSQL PINGAN_TEST_MINIO PINGAN_TEST_SERVICES
 
 # go vet gets the package patterns among the arguments; go test gets them all.
 pkgs=()
+all=false # no arguments: the whole suite, fuzz pass included
+[ $# -eq 0 ] && all=true
 for a in "$@"; do
 	case $a in ./* | pingan | pingan/*) pkgs+=("$a") ;; esac
 done
@@ -30,4 +35,9 @@ go vet "${pkgs[@]}"
 # The API suite takes minutes under -race on two cores; the default 10-minute
 # limit per package is too close on a busy machine.
 go test -race -count=1 -timeout 30m "$@"
+# Every fuzz target for a few seconds (SPEC §13.2, §14); longer hunts:
+# scripts/fuzz.sh SECONDS.
+if $all && [ "${PINGAN_FUZZ_SECONDS:-3}" != 0 ]; then
+	bash scripts/fuzz.sh "${PINGAN_FUZZ_SECONDS:-3}"
+fi
 echo "test.sh: ran against SQLite + MariaDB (${PINGAN_TEST_MYSQL#*@}) and the file store + MinIO (${PINGAN_TEST_MINIO#*@})"

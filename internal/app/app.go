@@ -120,7 +120,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Incidents: a.Incidents, Disputes: a.Disputes, Indicators: a.Indicators, Ranking: a.Ranking, Photos: a.Photos, Audit: audit.NewReader(db, db),
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
-		Registry: reg, Production: cfg.Production, CursorKey: mac.Sum(nil),
+		Registry: reg, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Now: now,
 		Notify: a.Notify,
 	})

@@ -26,7 +26,7 @@ func TestSignVerify(t *testing.T) {
 	base := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	now := base
 	s := testSigner(t, func() time.Time { return now })
-	tok, err := s.Sign("user-1")
+	tok, err := s.Sign("user-1", "session-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +45,9 @@ func TestSignVerify(t *testing.T) {
 		// s remembers the token from its first check; a fresh signer
 		// checks it from scratch. Both must judge the times alike.
 		for name, v := range map[string]*Signer{"remembered": s, "fresh": testSigner(t, func() time.Time { return now })} {
-			sub, err := v.Verify(tok)
-			if c.ok && (err != nil || sub != "user-1") {
-				t.Errorf("%s, %s: %q, %v", c.name, name, sub, err)
+			at, err := v.Verify(tok)
+			if c.ok && (err != nil || at.UserID != "user-1" || at.SessionID != "session-1" || !at.ExpiresAt.Equal(base.Add(AccessTTL))) {
+				t.Errorf("%s, %s: %+v, %v", c.name, name, at, err)
 			}
 			if !c.ok && !errors.Is(err, errs.ErrUnauthenticated) {
 				t.Errorf("%s, %s: %v, want ErrUnauthenticated", c.name, name, err)
@@ -100,7 +100,7 @@ func TestPasswords(t *testing.T) {
 
 func BenchmarkVerify(b *testing.B) {
 	s := testSigner(b, time.Now)
-	tok, _ := s.Sign("0193f1b2-0000-7000-8000-000000000001")
+	tok, _ := s.Sign("0193f1b2-0000-7000-8000-000000000001", "0193f1b2-0000-7000-8000-000000000002")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := s.Verify(tok); err != nil {
@@ -113,7 +113,7 @@ func BenchmarkSign(b *testing.B) {
 	s := testSigner(b, time.Now)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.Sign("0193f1b2-0000-7000-8000-000000000001"); err != nil {
+		if _, err := s.Sign("0193f1b2-0000-7000-8000-000000000001", "0193f1b2-0000-7000-8000-000000000002"); err != nil {
 			b.Fatal(err)
 		}
 	}

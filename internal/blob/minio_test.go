@@ -230,3 +230,33 @@ func TestMinioUnavailable(t *testing.T) {
 		t.Errorf("Ping of a hung server took %v, want about %v", d, pingTimeout)
 	}
 }
+
+// TestMinioPresignPostExactSize: a policy whose range is one size (what a
+// photo upload declares) admits exactly that many bytes; MinIO itself
+// refuses one byte less or more and stores nothing.
+func TestMinioPresignPostExactSize(t *testing.T) {
+	s := openMinio(t)
+	for _, c := range []struct {
+		size, status int
+	}{{500, http.StatusNoContent}, {499, http.StatusBadRequest}, {501, http.StatusBadRequest}, {1, http.StatusBadRequest}} {
+		t.Run(fmt.Sprint(c.size), func(t *testing.T) {
+			key := fmt.Sprintf("tmp/u1/exact-%d", c.size)
+			u, fields, err := s.PresignPost(t.Context(), PostPolicy{Key: key, ContentType: "image/jpeg", MinSize: 500, MaxSize: 500,
+				Expires: time.Now().Add(time.Minute)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status := postForm(t, u, fields, bytes.Repeat([]byte{0xff}, c.size)); status != c.status {
+				t.Fatalf("POST of %d bytes = %d, want %d", c.size, status, c.status)
+			}
+			info, err := s.Stat(t.Context(), key)
+			if c.status == http.StatusNoContent {
+				if err != nil || info.Size != 500 {
+					t.Fatalf("Stat = %+v, %v", info, err)
+				}
+			} else if !errors.Is(err, errs.ErrNotFound) {
+				t.Fatalf("a refused upload was stored: %+v, %v", info, err)
+			}
+		})
+	}
+}

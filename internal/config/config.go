@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,10 @@ type Config struct {
 	// (SPEC §7); empty turns the webhook off.
 	WebhookURL    string
 	WebhookSecret []byte
+	// TrustedProxies are the addresses and CIDRs of the reverse proxies
+	// whose X-Forwarded-For names the client (PINGAN_TRUSTED_PROXIES);
+	// none by default.
+	TrustedProxies []string
 }
 
 // Key is a named secret (the name is the JWT kid).
@@ -114,6 +119,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	if err := c.loadWebhook(getenv); err != nil {
 		return nil, err
 	}
+	proxies, err := ParseTrustedProxies(getenv("PINGAN_TRUSTED_PROXIES"))
+	if err != nil {
+		return nil, fmt.Errorf("PINGAN_TRUSTED_PROXIES: %w", err)
+	}
+	c.TrustedProxies = proxies
 	if c.Production {
 		switch {
 		case len(c.JWTKeys) == 0:
@@ -155,6 +165,37 @@ func (c *Config) loadWebhook(getenv func(string) string) error {
 	}
 	c.WebhookURL, c.WebhookSecret = raw, []byte(secret)
 	return nil
+}
+
+// ParseTrustedProxies reads a comma-separated list of IP addresses and
+// CIDRs ("10.0.0.0/8, 192.168.1.5, fd00::/8") into their canonical forms;
+// "" is none. A prefix of length 0 is refused: it would trust every client
+// to name its own address.
+func ParseTrustedProxies(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if strings.Contains(part, "/") {
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR (e.g. 10.0.0.0/8, 192.168.1.5)", part)
+			}
+			if p.Bits() == 0 {
+				return nil, fmt.Errorf("%q would trust every client to name its own address", part)
+			}
+			out = append(out, p.Masked().String())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR (e.g. 10.0.0.0/8, 192.168.1.5)", part)
+		}
+		out = append(out, a.Unmap().String())
+	}
+	return out, nil
 }
 
 // ParseKeys reads "kid:secret[,kid:secret…]"; each secret is base64 or hex

@@ -74,6 +74,10 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 	ev := s.event(ctx, p, d, "create", "", Registered, "", map[string]any{"level": d.Level, "level_code": d.LevelCode}, now)
 	change := facts(Dispute{}, d, ev)
 	details, _ := json.Marshal(map[string]any{"case_no": d.CaseNo, "region_code": d.RegionCode, "risk": d.Risk, "parties": len(d.Parties)})
+	notices, err := s.newCaseNotices(ctx, p, d)
+	if err != nil {
+		return Dispute{}, err
+	}
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.CreateDispute(ctx, d, ev, change); err != nil {
 			return err
@@ -82,6 +86,9 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 			if err := s.photos.AttachPhotos(ctx, "dispute", d.ID, p.UserID, d.PhotoIDs); err != nil {
 				return err
 			}
+		}
+		if err := s.notifier.NotifyDisputes(ctx, notices); err != nil {
+			return err
 		}
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "dispute.create", "dispute", d.ID, string(details)).In(grid.Path))
 	})

@@ -214,6 +214,16 @@ type Filter struct {
 	Limit     int
 }
 
+// ChangeFilter selects disputes changed after a point, oldest change first,
+// for offline sync: rows after (AfterAt, AfterID) in the order updated_at,
+// id (a zero AfterAt: from the first).
+type ChangeFilter struct {
+	Scope   access.Scope
+	AfterAt time.Time
+	AfterID string
+	Limit   int
+}
+
 // Store persists disputes. Implemented in internal/store.
 type Store interface {
 	// NextCaseNumber returns the next number of the sequence named prefix.
@@ -225,6 +235,9 @@ type Store interface {
 	FindDisputeByID(ctx context.Context, id string) (Dispute, error)
 	// FindDisputes lists disputes newest first (without their parties).
 	FindDisputes(ctx context.Context, f Filter) ([]Dispute, error)
+	// FindChangedDisputes lists disputes by (updated_at, id) ascending
+	// (without their parties).
+	FindChangedDisputes(ctx context.Context, f ChangeFilter) ([]Dispute, error)
 	// UpdateDispute saves d's changing fields if its version is still
 	// version (d.Version is the new one), appends ev and writes the facts
 	// of c (ending the case's running deadline when c says so). Returns
@@ -241,6 +254,10 @@ type Store interface {
 	// CountResolutions counts the resolution facts of [from, to) in the
 	// scope, in total and settled at community level.
 	CountResolutions(ctx context.Context, scope access.Scope, from, to time.Time) (community, total int, err error)
+	// RecentActions returns the times of actorID's audit entries of action
+	// at or after since, newest first, at most limit: what a per-user limit
+	// counts, in the database so that every instance shares it.
+	RecentActions(ctx context.Context, actorID, action string, since time.Time, limit int) ([]time.Time, error)
 }
 
 // Bulk inserts already-built disputes (with parties), their events and the

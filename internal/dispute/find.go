@@ -38,23 +38,35 @@ type Query struct {
 }
 
 // FindDisputes lists disputes in p's scope, newest first. Returns
-// errs.ErrForbidden when q.Region lies outside it.
+// errs.ErrForbidden when q.Region lies outside it. With q.Phone it is the
+// search by a party's phone, with the rules and errors of findByPhone.
 func (s *Service) FindDisputes(ctx context.Context, p access.Principal, q Query) ([]Dispute, error) {
 	f := q.Filter
 	if q.AssigneeMe {
 		f.AssigneeID = p.UserID
 	}
-	if q.Phone != "" {
-		f.PhoneHash = s.hasher.Hash(normalisePhone(q.Phone))
-	}
 	if f.Overdue != nil {
 		f.OverdueAt = s.now()
+	}
+	if q.Phone != "" {
+		return s.findByPhone(ctx, p, q.Region, q.Phone, f)
 	}
 	var err error
 	if f.Scope, err = access.ListScope(ctx, s.regions, p, q.Region); err != nil {
 		return nil, err
 	}
 	return s.store.FindDisputes(ctx, f)
+}
+
+// FindChanges lists the disputes in p's scope changed after the filter's
+// point, oldest change first, without their parties (offline sync). The
+// scope is p's own; f.Scope is ignored.
+func (s *Service) FindChanges(ctx context.Context, p access.Principal, f ChangeFilter) ([]Dispute, error) {
+	var err error
+	if f.Scope, err = access.ListScope(ctx, s.regions, p, ""); err != nil {
+		return nil, err
+	}
+	return s.store.FindChangedDisputes(ctx, f)
 }
 
 // Timeline returns the dispute's events if p may see it.

@@ -3,6 +3,7 @@ package dispute
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"pingan/internal/access"
 	"pingan/internal/user"
@@ -22,6 +23,22 @@ func (s *Service) levelNotices(ctx context.Context, d Dispute, kind, title strin
 		}
 	}
 	return out, nil
+}
+
+// newCaseNotices tell the mediators of a new dispute's handling region that
+// it waits in their queue (SPEC §7), with the accept deadline in the title
+// of a high-risk one (2 h by default). The reporter is left out when they
+// are one of them. Written in the registration's transaction, once per case.
+func (s *Service) newCaseNotices(ctx context.Context, p access.Principal, d Dispute) ([]Notice, error) {
+	title := "新矛盾纠纷待受理 " + d.CaseNo
+	if d.Risk == RiskHigh && d.DueAt != nil {
+		title = fmt.Sprintf("高风险矛盾纠纷待受理 %s, %s前受理", d.CaseNo, d.DueAt.In(s.loc).Format("01-02 15:04"))
+	}
+	ns, err := s.levelNotices(ctx, d, KindNewCase, title)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ns, func(n Notice) bool { return n.UserID == p.UserID }), nil
 }
 
 // NotifyDue writes one "due_soon" notice per open case and deadline within

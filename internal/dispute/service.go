@@ -26,6 +26,10 @@ type Photos interface {
 	AttachPhotos(ctx context.Context, caseKind, caseID, uploaderID string, photoIDs []string) error
 }
 
+// KindNewCase is the kind of the notice that a new dispute waits in a
+// mediator's queue (SPEC §7).
+const KindNewCase = "new_case"
+
 // Notice is a notification for one user about a dispute (SPEC §7).
 type Notice struct {
 	UserID, Kind, CaseID, CaseNo, Title, DedupeKey string

@@ -1,6 +1,6 @@
 // Package notify is the per-user inbox of SPEC §7. A notification is
-// written in the transaction of the change that causes it (a case assigned,
-// escalated, due soon or overdue, a warning); its owner lists it, marks it
+// written in the transaction of the change that causes it (a new case in a
+// queue, a case assigned, escalated, due soon or overdue, a warning); its owner lists it, marks it
 // read and follows new ones on a live stream; and when a webhook is
 // configured every notification also becomes an outbox row that a
 // background worker POSTs, signed, with retries.
@@ -13,6 +13,7 @@ import (
 
 // Kinds of notification.
 const (
+	KindNewCase   = "new_case"
 	KindAssigned  = "assigned"
 	KindEscalated = "escalated"
 	KindDueSoon   = "due_soon"
@@ -32,11 +33,16 @@ const (
 	MaxDedupeKey = 191 // bytes: the longest utf8mb4 key MySQL indexes with user_id
 )
 
+// FirstIDAt is the smallest notification id of the millisecond t: the ids
+// of notifications written at or after t sort after it, those written
+// before sort before it.
+func FirstIDAt(t time.Time) string { return idAt(t) }
+
 // Notification is one message in a user's inbox.
 type Notification struct {
 	ID        string // UUIDv7 (time ordered); also the SSE event id
 	UserID    string
-	Kind      string // KindAssigned … KindWarning
+	Kind      string // KindNewCase … KindWarning
 	CaseKind  string // CaseDispute, CaseIncident or ""
 	CaseID    string
 	CaseNo    string

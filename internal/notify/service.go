@@ -124,7 +124,7 @@ func check(n Notification) error {
 	switch {
 	case n.UserID == "":
 		return fmt.Errorf("no user")
-	case n.Kind != KindAssigned && n.Kind != KindEscalated && n.Kind != KindDueSoon && n.Kind != KindOverdue && n.Kind != KindWarning:
+	case n.Kind != KindNewCase && n.Kind != KindAssigned && n.Kind != KindEscalated && n.Kind != KindDueSoon && n.Kind != KindOverdue && n.Kind != KindWarning:
 		return fmt.Errorf("kind %q is not known", n.Kind)
 	case n.CaseKind != "" && n.CaseKind != CaseDispute && n.CaseKind != CaseIncident:
 		return fmt.Errorf("case kind %q is not known", n.CaseKind)

@@ -92,7 +92,8 @@ type Policy struct {
 }
 
 // CreateUpload issues a presigned POST policy for one photo of the given
-// type and size. Returns errs.FieldErrors, and errs.ErrUnprocessable when
+// type and size: the object store accepts that type and exactly that many
+// bytes under it, nothing else. Returns errs.FieldErrors, and errs.ErrUnprocessable when
 // the blob store cannot presign (the file store: use Upload instead).
 func (s *Service) CreateUpload(ctx context.Context, p access.Principal, contentType string, size int64, sum string) (Policy, error) {
 	bad := errs.FieldErrors{}
@@ -113,8 +114,10 @@ func (s *Service) CreateUpload(ctx context.Context, p access.Principal, contentT
 	u := Upload{ID: uuid.Must(uuid.NewV7()).String(), UserID: p.UserID, ContentType: contentType, Size: size, SHA256: sum,
 		ExpiresAt: now.Add(PolicyTTL), CreatedAt: now}
 	u.ObjectKey = "tmp/" + p.UserID + "/" + u.ID
+	// The policy admits exactly the declared size, so the object store itself
+	// refuses any other upload (complete checks the size again).
 	target, fields, err := s.blobs.PresignPost(ctx, blob.PostPolicy{Key: u.ObjectKey, ContentType: contentType,
-		MinSize: 1, MaxSize: MaxBytes, Expires: u.ExpiresAt})
+		MinSize: size, MaxSize: size, Expires: u.ExpiresAt})
 	if errors.Is(err, blob.ErrUnsupported) {
 		return Policy{}, fmt.Errorf("this installation stores photos locally; send the file to POST /api/v1/photos: %w", errs.ErrUnprocessable)
 	}

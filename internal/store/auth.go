@@ -22,6 +22,7 @@ type refreshTokenRow struct {
 	UsedAt          *time.Time
 	SuccessorID     *string
 	SuccessorSealed *string
+	AnswerSealed    *string
 	RevokedAt       *time.Time
 }
 
@@ -40,6 +41,9 @@ func (r refreshTokenRow) domain() auth.RefreshToken {
 	}
 	if r.SuccessorSealed != nil {
 		t.SuccessorSealed = *r.SuccessorSealed
+	}
+	if r.AnswerSealed != nil {
+		t.AnswerSealed = *r.AnswerSealed
 	}
 	return t
 }
@@ -67,12 +71,13 @@ func (db *DB) FindRefreshToken(ctx context.Context, hash string) (auth.RefreshTo
 	return row.domain(), nil
 }
 
-// RotateRefreshToken marks old as used by next and stores next in one
+// RotateRefreshToken marks old as spent by next and stores next in one
 // transaction. Returns errs.ErrConflict when old was used or revoked meanwhile.
-func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, usedAt time.Time, successorSealed string, next auth.RefreshToken) error {
+func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, spent auth.Spent, next auth.RefreshToken) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&refreshTokenRow{}).Where("id = ? AND used_at IS NULL AND revoked_at IS NULL", oldID).
-			Updates(map[string]any{"used_at": utc(usedAt), "successor_id": next.ID, "successor_sealed": successorSealed})
+			Updates(map[string]any{"used_at": utc(spent.At), "successor_id": next.ID,
+				"successor_sealed": spent.SuccessorSealed, "answer_sealed": spent.AnswerSealed})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -88,6 +93,18 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, usedAt time.
 func (db *DB) RevokeFamily(ctx context.Context, familyID string, at time.Time) error {
 	return translate(db.conn(ctx).Model(&refreshTokenRow{}).
 		Where("family_id = ? AND revoked_at IS NULL", familyID).Update("revoked_at", utc(at)).Error)
+}
+
+// FamilyRevoked reports whether any token of the family is revoked: tokens
+// are revoked by family or by user, and a revoked family gets no new ones.
+func (db *DB) FamilyRevoked(ctx context.Context, familyID string) (bool, error) {
+	var ids []string
+	err := db.conn(ctx).Model(&refreshTokenRow{}).Where("family_id = ? AND revoked_at IS NOT NULL", familyID).
+		Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return false, fmt.Errorf("find revoked session: %w", translate(err))
+	}
+	return len(ids) > 0, nil
 }
 
 // RecordLoginAttempt notes one attempt under each key and returns the ids.
@@ -120,6 +137,14 @@ func (db *DB) LoginFailures(ctx context.Context, key string, since time.Time) (i
 		return 0, time.Time{}, translate(err)
 	}
 	return int(n), first.At, nil
+}
+
+// ForgetLoginAttempts deletes the given attempts.
+func (db *DB) ForgetLoginAttempts(ctx context.Context, attempts []string) error {
+	if len(attempts) == 0 {
+		return nil
+	}
+	return translate(db.conn(ctx).Where("id IN ?", attempts).Delete(&loginFailureRow{}).Error)
 }
 
 // ClearLoginFailures forgets the attempts, key's failures and every

@@ -180,8 +180,18 @@ func (db *DB) FindDisputeByID(ctx context.Context, id string) (dispute.Dispute, 
 // FindDisputes lists disputes newest first, by (created_at, id), without
 // their parties.
 func (db *DB) FindDisputes(ctx context.Context, f dispute.Filter) ([]dispute.Dispute, error) {
+	return db.findDisputes(ctx, db.disputesQuery(ctx, f))
+}
+
+// FindChangedDisputes lists disputes by (updated_at, id) ascending, without
+// their parties.
+func (db *DB) FindChangedDisputes(ctx context.Context, f dispute.ChangeFilter) ([]dispute.Dispute, error) {
+	return db.findDisputes(ctx, db.disputeChangesQuery(ctx, f))
+}
+
+func (db *DB) findDisputes(ctx context.Context, q *gorm.DB) ([]dispute.Dispute, error) {
 	var rows []disputeRow
-	if err := db.disputesQuery(ctx, f).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find disputes: %w", translate(err))
 	}
 	out := make([]dispute.Dispute, len(rows))
@@ -193,6 +203,15 @@ func (db *DB) FindDisputes(ctx context.Context, f dispute.Filter) ([]dispute.Dis
 		out[i] = d
 	}
 	return out, nil
+}
+
+func (db *DB) disputeChangesQuery(ctx context.Context, f dispute.ChangeFilter) *gorm.DB {
+	q := applyScope(db.conn(ctx).Model(&disputeRow{}), f.Scope, caseColumns)
+	if !f.AfterAt.IsZero() {
+		at := utc(f.AfterAt)
+		q = q.Where("(updated_at > ? OR (updated_at = ? AND id > ?))", at, at, f.AfterID)
+	}
+	return q.Order("updated_at, id").Limit(f.Limit)
 }
 
 func (db *DB) disputesQuery(ctx context.Context, f dispute.Filter) *gorm.DB {

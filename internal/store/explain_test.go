@@ -195,6 +195,10 @@ func TestDisputeListQueriesUseIndexes(t *testing.T) {
 			OverdueAt: base.Add(2000 * time.Hour), Limit: 21}), true},
 		{"phone", db.disputesQuery(ctx, dispute.Filter{Scope: access.Scope{Code: demo.DongyingDistrict, Depth: access.CountyDepth}, PhoneHash: sealer.Hash("13900000007"), Limit: 21}), false},
 		{"due scan", db.dueQuery(ctx, dispute.Registered, base.Add(100*time.Hour), 500), false},
+		{"changes in a county", db.disputeChangesQuery(ctx, dispute.ChangeFilter{Scope: access.Scope{Code: demo.DongyingDistrict, Depth: access.CountyDepth},
+			AfterAt: base.Add(1000 * time.Hour), AfterID: "0193f1b2-0000-7000-9000-000000001000", Limit: 101}), false},
+		{"changes city-wide", db.disputeChangesQuery(ctx, dispute.ChangeFilter{AfterAt: base.Add(1000 * time.Hour),
+			AfterID: "0193f1b2-0000-7000-9000-000000001000", Limit: 101}), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			plan := explain(t, db, c.q)
