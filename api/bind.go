@@ -2,10 +2,9 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"mime"
 	"net/http"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
+	"pingan/internal/indicator"
 )
 
 // Body limits (SPEC §6).
@@ -22,9 +22,91 @@ const (
 	maxImportBody = 16 << 20
 )
 
+// bodyKind is what a route takes as its body: the media types (without
+// parameters) and the size limit. A route's body of another type is 415
+// (SPEC §6), so that a form on another site cannot post to a JSON route:
+// a browser sends a cross-site form only as a form or text/plain.
+type bodyKind struct {
+	limit int64
+	types []string
+	// send tells the client what to send instead.
+	send string
+	// strict: the body is read by decodeStrict, which checks its UTF-8
+	// as it reads, so it is not checked twice.
+	strict bool
+}
+
+// The bodies routes take.
+var (
+	jsonBody    = bodyKind{maxJSONBody, []string{"application/json"}, "send a JSON object with Content-Type: application/json", true}
+	geoJSONBody = bodyKind{maxImportBody, []string{"application/json", "application/geo+json"},
+		"send a GeoJSON FeatureCollection with Content-Type: application/geo+json or application/json", false}
+	photoBody = bodyKind{maxPhotoBody, []string{"multipart/form-data"}, `send multipart/form-data with one file field named "file"`, false}
+	tableBody = bodyKind{indicator.MaxImportBytes, []string{csvType, xlsxType}, "send a text/csv or " + xlsxType + " file", false}
+)
+
+// accepts checks a Content-Type header against k. Returns
+// errs.ErrUnsupportedMediaType naming what to send.
+func (k bodyKind) accepts(header string) error {
+	mt, params, err := mime.ParseMediaType(header)
+	if err == nil && !contains(k.types, mt) {
+		err = errors.New("another type")
+	}
+	// Text comes in UTF-8 only; a multipart body's parts say their own.
+	if cs, ok := params["charset"]; err == nil && ok && !strings.EqualFold(cs, "utf-8") && !strings.HasPrefix(mt, "multipart/") {
+		err = errors.New("another charset")
+	}
+	switch {
+	case header == "":
+		return &httpError{kind: errs.ErrUnsupportedMediaType, msg: "the body has no Content-Type: " + k.send}
+	case err != nil:
+		return &httpError{kind: errs.ErrUnsupportedMediaType, msg: fmt.Sprintf("Content-Type %q is not taken here: %s", clip(header, 100), k.send)}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readBodyOf reads a body of kind k: a body of another media type is
+// errs.ErrUnsupportedMediaType (no body at all needs none), then as readBody.
+func readBodyOf(c *gin.Context, k bodyKind) ([]byte, error) {
+	ct := c.GetHeader("Content-Type")
+	// A type that is wrong is refused before the body is read.
+	if ct != "" && c.Request.ContentLength != 0 && c.Request.ContentLength <= k.limit {
+		if err := k.accepts(ct); err != nil {
+			return nil, err
+		}
+	}
+	data, err := readBytes(c, k.limit, !k.strict)
+	var fe errs.FieldErrors
+	if ct == "" && (len(data) > 0 || (c.Request.ContentLength > 0 && errors.As(err, &fe))) {
+		// Bytes of no type: say what to send before what is wrong with them.
+		return nil, k.accepts(ct)
+	}
+	return data, err
+}
+
+// ctxBody holds a body read and checked once, for the handler after the
+// middleware that read it (idempotent).
+const ctxBody = "pingan.body"
+
 // readBody reads the whole body up to limit. Returns errs.ErrTooLarge past
-// it and errs.ErrInvalid for bytes that are not UTF-8.
-func readBody(c *gin.Context, limit int64) ([]byte, error) {
+// it and errs.ErrInvalid for bytes that are not UTF-8. A body read before
+// in the request (by idempotent) is not read again.
+func readBody(c *gin.Context, limit int64) ([]byte, error) { return readBytes(c, limit, true) }
+
+// readBytes is readBody, checking that text is UTF-8 only when utf8Text.
+func readBytes(c *gin.Context, limit int64, utf8Text bool) ([]byte, error) {
+	if b, ok := c.Get(ctxBody); ok {
+		return b.([]byte), nil
+	}
 	// Routes that take a body take no query parameters.
 	if err := checkQuery(c); err != nil {
 		return nil, err
@@ -32,14 +114,16 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	if c.Request.ContentLength > limit {
 		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	buf := bytes.NewBuffer(make([]byte, 0, max(c.Request.ContentLength, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	data := buf.Bytes()
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		return nil, fmt.Errorf("body is over %d bytes: %w", limit, errs.ErrTooLarge)
 	case err != nil:
 		return nil, errs.Invalid("body", "could not be read")
-	case !strings.HasPrefix(c.ContentType(), "multipart/") && c.ContentType() != xlsxType && !utf8.Valid(data):
+	case utf8Text && !strings.HasPrefix(c.ContentType(), "multipart/") && c.ContentType() != xlsxType && !utf8.Valid(data):
 		// Text bodies only: a multipart upload carries image bytes, a
 		// workbook is a zip archive.
 		return nil, errs.Invalid("body", "is not valid UTF-8")
@@ -47,63 +131,14 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// bindJSON decodes one JSON object into dst, refusing unknown fields,
-// trailing data, invalid UTF-8 and bodies over 1 MiB. Errors name the field.
+// bindJSON decodes one JSON object into dst as decodeStrict does, refusing
+// another media type (415), invalid UTF-8 and bodies over 1 MiB (413).
 func bindJSON(c *gin.Context, dst any) error {
-	data, err := readBody(c, maxJSONBody)
+	data, err := readBodyOf(c, jsonBody)
 	if err != nil {
 		return err
 	}
 	return decodeStrict(data, dst)
-}
-
-func decodeStrict(data []byte, dst any) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return errs.Invalid("body", "a JSON object is required")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return errs.Invalid("body", fmt.Sprintf("malformed JSON at byte %d", se.Offset))
-		case errors.As(err, &te):
-			field := te.Field
-			if field == "" {
-				field = "body"
-			}
-			return errs.Invalid(field, "must be of type "+jsonType(te.Type.Kind().String()))
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return errs.Invalid(name, "unknown field")
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return errs.Invalid("body", "truncated JSON")
-		}
-		return errs.Invalid("body", "malformed JSON")
-	}
-	if dec.More() {
-		return errs.Invalid("body", "exactly one JSON object is expected")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errs.Invalid("body", "trailing data after the JSON object")
-	}
-	return nil
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "slice", "array":
-		return "array"
-	case "map", "struct", "ptr":
-		return "object"
-	}
-	return "number"
 }
 
 // checkQuery refuses query parameters outside allowed (SPEC §6: unknown
@@ -123,7 +158,7 @@ func checkQuery(c *gin.Context, allowed ...string) error {
 		}
 		switch {
 		case !known:
-			bad.Add(k, "unknown query parameter")
+			bad.Add(strings.ToValidUTF8(k, "\uFFFD"), "unknown query parameter")
 		case len(q[k]) > 1:
 			bad.Add(k, "given more than once")
 		case !utf8.ValidString(q[k][0]):

@@ -17,17 +17,41 @@ import (
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
 // ifMatch reads the version from If-Match. Returns errs.ErrPreconditionRequired
-// when it is missing and errs.ErrInvalid when it is not a version.
+// when it is missing and errs.ErrInvalid when it is not a version; both name
+// the object whose ETag the route wants.
 func ifMatch(c *gin.Context) (int, error) {
+	what := conditionalObject(c.FullPath())
 	v := c.GetHeader("If-Match")
 	if v == "" {
-		return 0, &httpError{kind: errs.ErrPreconditionRequired, msg: "If-Match with the ETag of the case is required"}
+		return 0, &httpError{kind: errs.ErrPreconditionRequired, msg: fmt.Sprintf(
+			`If-Match with the ETag of the %s is required: the ETag its GET answered, or its version in quotes, e.g. "3"`, what)}
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(strings.Trim(v, `"`), "W/"))
 	if err != nil || n < 1 {
-		return 0, errs.Invalid("If-Match", `an ETag such as "3"`)
+		return 0, errs.Invalid("If-Match", fmt.Sprintf(`the ETag of the %s, e.g. "3"`, what))
 	}
 	return n, nil
+}
+
+// conditionalObject names the object a route changes under If-Match (the
+// route's pattern, as c.FullPath gives it): the first collection after
+// /api/v1, in the singular.
+func conditionalObject(route string) string {
+	collection, _, _ := strings.Cut(strings.TrimPrefix(route, "/api/v1/"), "/")
+	if name, ok := conditionals[collection]; ok {
+		return name
+	}
+	return "object"
+}
+
+// conditionals are the objects a route may change under If-Match.
+var conditionals = map[string]string{
+	"incidents":  "incident",
+	"disputes":   "dispute",
+	"indicators": "indicator",
+	"users":      "user",
+	"categories": "category",
+	"regions":    "region",
 }
 
 // notModified answers 304 when If-None-Match names the current version.

@@ -26,9 +26,9 @@ type createDisputeRequest struct {
 	OccurredAt      *time.Time    `json:"occurred_at"`
 	ClientCreatedAt *time.Time    `json:"client_created_at"`
 	RegionCode      *string       `json:"region_code"`
-	PhotoIDs        []string      `json:"photo_ids"`
-	Parties         []partyBody   `json:"parties"`
-	Amount          *int64        `json:"amount"`
+	PhotoIDs        []string      `json:"photo_ids" max:"9"`
+	Parties         []partyBody   `json:"parties" max:"20"`
+	Amount          *int64        `json:"amount" expect:"an integer number of fen"`
 	RiskLevel       *string       `json:"risk_level"`
 }
 
@@ -304,15 +304,15 @@ type disputeActionRequest struct {
 	AssigneeID    *string    `json:"assignee_id"`
 	HeldAt        *time.Time `json:"held_at"`
 	Method        *string    `json:"method"`
-	Attendees     []string   `json:"attendees"`
+	Attendees     []string   `json:"attendees" max:"50"`
 	Notes         *string    `json:"notes"`
-	PhotoIDs      []string   `json:"photo_ids"`
+	PhotoIDs      []string   `json:"photo_ids" max:"9"`
 	Agreement     *string    `json:"agreement"`
-	AmountSettled *int64     `json:"amount_settled"`
+	AmountSettled *int64     `json:"amount_settled" expect:"an integer number of fen"`
 	Reason        *string    `json:"reason"`
 	To            *string    `json:"to"`
 	Note          *string    `json:"note"`
-	Satisfaction  *int       `json:"satisfaction"`
+	Satisfaction  *int       `json:"satisfaction" expect:"an integer from 1 to 5"`
 }
 
 func deref(s *string) string {

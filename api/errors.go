@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,6 +41,7 @@ var kinds = []struct {
 	{errs.ErrUnprocessable, http.StatusUnprocessableEntity, "unprocessable"},
 	{errs.ErrPreconditionRequired, http.StatusPreconditionRequired, "precondition_required"},
 	{errs.ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+	{errs.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 	{errs.ErrRateLimited, http.StatusTooManyRequests, "rate_limited"},
 	{errs.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
@@ -80,7 +82,7 @@ func errorResponse(c *gin.Context, err error) (int, errorBody) {
 		}
 	}
 	// The kind is in the code; the message need not end with it again.
-	body := errorDetail{Code: code, Message: strings.TrimSuffix(err.Error(), ": "+kindText(err))}
+	body := errorDetail{Code: code, Message: clip(strings.TrimSuffix(err.Error(), ": "+kindText(err)), maxMessage)}
 	if m, ok := publicMessages[code]; ok {
 		body.Message = m
 	}
@@ -90,11 +92,16 @@ func errorResponse(c *gin.Context, err error) (int, errorBody) {
 	switch {
 	case errors.As(err, &fe):
 		body.Message = "the request has invalid fields"
-		fields := make(map[string]any, len(fe))
-		for k, v := range fe {
-			fields[k] = v
+		named := fe.Fields()
+		fields := make(map[string]any, len(named))
+		for k, v := range named {
+			fields[clip(k, maxFieldName)] = clip(v, maxMessage)
 		}
 		body.Details = map[string]any{"fields": fields}
+		if fe.More() {
+			body.Message = fmt.Sprintf("the request has more than %d invalid fields; the first are named", errs.MaxFieldErrors)
+			body.Details["more_fields"] = true
+		}
 	case errors.As(err, &rl):
 		body.Details = map[string]any{"retry_after_seconds": rl.RetryAfterSeconds}
 	case errors.As(err, &ce):
@@ -107,6 +114,27 @@ func errorResponse(c *gin.Context, err error) (int, errorBody) {
 		logger(c).Warn("dependency unavailable", slog.String("error", err.Error()))
 	}
 	return status, errorBody{Error: body}
+}
+
+// Bounds of what an error body repeats, so that it stays small whatever
+// the request held (a key of a megabyte is named by its first bytes): with
+// at most errs.MaxFieldErrors fields, an error body is a few tens of KiB
+// at most, and so is the idempotent answer stored for it.
+const (
+	maxFieldName = 128
+	maxMessage   = 512
+)
+
+// clip cuts s to at most n bytes at a character boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func kindText(err error) string {

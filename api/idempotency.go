@@ -19,6 +19,13 @@ import (
 
 var errRollback = errors.New("rollback: the handler answered an error")
 
+// maxKept bounds a response kept as a key's answer. Every answer is under
+// it by construction: an error body names at most errs.MaxFieldErrors
+// fields with clipped texts (a few KiB), and the largest success, a values
+// import of indicator.MaxBatch rows, is a few MiB. One over it would be a
+// defect: a success is rolled back (500), an error is sent but not kept.
+const maxKept = 16 << 20
+
 // idempotent makes a POST safe to repeat (SPEC §6). It requires an
 // Idempotency-Key, claims it, runs the handler inside one transaction with
 // its response held back, stores the response in that same transaction,
@@ -26,9 +33,9 @@ var errRollback = errors.New("rollback: the handler answered an error")
 // repeat gets the stored bytes. Client errors (4xx) are stored too, after
 // rolling back whatever the handler wrote; server errors release the key
 // so that the client may retry.
-func (s *server) idempotent(limit int64) gin.HandlerFunc {
+func (s *server) idempotent(kind bodyKind) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rec, body, ok := s.keyRecord(c, limit)
+		rec, body, ok := s.keyRecord(c, kind)
 		if ok {
 			s.claimAndRun(c, rec, body, func(c *gin.Context) { c.Next() })
 		}
@@ -50,9 +57,9 @@ func (s *server) idempotent(limit int64) gin.HandlerFunc {
 //   - another 4xx (a bad report, a photo taken) is stored as the key's
 //     answer, as for other routes, or the key's record answers if it has one.
 //   - a 5xx stores nothing, so the client may retry.
-func (s *server) createOnce(limit int64, h func(c *gin.Context, key idempotency.Record)) gin.HandlerFunc {
+func (s *server) createOnce(kind bodyKind, h func(c *gin.Context, key idempotency.Record)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rec, _, ok := s.keyRecord(c, limit)
+		rec, _, ok := s.keyRecord(c, kind)
 		if !ok {
 			return
 		}
@@ -73,7 +80,7 @@ func (s *server) createOnce(limit int64, h func(c *gin.Context, key idempotency.
 		case !claimed:
 			buf.discard()
 			answerFromRecord(c, rec, existing)
-		case buf.status == http.StatusConflict:
+		case buf.status == http.StatusConflict || buf.body.Len() > maxKept:
 			if err := s.idem.ReleaseIdempotencyKey(ctx, rec.UserID, rec.KeyHash, rec.Owner); err != nil {
 				logger(c).Warn("releasing an idempotency key", slog.String("error", err.Error()))
 			}
@@ -103,22 +110,24 @@ func finished(key idempotency.Record, status int, body any, headers ...string) (
 	return key, nil
 }
 
-// keyRecord checks the Idempotency-Key, reads the body (and puts it back
-// for the handler) and returns the record the request would claim. It
-// answers the request itself and returns ok=false when the key or the
-// body is bad.
-func (s *server) keyRecord(c *gin.Context, limit int64) (rec idempotency.Record, body []byte, ok bool) {
+// keyRecord checks the Idempotency-Key, reads the body of kind (and puts
+// it back for the handler) and returns the record the request would claim.
+// It answers the request itself and returns ok=false when the key or the
+// body is bad: a body too large or of another media type is refused before
+// any record is claimed, so it is neither stored nor a cost.
+func (s *server) keyRecord(c *gin.Context, kind bodyKind) (rec idempotency.Record, body []byte, ok bool) {
 	key := c.GetHeader("Idempotency-Key")
 	if key == "" || len(key) > 255 {
 		writeError(c, errs.Invalid("Idempotency-Key", "header required, 1–255 characters"))
 		return rec, nil, false
 	}
-	body, err := readBody(c, limit)
+	body, err := readBodyOf(c, kind)
 	if err != nil {
 		writeError(c, err)
 		return rec, nil, false
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	c.Set(ctxBody, body)
 	now := s.now()
 	rec = idempotency.Record{
 		UserID: caller(c).UserID, KeyHash: idempotency.Hash([]byte(key)), Owner: uuid.Must(uuid.NewV7()).String(),
@@ -151,12 +160,15 @@ func (s *server) claimAndRun(c *gin.Context, rec idempotency.Record, body []byte
 		if buf.status >= 400 {
 			return errRollback
 		}
+		if buf.body.Len() > maxKept {
+			return fmt.Errorf("an answer of %d bytes is over what a key keeps", buf.body.Len())
+		}
 		return s.idem.CompleteIdempotencyKey(ctx, rec.UserID, rec.KeyHash, rec.Owner, buf.status, buf.kept(), buf.body.Bytes())
 	})
 	c.Writer = buf.ResponseWriter
 	c.Request = c.Request.WithContext(ctx)
 	switch {
-	case errors.Is(err, errRollback) && buf.status < 500:
+	case errors.Is(err, errRollback) && buf.status < 500 && buf.body.Len() <= maxKept:
 		if cerr := s.idem.CompleteIdempotencyKey(ctx, rec.UserID, rec.KeyHash, rec.Owner, buf.status, buf.kept(), buf.body.Bytes()); cerr != nil {
 			logger(c).Warn("storing a client error for an idempotency key", slog.String("error", cerr.Error()))
 		}

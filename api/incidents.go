@@ -13,8 +13,8 @@ import (
 )
 
 type locationBody struct {
-	Lat     *float64 `json:"lat"`
-	Lng     *float64 `json:"lng"`
+	Lat     *float64 `json:"lat" expect:"a number: degrees of latitude (WGS 84)"`
+	Lng     *float64 `json:"lng" expect:"a number: degrees of longitude (WGS 84)"`
 	Address *string  `json:"address"`
 }
 
@@ -26,7 +26,7 @@ type createIncidentRequest struct {
 	OccurredAt      *time.Time    `json:"occurred_at"`
 	ClientCreatedAt *time.Time    `json:"client_created_at"`
 	RegionCode      *string       `json:"region_code"`
-	PhotoIDs        []string      `json:"photo_ids"`
+	PhotoIDs        []string      `json:"photo_ids" max:"9"`
 }
 
 type locationResponse struct {

@@ -15,7 +15,7 @@ import (
 
 type filterBody struct {
 	Case       string   `json:"case"`
-	Categories []string `json:"categories"`
+	Categories []string `json:"categories" max:"50"`
 }
 
 type indicatorResponse struct {
@@ -99,14 +99,14 @@ type indicatorBody struct {
 	NameEN    *string     `json:"name_en"`
 	Direction *string     `json:"direction"`
 	Weight    *float64    `json:"weight"`
-	Periods   []string    `json:"periods"`
-	Levels    []string    `json:"levels"`
+	Periods   []string    `json:"periods" max:"2"`
+	Levels    []string    `json:"levels" max:"3"`
 	Source    *string     `json:"source"`
 	Method    *string     `json:"method"`
 	Filter    *filterBody `json:"filter"`
 	PerCapita *bool       `json:"per_capita"`
 	Smoothing *string     `json:"smoothing"`
-	Window    *int        `json:"window"`
+	Window    *int        `json:"window" expect:"an integer number of periods"`
 	Alpha     *float64    `json:"alpha"`
 	Mapping   *string     `json:"mapping"`
 	Step      *float64    `json:"step"`
@@ -233,7 +233,7 @@ func (v valueBody) entry() indicator.Entry {
 
 type valuesRequest struct {
 	valueBody
-	Items []valueBody `json:"items"`
+	Items []valueBody `json:"items" max:"5000"`
 }
 
 type valueResponse struct {
@@ -325,7 +325,7 @@ func (s *server) importValues(c *gin.Context) {
 
 type accountRequest struct {
 	Name       *string  `json:"name"`
-	Indicators []string `json:"indicators"`
+	Indicators []string `json:"indicators" max:"50"`
 	RegionCode *string  `json:"region_code"`
 }
 

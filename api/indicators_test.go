@@ -216,7 +216,7 @@ func TestDepartmentImport(t *testing.T) {
 		}
 		expect(t, ivImport(t, e, "text/csv", []byte("region,value\n1,2\n")), 400, "invalid_argument")
 		expect(t, ivImport(t, e, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", []byte("not a zip")), 400, "invalid_argument")
-		expect(t, ivImport(t, e, "application/json", []byte("{}")), 400, "invalid_argument")
+		expect(t, ivImport(t, e, "application/json", []byte("{}")), 415, "unsupported_media_type")
 		if audits() != beforeAudits {
 			t.Fatal("refused imports were audited")
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
+	"pingan/internal/indicator"
 )
 
 // Pagination (SPEC §6: default 20, at most 100).
@@ -44,6 +45,29 @@ func timeRange(c *gin.Context, bad errs.FieldErrors) (from, to time.Time) {
 		bad.Add("to", "must be after from")
 	}
 	return from, to
+}
+
+// checkPeriod checks a period kind, the parameter or field kindName (day
+// or month), and a period of that kind, atName (2026-10, 2026-10-15). A
+// kind that is wrong is blamed on kindName alone: the period cannot be
+// judged without it.
+func checkPeriod(bad errs.FieldErrors, loc *time.Location, kindName, kind, atName, at string) {
+	switch kind {
+	case indicator.Day, indicator.Month:
+	case "":
+		bad.Add(kindName, "required: day or month")
+		return
+	default:
+		bad.Add(kindName, "day or month")
+		return
+	}
+	example := map[string]string{indicator.Month: "2026-10", indicator.Day: "2026-10-15"}[kind]
+	switch got, _, err := indicator.ParsePeriod(at, loc); {
+	case at == "":
+		bad.Add(atName, fmt.Sprintf("required: a %s such as %s", kind, example))
+	case err != nil || got != kind:
+		bad.Add(atName, fmt.Sprintf("a %s such as %s, as %s=%s asks", kind, example, kindName, kind))
+	}
 }
 
 // timeCursor reads a ?cursor= holding a (time, id) position.

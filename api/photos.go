@@ -19,7 +19,7 @@ const maxPhotoBody = photo.MaxBytes + 64<<10
 
 type createUploadRequest struct {
 	ContentType *string `json:"content_type"`
-	Size        *int64  `json:"size"`
+	Size        *int64  `json:"size" expect:"an integer number of bytes"`
 	SHA256      *string `json:"sha256"`
 }
 
@@ -89,7 +89,7 @@ func (s *server) completeUpload(c *gin.Context) {
 func (s *server) uploadPhoto(c *gin.Context) {
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		writeError(c, errs.Invalid("body", "multipart/form-data with one file in the field \"file\" is required"))
+		writeError(c, errs.Invalid("body", photoBody.send))
 		return
 	}
 	var part *multipart.Part

@@ -8,7 +8,6 @@ import (
 
 	"pingan/internal/errs"
 	"pingan/internal/index"
-	"pingan/internal/indicator"
 	"pingan/internal/ranking"
 	"pingan/internal/region"
 )
@@ -125,9 +124,7 @@ func (s *server) rankings(c *gin.Context) {
 		bad.Add("level", "county, township or community")
 	}
 	kind, at := c.Query("period"), c.Query("at")
-	if got, _, err := indicator.ParsePeriod(at, s.loc()); err != nil || got != kind {
-		bad.Add("at", "period=month with at=2026-10, or period=day with at=2026-10-15")
-	}
+	checkPeriod(bad, s.loc(), "period", kind, "at", at)
 	if err := bad.Err(); err != nil {
 		writeError(c, err)
 		return
@@ -174,15 +171,9 @@ func (s *server) series(c *gin.Context) {
 	}
 	bad := errs.FieldErrors{}
 	kind, from, to := c.Query("period"), c.Query("from"), c.Query("to")
-	if kind != indicator.Day && kind != indicator.Month {
-		bad.Add("period", "day or month")
-	}
-	for name, v := range map[string]string{"from": from, "to": to} {
-		if k, _, err := indicator.ParsePeriod(v, s.loc()); err != nil || k != kind {
-			bad.Add(name, "a period of the kind asked for: 2026-10 for months, 2026-10-15 for days")
-		}
-	}
-	if from > to {
+	checkPeriod(bad, s.loc(), "period", kind, "from", from)
+	checkPeriod(bad, s.loc(), "period", kind, "to", to)
+	if len(bad) == 0 && from > to {
 		bad.Add("to", "must not be before from")
 	}
 	if c.Query("region") == "" {
@@ -242,12 +233,10 @@ func (s *server) recompute(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if req.At == nil || req.Period == nil {
-		writeError(c, errs.Invalid("at", "period and at are required"))
-		return
-	}
-	if k, _, err := indicator.ParsePeriod(*req.At, s.loc()); err != nil || k != *req.Period {
-		writeError(c, errs.Invalid("at", "period=month with at=2026-10, or period=day with at=2026-10-15"))
+	bad := errs.FieldErrors{}
+	checkPeriod(bad, s.loc(), "period", deref(req.Period), "at", deref(req.At))
+	if err := bad.Err(); err != nil {
+		writeError(c, err)
 		return
 	}
 	j, err := s.ranking.RequestRecompute(c.Request.Context(), caller(c), *req.At)

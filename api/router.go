@@ -150,14 +150,14 @@ func New(d Deps) *gin.Engine {
 	reporters := authed.Group("", allow(access.GridWorker, access.Mediator, access.Admin))
 	// Transitions: the command centre acts; reporters may cancel their own.
 	command := authed.Group("", allow(access.GridWorker, access.Mediator, access.Supervisor, access.Admin))
-	keyed := s.idempotent(maxJSONBody)
+	keyed := s.idempotent(jsonBody)
 	none := noQuery()
 
 	anyone.GET("/me", none, s.me)
 
 	anyone.GET("/regions", s.listRegions)
 	anyone.GET("/regions/:code", none, s.getRegion)
-	admin.POST("/regions/import", s.idempotent(maxImportBody), s.importRegions)
+	admin.POST("/regions/import", s.idempotent(geoJSONBody), s.importRegions)
 
 	readers.GET("/users", s.listUsers)
 	admin.POST("/users", keyed, s.createUser)
@@ -168,7 +168,7 @@ func New(d Deps) *gin.Engine {
 	admin.POST("/categories", keyed, s.createCategory)
 	admin.PATCH("/categories/:kind/:code", s.patchCategory)
 
-	reporters.POST("/incidents", s.createOnce(maxJSONBody, s.createIncident))
+	reporters.POST("/incidents", s.createOnce(jsonBody, s.createIncident))
 	anyone.GET("/incidents", s.listIncidents)
 	anyone.GET("/incidents/:id", none, s.getIncident)
 	command.POST("/incidents/:id/transitions", keyed, s.transitionIncident)
@@ -185,7 +185,7 @@ func New(d Deps) *gin.Engine {
 
 	reporters.POST("/uploads", keyed, s.createUpload)
 	reporters.POST("/uploads/:id/complete", keyed, s.completeUpload)
-	reporters.POST("/photos", none, s.idempotent(maxPhotoBody), s.uploadPhoto)
+	reporters.POST("/photos", none, s.idempotent(photoBody), s.uploadPhoto)
 	anyone.GET("/photos/:id", none, s.getPhoto)
 	anyone.GET("/photos/:id/thumb", none, s.getPhotoThumb)
 
@@ -207,7 +207,7 @@ func New(d Deps) *gin.Engine {
 	// a service account's key (which opens these two routes and no other).
 	entry := authed.Group("", allow(access.Supervisor, access.Admin, access.Department))
 	entry.POST("/indicator-values", keyed, s.enterValues)
-	entry.POST("/indicator-values/import", s.idempotent(indicator.MaxImportBytes), s.importValues)
+	entry.POST("/indicator-values/import", s.idempotent(tableBody), s.importValues)
 	admin.POST("/service-accounts", keyed, s.createAccount)
 	admin.GET("/service-accounts", none, s.listAccounts)
 	admin.POST("/service-accounts/:id/revoke", keyed, s.revokeAccount)

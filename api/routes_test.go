@@ -66,7 +66,7 @@ func TestRouteRoleTable(t *testing.T) {
 		{"GET", "/api/v1/indicators/:code", "/api/v1/indicators/petitions", nil, [5]int{401, 403, 403, 200, 200}},
 		{"PATCH", "/api/v1/indicators/:code", "/api/v1/indicators/petitions", map[string]any{}, adminOnly(428)},
 		{"POST", "/api/v1/indicator-values", "/api/v1/indicator-values", map[string]any{}, [5]int{401, 403, 403, 400, 400}},
-		{"POST", "/api/v1/indicator-values/import", "/api/v1/indicator-values/import", map[string]any{}, [5]int{401, 403, 403, 400, 400}},
+		{"POST", "/api/v1/indicator-values/import", "/api/v1/indicator-values/import", map[string]any{}, [5]int{401, 403, 403, 415, 415}}, // a JSON body
 		{"POST", "/api/v1/service-accounts", "/api/v1/service-accounts", map[string]any{}, adminOnly(400)},
 		{"GET", "/api/v1/service-accounts", "/api/v1/service-accounts", nil, adminOnly(200)},
 		{"POST", "/api/v1/service-accounts/:id/revoke", "/api/v1/service-accounts/0193f1b2-0000-7000-8000-000000000001/revoke", map[string]any{}, adminOnly(404)},
@@ -76,7 +76,7 @@ func TestRouteRoleTable(t *testing.T) {
 		{"GET", "/api/v1/index/jobs/:id", "/api/v1/index/jobs/0193f1b2-0000-7000-8000-000000000001", nil, adminOnly(404)},
 		{"POST", "/api/v1/uploads", "/api/v1/uploads", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
 		{"POST", "/api/v1/uploads/:id/complete", "/api/v1/uploads/0193f1b2-0000-7000-8000-000000000001/complete", map[string]any{}, [5]int{401, 404, 404, 403, 404}},
-		{"POST", "/api/v1/photos", "/api/v1/photos", map[string]any{}, [5]int{401, 400, 400, 403, 400}},
+		{"POST", "/api/v1/photos", "/api/v1/photos", map[string]any{}, [5]int{401, 415, 415, 403, 415}}, // a JSON body
 		{"GET", "/api/v1/photos/:id", missing, nil, [5]int{401, 404, 404, 404, 404}},
 		{"GET", "/api/v1/photos/:id/thumb", missing + "/thumb", nil, [5]int{401, 404, 404, 404, 404}},
 		{"POST", "/api/v1/sync", "/api/v1/sync", map[string]any{}, [5]int{401, 400, 400, 403, 400}},

@@ -56,8 +56,8 @@ func TestSyncOperationFailsAlone(t *testing.T) {
 		}{
 			{201, "so-1", ""},
 			{400, "", soFields("retries", "unknown field")},
-			{400, "", soFields("method", "must be of type string")},
-			{400, "", soFields("if_match", "must be of type string")},
+			{400, "", soFields("method", "a string")},
+			{400, "", soFields("if_match", "a string")},
 			{400, "", notObject},
 			{400, "", notObject},
 			{400, "", notObject},

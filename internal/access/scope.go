@@ -68,10 +68,24 @@ func subtree(code, path string) Scope {
 }
 
 // ListScope is the scope of a list for p, narrowed to the region asked for
-// ("" for p's whole scope). A grid worker who asks for no region sees their
-// grid and their own reports; one who asks may ask for their grid only.
-// Returns errs.ErrForbidden when asked is unknown or outside p's scope.
+// in the parameter "region" ("" for p's whole scope). A grid worker who asks
+// for no region sees their grid and their own reports; one who asks may ask
+// for their grid only. Returns errs.FieldErrors naming "region" when asked
+// names no region, and errs.ErrForbidden when it lies outside p's scope.
 func ListScope(ctx context.Context, regions Regions, p Principal, asked string) (Scope, error) {
+	return ListScopeOf(ctx, regions, p, "region", asked)
+}
+
+// maxCodeLen bounds a region code; a longer one names no region and is not
+// looked up.
+const maxCodeLen = 32
+
+// ListScopeOf is ListScope for a list that names the region asked for in
+// the parameter param (the region tree and the rankings call it "parent").
+// Region codes are not secret, so an unknown one is said to be unknown
+// (400) rather than outside the scope (403): only a region that exists can
+// be out of reach.
+func ListScopeOf(ctx context.Context, regions Regions, p Principal, param, asked string) (Scope, error) {
 	if asked == "" {
 		if p.Role == GridWorker {
 			s := subtree(p.RegionCode, p.RegionPath)
@@ -83,11 +97,16 @@ func ListScope(ctx context.Context, regions Regions, p Principal, asked string) 
 		}
 		return subtree(p.RegionCode, p.RegionPath), nil
 	}
-	path, err := regions.FindRegionPath(ctx, asked)
-	if err != nil && !errors.Is(err, errs.ErrNotFound) {
-		return Scope{}, err
+	if len(asked) > maxCodeLen {
+		return Scope{}, errs.Invalid(param, "unknown region")
 	}
-	if err != nil || !p.Covers(path) || (p.Role == GridWorker && asked != p.RegionCode) {
+	path, err := regions.FindRegionPath(ctx, asked)
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return Scope{}, errs.Invalid(param, "unknown region")
+	case err != nil:
+		return Scope{}, err
+	case !p.Covers(path) || (p.Role == GridWorker && asked != p.RegionCode):
 		return Scope{}, fmt.Errorf("region %s is outside your scope: %w", asked, errs.ErrForbidden)
 	}
 	return subtree(asked, path), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"pingan/internal/errs"
@@ -35,39 +36,55 @@ func TestListScope(t *testing.T) {
 	gw := Principal{UserID: "u-gw", Role: GridWorker, RegionCode: "370502003001001", RegionPath: tree["370502003001001"]}
 	none := Principal{UserID: "u-none", Role: Mediator}
 	for _, c := range []struct {
-		name   string
-		p      Principal
-		asked  string
-		want   Scope
-		forbid bool
-		all    bool
+		name  string
+		p     Principal
+		asked string
+		want  Scope
+		fail  error
+		all   bool
 	}{
-		{"the city: everything", city, "", Scope{Path: "/370500/", Code: "370500", Depth: CityDepth}, false, true},
-		{"the city narrows to a county", city, "370523", Scope{Path: "/370500/370523/", Code: "370523", Depth: CountyDepth}, false, false},
-		{"a county: its subtree", county, "", Scope{Path: tree["370502"], Code: "370502", Depth: CountyDepth}, false, false},
+		{"the city: everything", city, "", Scope{Path: "/370500/", Code: "370500", Depth: CityDepth}, nil, true},
+		{"the city narrows to a county", city, "370523", Scope{Path: "/370500/370523/", Code: "370523", Depth: CountyDepth}, nil, false},
+		{"a county: its subtree", county, "", Scope{Path: tree["370502"], Code: "370502", Depth: CountyDepth}, nil, false},
 		{"a county narrows to a community", county, "370502003001",
-			Scope{Path: tree["370502003001"], Code: "370502003001", Depth: CommunityDepth}, false, false},
-		{"a county asks for its neighbour", county, "370523", Scope{}, true, false},
-		{"a county asks for the city", county, "370500", Scope{}, true, false},
-		{"an unknown region looks the same as one outside", county, "370599", Scope{}, true, false},
+			Scope{Path: tree["370502003001"], Code: "370502003001", Depth: CommunityDepth}, nil, false},
+		{"a county asks for its neighbour", county, "370523", Scope{}, errs.ErrForbidden, false},
+		{"a county asks for the city", county, "370500", Scope{}, errs.ErrForbidden, false},
+		// Codes are not secret: an unknown one is named so (400), not
+		// taken for one outside the scope.
+		{"an unknown region", county, "370599", Scope{}, errs.ErrInvalid, false},
+		{"a code too long to be one", county, strings.Repeat("3", 1<<20), Scope{}, errs.ErrInvalid, false},
 		{"a grid worker: their grid and own reports", gw, "",
-			Scope{Path: tree["370502003001001"], Code: "370502003001001", Depth: GridDepth, Grid: "370502003001001", Reporter: "u-gw"}, false, false},
+			Scope{Path: tree["370502003001001"], Code: "370502003001001", Depth: GridDepth, Grid: "370502003001001", Reporter: "u-gw"}, nil, false},
 		{"a grid worker narrows to their grid", gw, "370502003001001",
-			Scope{Path: tree["370502003001001"], Code: "370502003001001", Depth: GridDepth}, false, false},
-		{"a grid worker asks for another grid", gw, "370502003001002", Scope{}, true, false},
-		{"a grid worker asks for their community", gw, "370502003001", Scope{}, true, false},
-		{"no scope at all", none, "", Scope{}, true, false},
-		{"the system", System, "", Scope{Path: "/", Depth: 0}, false, true},
+			Scope{Path: tree["370502003001001"], Code: "370502003001001", Depth: GridDepth}, nil, false},
+		{"a grid worker asks for another grid", gw, "370502003001002", Scope{}, errs.ErrForbidden, false},
+		{"a grid worker asks for their community", gw, "370502003001", Scope{}, errs.ErrForbidden, false},
+		{"no scope at all", none, "", Scope{}, errs.ErrForbidden, false},
+		{"the system", System, "", Scope{Path: "/", Depth: 0}, nil, true},
 	} {
 		got, err := ListScope(context.Background(), tree, c.p, c.asked)
-		if c.forbid {
-			if !errors.Is(err, errs.ErrForbidden) {
-				t.Errorf("%s: %+v, %v; want ErrForbidden", c.name, got, err)
+		if c.fail != nil {
+			if !errors.Is(err, c.fail) {
+				t.Errorf("%s: %+v, %v; want %v", c.name, got, err, c.fail)
 			}
 			continue
 		}
 		if err != nil || got != c.want || got.Everything() != c.all {
 			t.Errorf("%s: %+v (everything %v), %v; want %+v (everything %v)", c.name, got, got.Everything(), err, c.want, c.all)
+		}
+	}
+}
+
+// TestListScopeNamesItsParameter: an unknown region is blamed on the
+// parameter the list names it by.
+func TestListScopeNamesItsParameter(t *testing.T) {
+	county := Principal{UserID: "u-county", Role: Admin, RegionCode: "370502", RegionPath: tree["370502"]}
+	for _, param := range []string{"region", "parent"} {
+		_, err := ListScopeOf(context.Background(), tree, county, param, "999999")
+		var fe errs.FieldErrors
+		if !errors.As(err, &fe) || fe[param] != "unknown region" || len(fe) != 1 {
+			t.Errorf("%s: %v; want %s: unknown region", param, err, param)
 		}
 	}
 }

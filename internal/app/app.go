@@ -110,7 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
-	a.Indicators = indicator.NewService(db, db, db, db, a.Ranking, cfg.Location, now)
+	a.Indicators = indicator.NewService(db, db, db, db, db, a.Ranking, cfg.Location, now)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -91,7 +91,8 @@ func TestServicesRefuseMissingDependencies(t *testing.T) {
 				give(o, "deadlines", dispute.DefaultDeadlines()), give(o, "loc", loc), give(o, "now", now))
 		}},
 		{"indicator.NewService", func(o *omit) {
-			indicator.NewService(give(o, "store", db), give(o, "accounts", db), give(o, "regions", db), give(o, "log", db),
+			indicator.NewService(give(o, "store", db), give(o, "accounts", db), give(o, "regions", db), give(o, "categories", db),
+				give(o, "log", db),
 				give(o, "jobs", a.Ranking), give(o, "loc", loc), give(o, "now", now))
 		}},
 		{"ranking.NewService", func(o *omit) {

@@ -72,6 +72,12 @@ func (a Act) given() []string {
 	return out
 }
 
+// MaxAttendees bounds the names a mediation session records.
+const MaxAttendees = 50
+
+// timeForm is the form a time takes (SPEC §6).
+const timeForm = "an RFC 3339 time with offset, e.g. 2026-11-27T09:30:00+08:00"
+
 // check validates what a carries for its action.
 func (a Act) check(now time.Time) error {
 	takes, ok := fields[a.Action]
@@ -91,16 +97,19 @@ func (a Act) check(now time.Time) error {
 			bad.Add("assignee_id", "a user id")
 		}
 	case "record_session":
-		if a.HeldAt == nil || !intake.InWindow(*a.HeldAt, now) {
-			bad.Add("held_at", "required, not in the future nor more than 90 days ago")
+		switch {
+		case a.HeldAt == nil:
+			bad.Add("held_at", "required: "+timeForm)
+		case !intake.InWindow(*a.HeldAt, now):
+			bad.Add("held_at", "must not be in the future or more than 90 days ago")
 		}
 		if a.Method != "onsite" && a.Method != "phone" && a.Method != "video" {
 			bad.Add("method", "one of onsite, phone, video")
 		}
-		if len(a.Attendees) == 0 || len(a.Attendees) > 50 {
-			bad.Add("attendees", "from 1 to 50 names")
+		if len(a.Attendees) == 0 || len(a.Attendees) > MaxAttendees {
+			bad.Add("attendees", fmt.Sprintf("from 1 to %d names", MaxAttendees))
 		}
-		for _, n := range a.Attendees {
+		for _, n := range a.Attendees[:min(len(a.Attendees), MaxAttendees)] {
 			if l := utf8.RuneCountInString(strings.TrimSpace(n)); l == 0 || l > 64 || !text.Clean(n, false) {
 				bad.Add("attendees", "names of 1 to 64 characters")
 				break
@@ -112,7 +121,7 @@ func (a Act) check(now time.Time) error {
 		intake.CheckText(bad, "agreement", a.Agreement, true)
 		intake.CheckPhotos(bad, "photo_ids", a.PhotoIDs)
 		if a.AmountSettled != nil && (*a.AmountSettled < 0 || *a.AmountSettled > MaxAmount) {
-			bad.Add("amount_settled", "fen, from 0 to 1000000000000")
+			bad.Add("amount_settled", fmt.Sprintf("an integer number of fen, from 0 to %d", int64(MaxAmount)))
 		}
 	case "fail", "escalate", "reopen":
 		intake.CheckText(bad, "reason", a.Reason, true)
@@ -124,7 +133,7 @@ func (a Act) check(now time.Time) error {
 		}
 	case "follow_up":
 		if a.Satisfaction == nil || *a.Satisfaction < 1 || *a.Satisfaction > 5 {
-			bad.Add("satisfaction", "required, 1 to 5")
+			bad.Add("satisfaction", "required: an integer from 1 to 5")
 		}
 	}
 	return bad.Err()

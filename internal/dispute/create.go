@@ -98,6 +98,10 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 	return d, nil
 }
 
+// validate checks what a registration carries. An array's length is
+// checked before its elements, which are looked at only when it is within
+// its limit (SPEC §6: the work of refusing is bounded by the limits, not
+// by what was sent).
 func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) error {
 	bad := errs.FieldErrors{}
 	if err := intake.CheckCategory(ctx, s.categories, bad, category.Dispute, in.Category); err != nil {
@@ -107,13 +111,14 @@ func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) er
 		bad.Add("risk_level", "one of low, medium, high")
 	}
 	intake.CheckText(bad, "description", in.Description, true)
-	intake.Report{Location: in.Location, OccurredAt: in.OccurredAt, ClientCreatedAt: in.ClientCreatedAt,
+	intake.Report{Location: in.Location, OccurredAt: givenTime(in.OccurredAt), ClientCreatedAt: in.ClientCreatedAt,
 		PhotoIDs: in.PhotoIDs}.Check(bad, now)
 	if in.Amount != nil && (*in.Amount < 0 || *in.Amount > MaxAmount) {
-		bad.Add("amount", "fen, from 0 to 1000000000000")
+		bad.Add("amount", fmt.Sprintf("an integer number of fen, from 0 to %d", int64(MaxAmount)))
 	}
 	if len(in.Parties) == 0 || len(in.Parties) > MaxParties {
 		bad.Add("parties", fmt.Sprintf("from 1 to %d parties", MaxParties))
+		return bad.Err()
 	}
 	for i, pt := range in.Parties {
 		f := fmt.Sprintf("parties[%d]", i)
@@ -131,4 +136,15 @@ func (s *Service) validate(ctx context.Context, in NewDispute, now time.Time) er
 		}
 	}
 	return bad.Err()
+}
+
+// givenTime is a time the client gave, for intake's checks: the API says
+// "required" itself for one left out, so a zero time here was sent as
+// 0001-01-01T00:00:00Z, and must be refused for its range like any other
+// year 1, not taken for a missing one.
+func givenTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t.Add(time.Nanosecond)
+	}
+	return t
 }

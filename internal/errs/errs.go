@@ -30,21 +30,71 @@ var (
 	ErrPreconditionRequired = errors.New("precondition required")
 	// ErrTooLarge: the body or file is over its limit (413).
 	ErrTooLarge = errors.New("too large")
+	// ErrUnsupportedMediaType: the body is not of a type the route takes,
+	// e.g. a JSON route sent a form or text/plain (415).
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
 	// ErrRateLimited: too many attempts (429); see RateLimitError for the wait.
 	ErrRateLimited = errors.New("rate limited")
 	// ErrUnavailable: a dependency (database, blob store) is unreachable (503).
 	ErrUnavailable = errors.New("unavailable")
 )
 
+// MaxFieldErrors bounds the fields one error names (SPEC §6): past it, a
+// response names the first ones and says that there were more, so that a
+// body with a million bad fields costs no more to refuse than one with 50.
+const MaxFieldErrors = 50
+
+// moreKey marks, in a full FieldErrors, that problems were left out. It is
+// not UTF-8, so no field is named so: JSON keys are UTF-8, and query
+// parameters are named in UTF-8 (api's checkQuery).
+const moreKey = "\xff(more)"
+
 // FieldErrors collects validation problems by field name so that a response
-// names every bad field at once. It unwraps to ErrInvalid.
+// names every bad field at once, up to MaxFieldErrors. It unwraps to
+// ErrInvalid.
 type FieldErrors map[string]string
 
 // Add records a problem with field; the first message for a field wins.
+// Past MaxFieldErrors fields it records only that there were more.
 func (f FieldErrors) Add(field, msg string) {
-	if _, ok := f[field]; !ok {
-		f[field] = msg
+	if _, ok := f[field]; ok {
+		return
 	}
+	if f.Full() {
+		f[moreKey] = "more"
+		return
+	}
+	f[field] = msg
+}
+
+// Full reports whether f names MaxFieldErrors fields, so that a check
+// looping over many elements can stop looking.
+func (f FieldErrors) Full() bool {
+	n := len(f)
+	if f.More() {
+		n--
+	}
+	return n >= MaxFieldErrors
+}
+
+// More reports whether problems were left out past MaxFieldErrors.
+func (f FieldErrors) More() bool {
+	_, ok := f[moreKey]
+	return ok
+}
+
+// Fields returns the problems by field name, without the mark of More.
+func (f FieldErrors) Fields() map[string]string {
+	if !f.More() {
+		return f
+	}
+	out := make(map[string]string, len(f))
+	for k, v := range f {
+		if k != moreKey {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Err returns nil when there are no problems, otherwise f as an error.
@@ -56,14 +106,18 @@ func (f FieldErrors) Err() error {
 }
 
 func (f FieldErrors) Error() string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
+	fields := f.Fields()
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + ": " + f[k]
+		parts[i] = k + ": " + fields[k]
+	}
+	if f.More() {
+		parts = append(parts, "and more")
 	}
 	return "invalid fields: " + strings.Join(parts, "; ")
 }

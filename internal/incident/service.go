@@ -151,7 +151,14 @@ func (s *Service) validate(ctx context.Context, in NewIncident, now time.Time) e
 		bad.Add("severity", "one of low, medium, high, critical")
 	}
 	intake.CheckText(bad, "description", in.Description, true)
-	intake.Report{Location: in.Location, OccurredAt: in.OccurredAt, ClientCreatedAt: in.ClientCreatedAt,
+	// The API says "required" itself for an occurred_at left out, so a zero
+	// one here was sent as 0001-01-01T00:00:00Z: it is refused for its
+	// range like any other year 1, not taken for a missing one.
+	occurred := in.OccurredAt
+	if occurred.IsZero() {
+		occurred = occurred.Add(time.Nanosecond)
+	}
+	intake.Report{Location: in.Location, OccurredAt: occurred, ClientCreatedAt: in.ClientCreatedAt,
 		PhotoIDs: in.PhotoIDs}.Check(bad, now)
 	return bad.Err()
 }

@@ -13,6 +13,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/audit"
+	"pingan/internal/category"
 	"pingan/internal/deps"
 	"pingan/internal/errs"
 	"pingan/internal/region"
@@ -22,6 +23,16 @@ import (
 // MaxBatch bounds one batch or import of values.
 const MaxBatch = 5000
 
+// MaxFilterCategories bounds the categories an auto indicator counts.
+const MaxFilterCategories = 50
+
+// Categories finds a case category by kind and code (category.Store
+// satisfies it).
+type Categories interface {
+	// FindCategory returns errs.ErrNotFound if there is none.
+	FindCategory(ctx context.Context, kind category.Kind, code string) (category.Category, error)
+}
+
 // Recomputer queues the recomputation of a period after late data, in the
 // context's transaction (the index jobs).
 type Recomputer interface {
@@ -30,22 +41,24 @@ type Recomputer interface {
 
 // Service holds the indicator rules.
 type Service struct {
-	store    Store
-	accounts AccountStore
-	regions  region.Store
-	log      audit.Log
-	jobs     Recomputer
-	loc      *time.Location
-	now      func() time.Time
+	store      Store
+	accounts   AccountStore
+	regions    region.Store
+	categories Categories
+	log        audit.Log
+	jobs       Recomputer
+	loc        *time.Location
+	now        func() time.Time
 }
 
 // NewService builds the service. Every dependency is required; a nil one
 // panics, naming it.
-func NewService(store Store, accounts AccountStore, regions region.Store, log audit.Log, jobs Recomputer, loc *time.Location,
-	now func() time.Time) *Service {
-	deps.Require("indicator.NewService", "store", store, "accounts", accounts, "regions", regions, "log", log, "jobs", jobs,
-		"loc", loc, "now", now)
-	return &Service{store: store, accounts: accounts, regions: regions, log: log, jobs: jobs, loc: loc, now: now}
+func NewService(store Store, accounts AccountStore, regions region.Store, categories Categories, log audit.Log, jobs Recomputer,
+	loc *time.Location, now func() time.Time) *Service {
+	deps.Require("indicator.NewService", "store", store, "accounts", accounts, "regions", regions, "categories", categories,
+		"log", log, "jobs", jobs, "loc", loc, "now", now)
+	return &Service{store: store, accounts: accounts, regions: regions, categories: categories, log: log, jobs: jobs, loc: loc,
+		now: now}
 }
 
 // LoadDefaults writes the default indicators that do not exist yet.
@@ -76,9 +89,15 @@ func (s *Service) Indicator(ctx context.Context, code string) (Indicator, error)
 	return s.store.FindIndicator(ctx, code)
 }
 
-// Check validates an indicator's definition.
+// Check validates an indicator's definition, all but whether its filter's
+// categories exist (which the Service looks up).
 func Check(i Indicator) error {
 	bad := errs.FieldErrors{}
+	check(i, bad)
+	return bad.Err()
+}
+
+func check(i Indicator, bad errs.FieldErrors) {
 	if !codeRE.MatchString(i.Code) {
 		bad.Add("code", "2–64 lower-case letters, digits and underscores, starting with a letter")
 	}
@@ -111,6 +130,9 @@ func Check(i Indicator) error {
 		if i.Method != Count && i.Method != ResolutionRate && i.Method != MeanDaysToResolve && i.Filter.Case != "dispute" {
 			bad.Add("filter.case", "this method applies to disputes")
 		}
+		if n := len(i.Filter.Categories); n > MaxFilterCategories {
+			bad.Add("filter.categories", fmt.Sprintf("at most %d category codes (none: every category)", MaxFilterCategories))
+		}
 	case Manual:
 		if i.Method != "" {
 			bad.Add("method", "manual indicators have none")
@@ -142,7 +164,31 @@ func Check(i Indicator) error {
 	default:
 		bad.Add("mapping", "linear or step")
 	}
-	return bad.Err()
+}
+
+// checkFilter adds to bad each category of an auto indicator's filter that
+// is not a category of the filter's case kind, or named twice. Its length
+// is checked first (check), and it is looked up only when within it.
+func (s *Service) checkFilter(ctx context.Context, i Indicator, bad errs.FieldErrors) error {
+	f := i.Filter
+	if i.Source != Auto || (f.Case != "incident" && f.Case != "dispute") || len(f.Categories) > MaxFilterCategories {
+		return nil
+	}
+	for n, code := range f.Categories {
+		field := fmt.Sprintf("filter.categories[%d]", n)
+		if slices.Contains(f.Categories[:n], code) {
+			bad.Add(field, "named twice")
+			continue
+		}
+		_, err := s.categories.FindCategory(ctx, category.Kind(f.Case), code)
+		switch {
+		case errors.Is(err, errs.ErrNotFound):
+			bad.Add(field, fmt.Sprintf("not a known %s category code", f.Case))
+		case err != nil:
+			return err
+		}
+	}
+	return nil
 }
 
 // CreateIndicator adds an indicator (admins). Returns errs.FieldErrors and
@@ -152,7 +198,12 @@ func (s *Service) CreateIndicator(ctx context.Context, p access.Principal, i Ind
 		return Indicator{}, err
 	}
 	i.Version, i.UpdatedAt = 1, s.now()
-	if err := Check(i); err != nil {
+	bad := errs.FieldErrors{}
+	check(i, bad)
+	if err := s.checkFilter(ctx, i, bad); err != nil {
+		return Indicator{}, err
+	}
+	if err := bad.Err(); err != nil {
 		return Indicator{}, err
 	}
 	err := s.log.InTx(ctx, func(ctx context.Context) error {
@@ -181,7 +232,16 @@ func (s *Service) UpdateIndicator(ctx context.Context, p access.Principal, code 
 	i := old
 	change(&i)
 	i.Code, i.Version, i.UpdatedAt = old.Code, old.Version+1, s.now()
-	if err := Check(i); err != nil {
+	bad := errs.FieldErrors{}
+	check(i, bad)
+	// A filter is looked up when it changes: an unchanged one stands as
+	// it was accepted.
+	if i.Filter.Case != old.Filter.Case || !slices.Equal(i.Filter.Categories, old.Filter.Categories) {
+		if err := s.checkFilter(ctx, i, bad); err != nil {
+			return Indicator{}, err
+		}
+	}
+	if err := bad.Err(); err != nil {
 		return Indicator{}, err
 	}
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
@@ -239,7 +299,22 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 	bad := errs.FieldErrors{}
 	out := make([]Value, 0, len(entries))
 	seen := map[[3]string]int{}
+	// Each region is looked up once, and the checks stop once more problems
+	// are found than an answer names: a refused batch costs little.
+	type found struct {
+		r   region.Region
+		err error
+	}
+	regions := map[string]found{}
+	type period struct {
+		kind string
+		err  error
+	}
+	periods := map[string]period{}
 	for n, e := range entries {
+		if bad.More() {
+			break
+		}
 		f := name(n)
 		ind, ok := byCode[e.Indicator]
 		switch {
@@ -248,14 +323,24 @@ func (s *Service) Enter(ctx context.Context, p access.Principal, entries []Entry
 		case p.Role == access.Department && !slices.Contains(p.Indicators, e.Indicator):
 			bad.Add(f+"indicator", "not one this service account may enter")
 		}
-		kind, _, perr := ParsePeriodBy(e.Period, s.loc, now)
+		pk, parsed := periods[e.Period]
+		if !parsed {
+			pk.kind, _, pk.err = ParsePeriodBy(e.Period, s.loc, now)
+			periods[e.Period] = pk
+		}
+		kind, perr := pk.kind, pk.err
 		switch {
 		case perr != nil:
 			bad.Add(f+"period", perr.Error())
 		case ok && !ind.Takes(kind):
 			bad.Add(f+"period", fmt.Sprintf("%s is computed for %s periods", ind.Code, strings.Join(ind.Periods, " and ")))
 		}
-		r, rerr := s.regions.FindRegionByCode(ctx, e.RegionCode)
+		got, looked := regions[e.RegionCode]
+		if !looked && region.ValidCode(e.RegionCode) {
+			got.r, got.err = s.regions.FindRegionByCode(ctx, e.RegionCode)
+			regions[e.RegionCode] = got
+		}
+		r, rerr := got.r, got.err
 		switch {
 		case !region.ValidCode(e.RegionCode) || errors.Is(rerr, errs.ErrNotFound):
 			bad.Add(f+"region_code", "not a known region")

@@ -50,7 +50,8 @@ func (s *Service) LateJobs(t time.Time) []Job {
 }
 
 // RequestRecompute queues a period for an admin (POST /index/recompute):
-// the answer is the job, at once. Returns errs.FieldErrors for a bad period.
+// the answer is the job, at once. Returns errs.FieldErrors naming "at" (the
+// period's field in the API) for a bad period or one not begun.
 func (s *Service) RequestRecompute(ctx context.Context, p access.Principal, period string) (Job, error) {
 	if p.Role != access.Admin {
 		return Job{}, fmt.Errorf("admins recompute the index: %w", errs.ErrForbidden)

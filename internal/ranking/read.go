@@ -63,7 +63,7 @@ func (s *Service) Rankings(ctx context.Context, p access.Principal, level region
 	if !slices.Contains(Levels, level) {
 		return Ranking{}, errs.Invalid("level", "county, township or community")
 	}
-	scope, err := access.ListScope(ctx, s.regions, p, parent)
+	scope, err := access.ListScopeOf(ctx, s.regions, p, "parent", parent)
 	if err != nil {
 		return Ranking{}, err
 	}

@@ -56,7 +56,7 @@ func (s *Service) FindRegion(ctx context.Context, p access.Principal, code strin
 // f.Parent is outside it.
 func (s *Service) FindRegions(ctx context.Context, p access.Principal, f Filter) ([]Region, error) {
 	if f.Parent != "" {
-		if _, err := access.ListScope(ctx, s.store, p, f.Parent); err != nil {
+		if _, err := access.ListScopeOf(ctx, s.store, p, "parent", f.Parent); err != nil {
 			return nil, err
 		}
 	}
