@@ -103,7 +103,8 @@ func (r Report) Check(bad errs.FieldErrors, now time.Time) {
 		bad.Add("location.address", fmt.Sprintf("at most %d characters, no control characters", MaxAddress))
 	}
 	if r.OccurredAt.IsZero() {
-		bad.Add("occurred_at", "required")
+		// Missing, or 0001-01-01T00:00:00Z, which decodes the same.
+		bad.Add("occurred_at", "required: an RFC 3339 time with offset within the last 90 days, e.g. 2026-11-27T09:30:00+08:00")
 	} else if !InWindow(r.OccurredAt, now) {
 		bad.Add("occurred_at", "must not be in the future or more than 90 days ago")
 	}
@@ -153,7 +154,10 @@ func Grid(ctx context.Context, regions region.Store, p access.Principal, code st
 		return region.Region{}, errs.Invalid("region_code", "not a region code")
 	}
 	r, err := regions.FindRegionByCode(ctx, code)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && !p.Covers(r.Path)) {
+	if errors.Is(err, errs.ErrNotFound) {
+		return region.Region{}, errs.Invalid("region_code", "unknown region")
+	}
+	if err == nil && !p.Covers(r.Path) {
 		return region.Region{}, fmt.Errorf("region %s is outside your scope: %w", code, errs.ErrForbidden)
 	}
 	if err != nil {

@@ -16,6 +16,9 @@ import (
 	"pingan/internal/region"
 )
 
+// occurredRequired is the message of a missing (or year 1) occurred_at.
+const occurredRequired = "required: an RFC 3339 time with offset within the last 90 days, e.g. 2026-11-27T09:30:00+08:00"
+
 func TestReportCheck(t *testing.T) {
 	now := time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 	f := func(v float64) *float64 { return &v }
@@ -38,7 +41,7 @@ func TestReportCheck(t *testing.T) {
 			errs.FieldErrors{"location.address": "at most 255 characters, no control characters"}},
 		{"a control character in the address", func(r *Report) { r.Location.Address = "a\x00b" },
 			errs.FieldErrors{"location.address": "at most 255 characters, no control characters"}},
-		{"no occurred_at", func(r *Report) { r.OccurredAt = time.Time{} }, errs.FieldErrors{"occurred_at": "required"}},
+		{"no occurred_at", func(r *Report) { r.OccurredAt = time.Time{} }, errs.FieldErrors{"occurred_at": occurredRequired}},
 		{"occurred exactly 90 days ago", func(r *Report) { r.OccurredAt = now.Add(-MaxBackdate) }, errs.FieldErrors{}},
 		{"occurred 90 days and a second ago", func(r *Report) { r.OccurredAt = now.Add(-MaxBackdate - time.Second) },
 			errs.FieldErrors{"occurred_at": "must not be in the future or more than 90 days ago"}},
@@ -56,7 +59,7 @@ func TestReportCheck(t *testing.T) {
 			errs.FieldErrors{"photo_ids": "photo ids must be distinct upload ids"}},
 		{"everything wrong at once", func(r *Report) {
 			r.Location.Lat, r.OccurredAt, r.ClientCreatedAt, r.PhotoIDs = nil, time.Time{}, ago(-time.Hour), []string{"x"}
-		}, errs.FieldErrors{"location": "lat and lng go together", "occurred_at": "required",
+		}, errs.FieldErrors{"location": "lat and lng go together", "occurred_at": occurredRequired,
 			"client_created_at": "must not be in the future or more than 90 days ago", "photo_ids": "photo ids must be distinct upload ids"}},
 	} {
 		r := ok
@@ -114,7 +117,7 @@ func TestGrid(t *testing.T) {
 		{"a community is not a grid", county, "370502003001", "field:region_code"},
 		{"not a code", county, "37/05", "field:region_code"},
 		{"a grid of another county", county, "370523101001001", "forbidden"},
-		{"an unknown grid", county, "370502003001099", "forbidden"},
+		{"an unknown grid: 400, not 403 (SPEC §6: the error says what is wrong)", county, "370502003001099", "field:region_code"},
 	} {
 		r, err := Grid(context.Background(), tree, c.p, c.code)
 		var fe errs.FieldErrors

@@ -61,7 +61,7 @@ func (s *Service) RequestRecompute(ctx context.Context, p access.Principal, peri
 		return Job{}, errs.Invalid("at", err.Error())
 	}
 	if !start.Before(s.now()) {
-		return Job{}, errs.Invalid("at", "has not begun yet: a period is computed once it has begun")
+		return Job{}, errs.Invalid("at", "a period that has begun")
 	}
 	var j Job
 	err = s.log.InTx(ctx, func(ctx context.Context) error {
