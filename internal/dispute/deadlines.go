@@ -43,8 +43,8 @@ func ParseDeadlines(s string) (Deadlines, error) {
 			return Deadlines{}, fmt.Errorf("%q: want accept.<risk>=DURATION or resolve.<level>=DURATION", item)
 		}
 		dur, err := parseDuration(val)
-		if err != nil || dur <= 0 {
-			return Deadlines{}, fmt.Errorf("%q: not a positive duration", item)
+		if err != nil || dur <= 0 || dur > MaxDeadline {
+			return Deadlines{}, fmt.Errorf("%q: not a positive duration of at most 3650d", item)
 		}
 		switch {
 		case kind == "accept" && Risk(name).Valid():
@@ -58,10 +58,14 @@ func ParseDeadlines(s string) (Deadlines, error) {
 	return d, nil
 }
 
+// MaxDeadline bounds a configured deadline: ten years is beyond any
+// mediation, and more days than that could overflow a duration.
+const MaxDeadline = 3650 * 24 * time.Hour
+
 func parseDuration(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
-		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || fmt.Sprint(n) != days {
+		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || fmt.Sprint(n) != days || n > 3650 {
 			return 0, fmt.Errorf("bad days %q", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil

@@ -158,6 +158,11 @@ func TestParseDeadlines(t *testing.T) {
 		{in: "resolve.city=03d", bad: true},
 		{in: "accept.high=1x", bad: true},
 		{in: "accept.high=1h,resolve.grid=1d", bad: true},
+		// Beyond MaxDeadline, or so many days that they overflow a duration.
+		{in: "resolve.city=300000d", bad: true},
+		{in: "resolve.city=3651d", bad: true},
+		{in: "accept.low=87601h", bad: true},
+		{in: "resolve.city=3650d", resolve: map[Level]time.Duration{region.City: 3650 * day}},
 	} {
 		got, err := ParseDeadlines(c.in)
 		if c.bad {
