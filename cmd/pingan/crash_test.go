@@ -106,6 +106,7 @@ func TestNoAcknowledgedWriteLost(t *testing.T) {
 				raw, _ := json.Marshal(map[string]any{"category": "public_order", "severity": "low",
 					"description": fmt.Sprintf("crash test %d-%d", w, i), "occurred_at": time.Now().UTC().Format(time.RFC3339)})
 				rq, _ := http.NewRequest("POST", base+"/api/v1/incidents", bytes.NewReader(raw))
+				rq.Header.Set("Content-Type", "application/json")
 				rq.Header.Set("Authorization", "Bearer "+token)
 				rq.Header.Set("Idempotency-Key", fmt.Sprintf("crash-%d-%d", w, i))
 				r, err := client.Do(rq)
