@@ -156,6 +156,4 @@ type Store interface {
 	// FindActiveJob returns the period's newest pending or running job;
 	// errs.ErrNotFound if it has none.
 	FindActiveJob(ctx context.Context, kind, period string) (Job, error)
-	// HasJob reports whether a job of the period exists (any state).
-	HasJob(ctx context.Context, kind, period string) (bool, error)
 }
