@@ -30,6 +30,7 @@ import (
 	"pingan/internal/region"
 	"pingan/internal/txn"
 	"pingan/internal/user"
+	"pingan/internal/warning"
 )
 
 // RequestTimeout bounds the work of one API request.
@@ -52,6 +53,7 @@ type Deps struct {
 	Ranking    *ranking.Service
 	Photos     *photo.Service
 	Notify     *notify.Service
+	Warnings   *warning.Service
 	Audit      *audit.Reader
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
@@ -80,6 +82,7 @@ type server struct {
 	ranking    *ranking.Service
 	photos     *photo.Service
 	notify     *notify.Service
+	warnings   *warning.Service
 	auditLog   *audit.Reader
 	engine     *gin.Engine
 	ready      map[string]Checker
@@ -95,13 +98,13 @@ type server struct {
 func New(d Deps) *gin.Engine {
 	deps.Require("api.New", "Auth", d.Auth, "Regions", d.Regions, "Users", d.Users, "Categories", d.Categories,
 		"Incidents", d.Incidents, "Disputes", d.Disputes, "Indicators", d.Indicators, "Ranking", d.Ranking,
-		"Photos", d.Photos, "Notify", d.Notify, "Audit", d.Audit, "Logger", d.Logger, "Registry", d.Registry,
+		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Logger", d.Logger, "Registry", d.Registry,
 		"CursorKey", d.CursorKey, "Idempotency", d.Idempotency, "Tx", d.Tx)
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
-		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, auditLog: d.Audit,
+		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit,
 		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now

@@ -32,6 +32,7 @@ import (
 	"pingan/internal/region"
 	"pingan/internal/store"
 	"pingan/internal/user"
+	"pingan/internal/warning"
 )
 
 // App is an assembled server.
@@ -49,6 +50,7 @@ type App struct {
 	Disputes   *dispute.Service
 	Indicators *indicator.Service
 	Ranking    *ranking.Service
+	Warnings   *warning.Service
 	Photos     *photo.Service
 	Notify     *notify.Service
 	Sealer     *pii.Sealer
@@ -110,6 +112,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
+	a.Warnings = warning.NewService(db, db, indexResults{db}, warningNotices{a.Notify}, db, warning.DefaultSettings(),
+		cfg.Location, now, logger)
 	a.Indicators = indicator.NewService(db, db, db, db, db, a.Ranking, cfg.Location, now)
 
 	reg := prometheus.NewRegistry()
@@ -124,7 +128,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Now: now,
-		Notify: a.Notify,
+		Notify: a.Notify, Warnings: a.Warnings,
 	})
 	return a, nil
 }

@@ -25,6 +25,7 @@ const (
 const (
 	CaseDispute  = "dispute"
 	CaseIncident = "incident"
+	CaseWarning  = "warning" // a warning (SPEC §10): CaseID is its id
 )
 
 // Limits on what a notification carries.

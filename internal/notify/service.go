@@ -126,7 +126,7 @@ func check(n Notification) error {
 		return fmt.Errorf("no user")
 	case n.Kind != KindNewCase && n.Kind != KindAssigned && n.Kind != KindEscalated && n.Kind != KindDueSoon && n.Kind != KindOverdue && n.Kind != KindWarning:
 		return fmt.Errorf("kind %q is not known", n.Kind)
-	case n.CaseKind != "" && n.CaseKind != CaseDispute && n.CaseKind != CaseIncident:
+	case n.CaseKind != "" && n.CaseKind != CaseDispute && n.CaseKind != CaseIncident && n.CaseKind != CaseWarning:
 		return fmt.Errorf("case kind %q is not known", n.CaseKind)
 	case strings.TrimSpace(n.Title) == "" || utf8.RuneCountInString(n.Title) > MaxTitle || !utf8.ValidString(n.Title):
 		return fmt.Errorf("the title must be 1 to %d characters of UTF-8", MaxTitle)
