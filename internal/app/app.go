@@ -112,8 +112,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
-	a.Warnings = warning.NewService(db, db, indexResults{db}, warningNotices{a.Notify}, db, warning.DefaultSettings(),
-		cfg.Location, now, logger)
+	warnings := warning.DefaultSettings()
+	a.Warnings = warning.NewService(db, db, indexResults{db}, warningNotices{a.Notify}, db, warnings, cfg.Location, now, logger)
+	a.Ranking.AddTask(warningTask(a.Warnings, warnings, cfg.Location))
 	a.Indicators = indicator.NewService(db, db, db, db, db, a.Ranking, cfg.Location, now)
 
 	reg := prometheus.NewRegistry()

@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"time"
+
+	"github.com/google/uuid"
 
 	"pingan/internal/indicator"
 	"pingan/internal/notify"
@@ -39,4 +42,51 @@ func (r indexResults) MonthResults(ctx context.Context, level region.Level, mont
 		}
 	}
 	return out, nil
+}
+
+// warnKind names the detection jobs in the index's job table.
+const warnKind = "warn"
+
+// warnSpace names the ids of scheduled detection jobs: one per local day's
+// final pass, per ten-minute slot of today, per month's index checks.
+var warnSpace = uuid.MustParse("0b6c2f5e-8d31-4a7e-9f42-6a1d7c3e5b90")
+
+// warningTask runs early-warning detection (SPEC §10.3) on the index's job
+// runner, so that it runs exactly once across instances: the day so far
+// every TenMinutes, each of the last CatchUpDays days once after it closed
+// (a server that was down catches up), a day again when a late report for it
+// arrives, and a month's index checks once it is computed.
+func warningTask(w *warning.Service, set warning.Settings, loc *time.Location) ranking.Task {
+	job := func(name, period, reason string) ranking.Job {
+		return ranking.Job{ID: uuid.NewSHA1(warnSpace, []byte(name)).String(), Period: period, Reason: reason}
+	}
+	return ranking.Task{
+		Kind: warnKind,
+		Run:  w.Detect,
+		Due: func(now time.Time) []ranking.Job {
+			local := now.In(loc)
+			today := local.Format(time.DateOnly)
+			slot := local.Truncate(warning.SameDayEvery).Format("15:04") // Asia/Shanghai's offset is whole hours
+			jobs := []ranking.Job{job(today+"/"+slot, today, "schedule")}
+			for n := warning.CatchUpDays; n >= 1; n-- {
+				day := local.AddDate(0, 0, -n).Format(time.DateOnly)
+				jobs = append(jobs, job(day+"/final", day, "schedule"))
+			}
+			month := indicator.Shift(indicator.Month, indicator.PeriodOf(indicator.Month, now, loc), -1, loc)
+			return append(jobs, job(month, month, "schedule"))
+		},
+		Late: func(t, now time.Time) []ranking.Job {
+			day, today := t.In(loc).Format(time.DateOnly), now.In(loc).Format(time.DateOnly)
+			if day >= today || day < now.In(loc).AddDate(0, 0, -set.LateDays).Format(time.DateOnly) {
+				return nil // today's pass counts it; older days are history
+			}
+			return []ranking.Job{{ID: uuid.Must(uuid.NewV7()).String(), Period: day, Reason: "late_data"}}
+		},
+		AfterIndex: func(period string) []ranking.Job {
+			if len(period) != len("2006-01") {
+				return nil
+			}
+			return []ranking.Job{{ID: uuid.Must(uuid.NewV7()).String(), Period: period, Reason: "index"}}
+		},
+	}
 }

@@ -46,7 +46,7 @@ func (s *Service) LateJobs(t time.Time) []Job {
 		jobs = append(jobs, Job{ID: uuid.Must(uuid.NewV7()).String(), PeriodKind: kind, Period: p, Status: Pending,
 			Reason: "late_data", CreatedAt: now})
 	}
-	return jobs
+	return append(jobs, s.lateTaskJobs(t, now)...)
 }
 
 // RequestRecompute queues a period for an admin (POST /index/recompute):

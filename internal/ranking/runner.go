@@ -87,6 +87,9 @@ func (s *Service) QueueDue(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.queueTasks(ctx, now); err != nil {
+		return err
+	}
 	return s.queueBackfill(ctx, now)
 }
 
@@ -171,7 +174,9 @@ func (s *Service) runOne(ctx context.Context) (ran bool, err error) {
 		}
 	}
 	var computeErr error
-	if status == Done && !skipped {
+	if task, ok := s.tasks[j.PeriodKind]; ok && status == Done {
+		computeErr = task.Run(ctx, j.Period)
+	} else if status == Done && !skipped {
 		computeErr = s.Compute(ctx, j.Period)
 	}
 	// What follows the computation is done even when ctx ends meanwhile:
@@ -193,7 +198,18 @@ func (s *Service) runOne(ctx context.Context) (ran bool, err error) {
 	if err := s.store.FinishJob(after, j.ID, s.owner, status, text, s.now()); err != nil {
 		return true, err
 	}
+	if _, task := s.tasks[j.PeriodKind]; !task && status == Done && !skipped {
+		if err := s.queueAfterIndex(after, j.Period); err != nil {
+			return true, err
+		}
+	}
 	ms := slog.Float64("ms", float64(time.Since(start).Microseconds())/1000)
+	if _, ok := s.tasks[j.PeriodKind]; ok {
+		if status == Done {
+			s.logger.Info(j.PeriodKind+" job done", slog.String("job", j.ID), slog.String("period", j.Period), ms)
+		}
+		return true, nil
+	}
 	if j.Reason != Backfill {
 		if status == Done {
 			s.logger.Info("index computed", slog.String("job", j.ID), slog.String("period", j.Period), ms)

@@ -28,8 +28,9 @@ type Service struct {
 	loc        *time.Location
 	now        func() time.Time
 	logger     *slog.Logger
-	owner      string        // this instance, for job leases
-	wake       chan struct{} // a job was queued here: run it now (Run)
+	owner      string          // this instance, for job leases
+	wake       chan struct{}   // a job was queued here: run it now (Run)
+	tasks      map[string]Task // other jobs the runner runs, by kind (AddTask)
 }
 
 // NewService builds the service. Every dependency is required; a nil one
@@ -39,7 +40,8 @@ func NewService(store Store, indicators indicator.Store, regions Regions, log au
 	deps.Require("ranking.NewService", "store", store, "indicators", indicators, "regions", regions, "log", log, "loc", loc,
 		"now", now, "logger", logger)
 	return &Service{store: store, indicators: indicators, regions: regions, log: log, loc: loc, now: now, logger: logger,
-		owner: uuid.Must(uuid.NewV7()).String(), wake: make(chan struct{}, 1)}
+		owner: uuid.Must(uuid.NewV7()).String(), wake: make(chan struct{}, 1),
+		tasks: map[string]Task{}}
 }
 
 // Location is the city's time zone, in which periods are local days and months.

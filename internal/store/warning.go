@@ -208,9 +208,9 @@ func (db *DB) FindWatchers(ctx context.Context, regionPath string) ([]string, er
 	return ids, nil
 }
 
-// DailyCounts counts the cases of a kind that occurred in [from, to) per
+// CaseCounts counts the cases of a kind that occurred in [from, to) per
 // township and category: one range of the covering occurred_at index.
-func (db *DB) DailyCounts(ctx context.Context, caseKind string, from, to time.Time) ([]warning.Count, error) {
+func (db *DB) CaseCounts(ctx context.Context, caseKind string, from, to time.Time) ([]warning.Count, error) {
 	table := "incidents"
 	if caseKind == warning.CaseDispute {
 		table = "disputes"

@@ -32,9 +32,9 @@ type Store interface {
 	// holds a region of the given path (the region itself or one above it).
 	FindWatchers(ctx context.Context, regionPath string) ([]string, error)
 
-	// DailyCounts counts the cases of a kind that occurred in [from, to)
+	// CaseCounts counts the cases of a kind that occurred in [from, to)
 	// per township and category.
-	DailyCounts(ctx context.Context, caseKind string, from, to time.Time) ([]Count, error)
+	CaseCounts(ctx context.Context, caseKind string, from, to time.Time) ([]Count, error)
 	// BreachedCounts counts the deadlines due in [from, to) that were
 	// breached by now (SPEC §4.3), per township.
 	BreachedCounts(ctx context.Context, from, to, now time.Time) ([]Count, error)
@@ -107,6 +107,13 @@ type Settings struct {
 	// KeyDateAhead is how many days before an event its warning is raised.
 	KeyDateAhead int
 }
+
+// The detector's rhythm (SPEC §10.3): the day so far is detected every
+// SameDayEvery, and each of the last CatchUpDays days once after it closed.
+const (
+	SameDayEvery = 10 * time.Minute
+	CatchUpDays  = 7
+)
 
 // DefaultSettings are SPEC §10's.
 func DefaultSettings() Settings {
