@@ -106,7 +106,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Incidents = incident.NewService(db, db, places, db, a.Ranking, db, cfg.Location, now)
 	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
 	a.Notify.Start()
-	a.Disputes = dispute.NewService(db, db, places, db, db, db, db, disputeNotices{a.Notify}, sealer, deadlines, cfg.Location, now)
+	a.Disputes = dispute.NewService(db, db, places, db, db, db, db, disputeNotices{a.Notify}, a.Ranking, sealer, deadlines, cfg.Location, now)
 	a.Photos = photo.NewService(db, bs, db, db, now)
 	if err := indicator.LoadDefaults(ctx, db, now()); err != nil {
 		db.Close()

@@ -19,6 +19,7 @@ import (
 	"pingan/internal/ranking"
 	"pingan/internal/region"
 	"pingan/internal/user"
+	"pingan/internal/warning"
 )
 
 // omit builds a constructor's arguments, leaving out the one named name;
@@ -87,7 +88,8 @@ func TestServicesRefuseMissingDependencies(t *testing.T) {
 		{"dispute.NewService", func(o *omit) {
 			dispute.NewService(give(o, "store", db), give(o, "regions", db), give(o, "places", places), give(o, "categories", db),
 				give(o, "users", db),
-				give(o, "photos", db), give(o, "log", db), give[dispute.Notifier](o, "notifier", disputeNotices{a.Notify}), give(o, "hasher", a.Sealer),
+				give(o, "photos", db), give(o, "log", db), give[dispute.Notifier](o, "notifier", disputeNotices{a.Notify}),
+				give[dispute.Index](o, "index", a.Ranking), give(o, "hasher", a.Sealer),
 				give(o, "deadlines", dispute.DefaultDeadlines()), give(o, "loc", loc), give(o, "now", now))
 		}},
 		{"indicator.NewService", func(o *omit) {
@@ -97,6 +99,11 @@ func TestServicesRefuseMissingDependencies(t *testing.T) {
 		}},
 		{"ranking.NewService", func(o *omit) {
 			ranking.NewService(give(o, "store", db), give(o, "indicators", db), give(o, "regions", db), give(o, "log", db),
+				give(o, "loc", loc), give(o, "now", now), give(o, "logger", log))
+		}},
+		{"warning.NewService", func(o *omit) {
+			warning.NewService(give(o, "store", db), give(o, "regions", db), give[warning.Index](o, "index", indexResults{db}),
+				give[warning.Notifier](o, "notifier", warningNotices{a.Notify}), give(o, "log", db), warning.DefaultSettings(),
 				give(o, "loc", loc), give(o, "now", now), give(o, "logger", log))
 		}},
 		{"photo.NewService", func(o *omit) {

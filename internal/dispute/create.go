@@ -90,6 +90,10 @@ func (s *Service) CreateDispute(ctx context.Context, p access.Principal, in NewD
 		if err := s.notifier.NotifyDisputes(ctx, notices); err != nil {
 			return err
 		}
+		// An earlier day's index and warnings must count it.
+		if err := s.index.QueueJobs(ctx, s.index.LateJobs(d.OccurredAt)); err != nil {
+			return err
+		}
 		return s.log.AppendAudit(ctx, audit.New(ctx, p, now, "dispute.create", "dispute", d.ID, string(details)).In(grid.Path))
 	})
 	if err != nil {

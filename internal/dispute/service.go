@@ -8,6 +8,7 @@ import (
 	"pingan/internal/category"
 	"pingan/internal/deps"
 	"pingan/internal/intake"
+	"pingan/internal/ranking"
 	"pingan/internal/region"
 	"pingan/internal/user"
 )
@@ -35,6 +36,17 @@ type Notice struct {
 	UserID, Kind, CaseID, CaseNo, Title, DedupeKey string
 }
 
+// Index is told of disputes that occurred in a period already computed (a
+// late offline report), so that the index and early warning count them
+// (ranking.Service).
+type Index interface {
+	// LateJobs returns the recomputations a case that occurred at t,
+	// reported now, needs.
+	LateJobs(t time.Time) []ranking.Job
+	// QueueJobs queues jobs in the context's transaction.
+	QueueJobs(ctx context.Context, jobs []ranking.Job) error
+}
+
 // Notifier writes notices in the context's transaction.
 type Notifier interface {
 	NotifyDisputes(ctx context.Context, ns []Notice) error
@@ -55,6 +67,7 @@ type Service struct {
 	photos     Photos
 	log        audit.Log
 	notifier   Notifier
+	index      Index
 	hasher     Hasher
 	deadlines  Deadlines
 	loc        *time.Location
@@ -65,13 +78,13 @@ type Service struct {
 // leaving one out does not compile, and is required: a nil one (or
 // deadlines without their tables) panics, naming it.
 func NewService(store Store, regions region.Store, places *intake.Places, categories category.Store, users user.Store,
-	photos Photos, log audit.Log, notifier Notifier, hasher Hasher, deadlines Deadlines, loc *time.Location,
+	photos Photos, log audit.Log, notifier Notifier, index Index, hasher Hasher, deadlines Deadlines, loc *time.Location,
 	now func() time.Time) *Service {
 	deps.Require("dispute.NewService", "store", store, "regions", regions, "places", places, "categories", categories,
-		"users", users, "photos", photos, "log", log, "notifier", notifier, "hasher", hasher,
+		"users", users, "photos", photos, "log", log, "notifier", notifier, "index", index, "hasher", hasher,
 		"deadlines", deadlines.Accept, "deadlines", deadlines.Resolve, "loc", loc, "now", now)
 	return &Service{store: store, regions: regions, places: places, categories: categories, users: users, photos: photos,
-		log: log, notifier: notifier, hasher: hasher, deadlines: deadlines, loc: loc, now: now}
+		log: log, notifier: notifier, index: index, hasher: hasher, deadlines: deadlines, loc: loc, now: now}
 }
 
 // fields lists which of Act's fields each action takes (besides Action).

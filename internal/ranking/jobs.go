@@ -31,6 +31,22 @@ func (s *Service) queue(ctx context.Context, kind, period, reason, by string) (J
 		Reason: reason, RequestedBy: by, CreatedAt: s.now()})
 }
 
+// QueueJobs queues jobs (LateJobs' of a report) in the context's
+// transaction, each unless one of its period is pending already, and wakes
+// this instance's runner after the commit.
+func (s *Service) QueueJobs(ctx context.Context, jobs []Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	for _, j := range jobs {
+		if _, err := s.store.QueueJob(ctx, j); err != nil {
+			return err
+		}
+	}
+	s.log.AfterCommit(ctx, s.wakeRunner)
+	return nil
+}
+
 // LateJobs returns the recomputations of the day and month that hold t
 // when they have passed (a report sent late from an offline phone), for
 // the caller to queue with the late data itself; a job is not needed when
