@@ -131,7 +131,7 @@ func (s *Service) detectSurges(ctx context.Context, day string, start time.Time,
 			pt = map[Method]Point{Poisson: a.Poisson, C3: a.C3}[a.Methods[0]]
 			w.Method = string(a.Methods[0])
 		}
-		w.Expected, w.Threshold, w.Statistic = ptr(pt.Mean), pt.Upper, pt.Statistic
+		w.Expected, w.Threshold, w.Statistic = num(pt.Mean), pt.Upper, pt.Statistic
 		w.P = a.Poisson.P
 		w.Summary = surgeSummary(r, k, w)
 		if err := s.raise(ctx, w); err != nil {
@@ -174,7 +174,7 @@ func (s *Service) detectOverdue(ctx context.Context, day string, start time.Time
 		}
 		w := Warning{Kind: KindOverdue, RegionCode: r.Code, RegionPath: r.Path, Level: string(r.Level), CaseKind: CaseDispute,
 			PeriodKind: indicator.Day, FirstDay: day, LastDay: day, Observed: float64(n),
-			Threshold: ptr(float64(s.set.OverdueCount)), Severity: sev, Series: []DayCount{{Day: day, Count: n}}}
+			Threshold: num(float64(s.set.OverdueCount)), Severity: sev, Series: []DayCount{{Day: day, Count: n}}}
 		w.Summary = fmt.Sprintf("%s %s 超期矛盾纠纷 %d 件 (预警线 %d)", r.Name, day, n, s.set.OverdueCount)
 		if err := s.raise(ctx, w); err != nil {
 			return err
@@ -317,7 +317,7 @@ func surgeSummary(r region.Region, k seriesKey, w Warning) string {
 	return fmt.Sprintf("%s %s %s %d 件, 基线 %.1f", r.Name, w.LastDay, what, int(w.Observed), exp)
 }
 
-func ptr(v float64) *float64 {
+func num(v float64) *float64 {
 	if math.IsInf(v, 0) || math.IsNaN(v) {
 		return nil
 	}

@@ -91,7 +91,7 @@ func (s *Service) redBand(ctx context.Context, r region.Region, months []string,
 	if last.Score != nil {
 		w.Observed = *last.Score
 	}
-	w.Threshold = ptr(70) // the red band lies below 70 (docs/scoring.md)
+	w.Threshold = num(70) // the red band lies below 70 (docs/scoring.md)
 	w.Summary = fmt.Sprintf("%s 平安指数连续 %d 个月处于红色区间 (%s 为 %.1f 分)", r.Name, RedBandRun, w.LastDay, w.Observed)
 	return s.raise(ctx, w)
 }
@@ -106,7 +106,7 @@ func (s *Service) rankFall(ctx context.Context, r region.Region, months []string
 	}
 	w := Warning{Kind: KindRankFall, RegionCode: r.Code, RegionPath: r.Path, Level: string(r.Level),
 		PeriodKind: indicator.Month, FirstDay: months[n-1], LastDay: months[n-1], Severity: Yellow,
-		Observed: float64(now.Rank), Expected: ptr(float64(before.Rank)), Threshold: ptr(float64(places)),
+		Observed: float64(now.Rank), Expected: num(float64(before.Rank)), Threshold: num(float64(places)),
 		Detail: Detail{Periods: figures(r.Code, months[n-2:], results[n-2:]), Peers: peers}}
 	w.Summary = fmt.Sprintf("%s 平安指数排名由第 %d 位降至第 %d 位 (%s, 共 %d 个)", r.Name, before.Rank, now.Rank, months[n-1], peers)
 	return s.raise(ctx, w)

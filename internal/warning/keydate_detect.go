@@ -121,7 +121,7 @@ func (s *Service) keyDate(ctx context.Context, e Event, upcoming DateRange, day 
 		}
 		rs := rises[code]
 		w := Warning{Kind: KindKeyDate, RegionCode: r.Code, RegionPath: r.Path, Level: string(r.Level), PeriodKind: "day",
-			FirstDay: upcoming.Start, LastDay: upcoming.End, Observed: float64(len(rs)), Threshold: ptr(KeyDateRatio),
+			FirstDay: upcoming.Start, LastDay: upcoming.End, Observed: float64(len(rs)), Threshold: num(KeyDateRatio),
 			Severity: Blue, Detail: Detail{KeyDate: &KeyDateDetail{EventID: e.ID, Name: e.Name, Start: upcoming.Start,
 				End: upcoming.End, Rises: rs}}}
 		w.Key = strings.Join([]string{KindKeyDate, r.Code, e.ID, upcoming.Start}, "/")
