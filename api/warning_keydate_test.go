@@ -95,4 +95,3 @@ func TestKeyDateWarning(t *testing.T) {
 
 // KeyDateBefore mirrors warning.KeyDateBefore for the test's history.
 const KeyDateBefore = warning.KeyDateBefore
-
