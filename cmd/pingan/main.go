@@ -37,6 +37,7 @@ commands:
   user create           create an account: -username -password -role -region -name [-phone]
   region import FILE    import regions from a GeoJSON FeatureCollection (may create the city)
   index --input FILE    score the Ping'an index of a JSON file offline (SPEC §9.7; - reads stdin)
+  detect --input FILE   run a surge method over a JSON file's daily counts offline (SPEC §10.4; - reads stdin)
 `
 
 func main() {
@@ -56,6 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	if args[0] == "index" { // offline: needs no configuration
 		return indexCommand(args[1:], os.Stdin, out)
+	}
+	if args[0] == "detect" {
+		return detectCommand(args[1:], os.Stdin, out)
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {

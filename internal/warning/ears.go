@@ -50,17 +50,30 @@ func Defaults(m Method) Params {
 func (p Params) Check() error {
 	switch {
 	case p.Method != C1 && p.Method != C2 && p.Method != C3 && p.Method != Poisson:
-		return fmt.Errorf("method %q: want C1, C2, C3 or poisson: %w", p.Method, errs.ErrInvalid)
+		return paramErrorf("method %q: want C1, C2, C3 or poisson", p.Method)
 	case !(p.Alpha > 0 && p.Alpha < 0.5):
-		return fmt.Errorf("alpha %v: want 0 < alpha < 0.5: %w", p.Alpha, errs.ErrInvalid)
+		return paramErrorf("alpha %v: want 0 < alpha < 0.5", p.Alpha)
 	case !(p.MinSigma >= 0) || math.IsInf(p.MinSigma, 1):
-		return fmt.Errorf("min_sigma %v: want a number ≥ 0: %w", p.MinSigma, errs.ErrInvalid)
+		return paramErrorf("min_sigma %v: want a number ≥ 0", p.MinSigma)
 	case !(p.MinCount >= 0) || math.IsInf(p.MinCount, 1):
-		return fmt.Errorf("min_count %v: want a number ≥ 0: %w", p.MinCount, errs.ErrInvalid)
+		return paramErrorf("min_count %v: want a number ≥ 0", p.MinCount)
 	case p.Baseline < 2 || p.Baseline > 365:
-		return fmt.Errorf("baseline %d: want a whole number of days from 2 to 365: %w", p.Baseline, errs.ErrInvalid)
+		return paramErrorf("baseline %d: want a whole number of days from 2 to 365", p.Baseline)
 	}
 	return nil
+}
+
+// paramError is a bad Params, said in one line that a user of `pingan
+// detect` can act on.
+type paramError struct{ msg string }
+
+func (e *paramError) Error() string { return e.msg }
+
+// Unwrap makes errors.Is(e, errs.ErrInvalid) true.
+func (e *paramError) Unwrap() error { return errs.ErrInvalid }
+
+func paramErrorf(format string, args ...any) error {
+	return &paramError{msg: fmt.Sprintf(format, args...)}
 }
 
 // Point is one day's evaluation by one method. Mean and SD are the

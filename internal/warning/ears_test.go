@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 
 	"pingan/internal/errs"
@@ -387,7 +386,7 @@ func TestEARSCheck(t *testing.T) {
 		p := Defaults(C2)
 		tc.edit(&p)
 		err := p.Check()
-		if err == nil || !errors.Is(err, errs.ErrInvalid) || !strings.HasPrefix(err.Error(), tc.want) {
+		if err == nil || !errors.Is(err, errs.ErrInvalid) || err.Error() != tc.want {
 			t.Errorf("Check: %v, want %q", err, tc.want)
 		}
 	}
