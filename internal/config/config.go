@@ -51,6 +51,9 @@ type Config struct {
 	// GridRadiusKM is PINGAN_GRID_RADIUS_KM, how far from its grid a case
 	// may lie (SPEC §6).
 	GridRadiusKM float64
+	// WarningOverdueCount is PINGAN_WARNING_OVERDUE_COUNT: breached dispute
+	// deadlines in a day at which a county or township is warned (SPEC §10.2).
+	WarningOverdueCount int
 }
 
 // BBox is a longitude/latitude bounding box.
@@ -140,6 +143,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	if err := c.loadPlaces(getenv); err != nil {
 		return nil, err
 	}
+	c.WarningOverdueCount = DefaultWarningOverdueCount
+	if v := strings.TrimSpace(getenv("PINGAN_WARNING_OVERDUE_COUNT")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 || v != strconv.Itoa(n) {
+			return nil, fmt.Errorf("PINGAN_WARNING_OVERDUE_COUNT: %q is not a whole number from 1 to 100000 (e.g. 5)", v)
+		}
+		c.WarningOverdueCount = n
+	}
 	if c.Production {
 		switch {
 		case len(c.JWTKeys) == 0:
@@ -213,6 +224,9 @@ func ParseTrustedProxies(v string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// DefaultWarningOverdueCount is PINGAN_WARNING_OVERDUE_COUNT when it is not set.
+const DefaultWarningOverdueCount = 5
 
 // DefaultGridRadiusKM is PINGAN_GRID_RADIUS_KM when it is not set.
 const DefaultGridRadiusKM = 5
