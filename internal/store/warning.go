@@ -141,6 +141,24 @@ func (db *DB) findWarning(ctx context.Context, q *gorm.DB, id string) (warning.W
 
 // FindWarnings lists warnings by f, newest first.
 func (db *DB) FindWarnings(ctx context.Context, f warning.Filter) ([]warning.Warning, error) {
+	var rows []warningRow
+	if err := db.warningsQuery(ctx, f).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find warnings: %w", translate(err))
+	}
+	out := make([]warning.Warning, 0, len(rows))
+	for _, r := range rows {
+		w, err := r.domain(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// warningsQuery is FindWarnings' query: the scope's path prefix or the
+// whole table, in (created_at, id) order from the cursor.
+func (db *DB) warningsQuery(ctx context.Context, f warning.Filter) *gorm.DB {
 	q := applyScope(db.conn(ctx).Model(&warningRow{}), f.Scope, warningColumns)
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
@@ -161,19 +179,7 @@ func (db *DB) FindWarnings(ctx context.Context, f warning.Filter) ([]warning.War
 		at := utc(*f.BeforeAt)
 		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
 	}
-	var rows []warningRow
-	if err := q.Order("created_at DESC, id DESC").Limit(f.Limit).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("find warnings: %w", translate(err))
-	}
-	out := make([]warning.Warning, 0, len(rows))
-	for _, r := range rows {
-		w, err := r.domain(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, nil
+	return q.Order("created_at DESC, id DESC").Limit(f.Limit)
 }
 
 // FindEpisode returns the newest warning of the kind, region, case kind and
