@@ -152,6 +152,12 @@ func Disputes(now time.Time, loc *time.Location, who Reporters, med Mediators) (
 			add(day, gs[rng.IntN(len(gs))], []string{"marriage_family", "labour"}[rng.IntN(2)], false)
 		}
 	}
+	for k, month := range declineMonths(now, loc) {
+		gs := byTownship[TroubledTownship.Township]
+		for i, day := range declineDays(month, (k+1)*TroubledTownship.PerMonth) {
+			add(day, gs[rng.IntN(len(gs))], disputeMix[rng.IntN(len(disputeMix))].code, i%3 == 0)
+		}
+	}
 	b := OverdueBacklog
 	for k := 0; k < b.PerDay; k++ {
 		gs := byTownship[b.Township]

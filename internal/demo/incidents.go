@@ -53,7 +53,8 @@ type Reporters struct {
 
 // Incidents generates about a year of incidents ending at now (local days
 // in loc), with weekly and seasonal patterns and the planted surges, the
-// weeks around older key dates and the rises planted at key dates, their
+// weeks around older key dates, the rises planted at key dates and the
+// TroubledTownship's decline, their
 // timelines, and the case-number counters they used. The same inputs give
 // the same output.
 func Incidents(now time.Time, loc *time.Location, who Reporters) ([]incident.Incident, []incident.Event, map[string]int64) {
@@ -128,6 +129,14 @@ func Incidents(now time.Time, loc *time.Location, who Reporters) ([]incident.Inc
 		for _, day := range riseDays(e, today, loc) {
 			gs := byTownship[e.Township]
 			add(day, gs[rng.IntN(len(gs))], e.Category)
+		}
+	}
+	for k, month := range declineMonths(now, loc) {
+		for _, c := range declineCategories {
+			gs := byTownship[TroubledTownship.Township]
+			for _, day := range declineDays(month, int(c.share*float64((k+1)*TroubledTownship.PerMonth))) {
+				add(day, gs[rng.IntN(len(gs))], c.code)
+			}
 		}
 	}
 	sort.Slice(incs, func(i, j int) bool { return incs[i].CreatedAt.Before(incs[j].CreatedAt) })

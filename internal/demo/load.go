@@ -192,7 +192,7 @@ func IndexJobs(now time.Time, loc *time.Location, by string) []ranking.Job {
 // Petitions is the department data of the demo: the petition bureau's
 // monthly counts (信访量, a manual indicator) for every county, township and
 // community over the last eight months, about one per 10 000 residents a
-// month. Repeatable.
+// month, and more from the TroubledTownship in its last three. Repeatable.
 func Petitions(now time.Time, loc *time.Location, by string) []indicator.Value {
 	rng := rand.New(rand.NewPCG(2026, 9))
 	var out []indicator.Value
@@ -202,8 +202,12 @@ func Petitions(now time.Time, loc *time.Location, by string) []indicator.Value {
 			switch r.Level {
 			case region.County, region.Township, region.Community:
 				mean := float64(r.Population) / 10_000
+				v := float64(poisson(rng, mean))
+				if r.Code == TroubledTownship.Township && k <= 3 { // its decline brings people to the petition office
+					v += float64((4 - k) * 3)
+				}
 				out = append(out, indicator.Value{Indicator: "petitions", RegionCode: r.Code, Period: period,
-					Value: float64(poisson(rng, mean)), Note: "信访局月报", EnteredBy: by, UpdatedAt: now})
+					Value: v, Note: "信访局月报", EnteredBy: by, UpdatedAt: now})
 			}
 		}
 	}
