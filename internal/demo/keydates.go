@@ -103,7 +103,9 @@ func pastDates(e KeyDate, today time.Time, loc *time.Location) []warning.DateRan
 
 // riseDays are the days the planted cases of e fall on: PerWindow spread
 // over each past date, disputes only from its fourth day on (a dispute's
-// occurred_at may lie up to three days before its report).
+// occurred_at may lie up to three days before its report), and three in
+// the four weeks before it, so that the window is compared with a rate,
+// not with none.
 func riseDays(e KeyDate, today time.Time, loc *time.Location) []time.Time {
 	var out []time.Time
 	for _, d := range pastDates(e, today, loc) {
@@ -116,6 +118,9 @@ func riseDays(e KeyDate, today time.Time, loc *time.Location) []time.Time {
 		n := int(end.Sub(start).Hours()/24) + 1 - from
 		for k := 0; k < e.PerWindow; k++ {
 			out = append(out, start.AddDate(0, 0, from+k%n))
+		}
+		for _, before := range []int{-25, -16, -7} { // the usual few of the weeks before
+			out = append(out, start.AddDate(0, 0, before))
 		}
 	}
 	return out
