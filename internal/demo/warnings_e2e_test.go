@@ -70,9 +70,14 @@ func TestDemoRaisesEveryWarningKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	sup := access.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, RegionCode: demo.CityCode, RegionPath: "/" + demo.CityCode + "/"}
-	ws, err := a.Warnings.FindWarnings(ctx, sup, warning.Query{Status: string(warning.Open), Filter: warning.Filter{Limit: 1000}})
-	if err != nil {
-		t.Fatal(err)
+	var ws []warning.Warning
+	for _, kind := range warning.Kinds {
+		got, err := a.Warnings.FindWarnings(ctx, sup, warning.Query{Status: string(warning.Open), Kind: kind,
+			Filter: warning.Filter{Limit: 500}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, got...)
 	}
 	by := map[string]int{}
 	for _, w := range ws {
