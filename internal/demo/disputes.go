@@ -12,6 +12,7 @@ import (
 	"pingan/internal/fact"
 	"pingan/internal/intake"
 	"pingan/internal/region"
+	"pingan/internal/warning"
 )
 
 // disputeMix is the share of each dispute category and its peak month:
@@ -47,6 +48,12 @@ var givenNames = []string{"建国", "秀英", "玉兰", "志强", "桂芳", "海
 // a holiday), so that warnings have something to find.
 var DisputeSurge = Surge{Township: "370522101", Category: "labour", DaysAgo: 9, Days: 5, PerDay: 6}
 
+// OverdueBacklog is a planted backlog: PerDay disputes registered in one
+// township on the day DaysAgo and never picked up, so that their
+// acceptance deadlines lapse together the next day and the overdue warning
+// (warning.DefaultSettings().OverdueCount, 5) has a day to find.
+var OverdueBacklog = Surge{Township: "370503002", Category: "property_mgmt", DaysAgo: 4, Days: 1, PerDay: 7} // 六合街道
+
 // Mediators names who handles disputes in the demo: the mediator account of
 // a handling region where there is one, the admin elsewhere.
 type Mediators struct {
@@ -75,7 +82,7 @@ func Disputes(now time.Time, loc *time.Location, who Reporters, med Mediators) (
 	var ds []dispute.Dispute
 	var events []dispute.Event
 	counters := map[string]int64{}
-	add := func(day time.Time, g region.Region, category string) {
+	add := func(day time.Time, g region.Region, category string, stuck bool) {
 		at := day.Add(time.Duration(7*3600+rng.IntN(13*3600)) * time.Second)
 		if at.After(now) {
 			at = now.Add(-time.Duration(rng.IntN(3600)) * time.Second)
@@ -102,7 +109,12 @@ func Disputes(now time.Time, loc *time.Location, who Reporters, med Mediators) (
 			amount := int64(50_000 + rng.IntN(5_000_000)) // 500 to 50 500 yuan
 			d.Amount = &amount
 		}
-		events = append(events, mediate(rng, &d, now, med, deadlines)...)
+		if stuck {
+			d.Risk = dispute.RiskMedium
+			events = append(events, register(rng, &d, deadlines))
+		} else {
+			events = append(events, mediate(rng, &d, now, med, deadlines)...)
+		}
 		ds = append(ds, d)
 	}
 	for n := 364; n >= 0; n-- {
@@ -110,16 +122,46 @@ func Disputes(now time.Time, loc *time.Location, who Reporters, med Mediators) (
 		for _, c := range disputeMix {
 			// About five disputes a day city-wide.
 			for k := poisson(rng, 5*c.weight*seasonal(day.Month(), c.peak)); k > 0; k-- {
-				add(day, grids[rng.IntN(len(grids))], c.code)
+				add(day, grids[rng.IntN(len(grids))], c.code, false)
 			}
 		}
 		s := DisputeSurge
 		if n <= s.DaysAgo && n > s.DaysAgo-s.Days {
 			gs := byTownship[s.Township]
 			for k := 0; k < s.PerDay; k++ {
-				add(day, gs[rng.IntN(len(gs))], s.Category)
+				add(day, gs[rng.IntN(len(gs))], s.Category, false)
 			}
 		}
+	}
+	// The planted extras draw from a source of their own, so that the year
+	// above stays as it was.
+	rng = rand.New(rand.NewPCG(2026, 1014))
+	for _, day := range olderDays(now, loc) {
+		for _, c := range disputeMix { // a quarter of the usual traffic
+			for k := poisson(rng, 1.25*c.weight*seasonal(day.Month(), c.peak)); k > 0; k-- {
+				add(day, grids[rng.IntN(len(grids))], c.code, false)
+			}
+		}
+	}
+	for _, e := range KeyDates(now, loc) {
+		if e.CaseKind != warning.CaseDispute {
+			continue
+		}
+		for _, day := range riseDays(e, today, loc) {
+			gs := byTownship[e.Township]
+			add(day, gs[rng.IntN(len(gs))], []string{"marriage_family", "labour"}[rng.IntN(2)], false)
+		}
+	}
+	for k, month := range declineMonths(now, loc) {
+		gs := byTownship[TroubledTownship.Township]
+		for i, day := range declineDays(month, (k+1)*TroubledTownship.PerMonth) {
+			add(day, gs[rng.IntN(len(gs))], disputeMix[rng.IntN(len(disputeMix))].code, i%3 == 0)
+		}
+	}
+	b := OverdueBacklog
+	for k := 0; k < b.PerDay; k++ {
+		gs := byTownship[b.Township]
+		add(today.AddDate(0, 0, -b.DaysAgo), gs[rng.IntN(len(gs))], b.Category, true)
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i].CreatedAt.Before(ds[j].CreatedAt) })
 	return ds, events, counters
@@ -139,6 +181,16 @@ func parties(rng *rand.Rand, county string) []dispute.Party {
 		{Role: dispute.Applicant, Name: name(), Phone: phone(), IDNumber: id},
 		{Role: dispute.Respondent, Name: name(), Phone: phone()},
 	}
+}
+
+// register files d and leaves it waiting (registered, past its acceptance
+// deadline once that lapses); it returns the one event of its timeline.
+func register(rng *rand.Rand, d *dispute.Dispute, dl dispute.Deadlines) dispute.Event {
+	b, _ := json.Marshal(map[string]any{"level": d.Level, "level_code": d.LevelCode})
+	due := d.EnteredLevelAt.Add(dl.Accept[d.Risk])
+	d.DueAt = &due
+	return dispute.Event{ID: uuidAt(rng, d.CreatedAt), CaseID: d.ID, ActorID: d.ReporterID, Action: "create",
+		To: dispute.Registered, CreatedAt: d.CreatedAt, Payload: string(b)}
 }
 
 // mediate walks d along the workflow as far as its age allows and returns

@@ -13,6 +13,7 @@ import (
 	"pingan/internal/fact"
 	"pingan/internal/incident"
 	"pingan/internal/region"
+	"pingan/internal/warning"
 )
 
 // Surge is a planted burst of incidents, so that warnings have something
@@ -51,7 +52,9 @@ type Reporters struct {
 }
 
 // Incidents generates about a year of incidents ending at now (local days
-// in loc), with weekly and seasonal patterns and the planted surges, their
+// in loc), with weekly and seasonal patterns and the planted surges, the
+// weeks around older key dates, the rises planted at key dates and the
+// TroubledTownship's decline, their
 // timelines, and the case-number counters they used. The same inputs give
 // the same output.
 func Incidents(now time.Time, loc *time.Location, who Reporters) ([]incident.Incident, []incident.Event, map[string]int64) {
@@ -104,6 +107,35 @@ func Incidents(now time.Time, loc *time.Location, who Reporters) ([]incident.Inc
 					gs := byTownship[s.Township]
 					add(day, gs[rng.IntN(len(gs))], s.Category)
 				}
+			}
+		}
+	}
+	// The planted extras draw from a source of their own, so that the year
+	// above stays as it was.
+	rng = rand.New(rand.NewPCG(2026, 1013))
+	for _, day := range olderDays(now, loc) {
+		// The weeks around past key dates before the year: a quarter of the
+		// usual traffic, enough for the comparison with the days before.
+		for _, c := range categoryMix {
+			for n := poisson(rng, 5*c.weight*seasonal(day.Month(), c.peak)); n > 0; n-- {
+				add(day, grids[rng.IntN(len(grids))], c.code)
+			}
+		}
+	}
+	for _, e := range KeyDates(now, loc) {
+		if e.CaseKind != warning.CaseIncident {
+			continue
+		}
+		for _, day := range riseDays(e, today, loc) {
+			gs := byTownship[e.Township]
+			add(day, gs[rng.IntN(len(gs))], e.Category)
+		}
+	}
+	for k, month := range declineMonths(now, loc) {
+		for _, c := range declineCategories {
+			gs := byTownship[TroubledTownship.Township]
+			for _, day := range declineDays(month, int(c.share*float64((k+1)*TroubledTownship.PerMonth))) {
+				add(day, gs[rng.IntN(len(gs))], c.code)
 			}
 		}
 	}

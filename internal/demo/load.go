@@ -18,9 +18,11 @@ import (
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
 	"pingan/internal/photo"
+	"pingan/internal/ranking"
 	"pingan/internal/region"
 	"pingan/internal/txn"
 	"pingan/internal/user"
+	"pingan/internal/warning"
 )
 
 // Password is the password of every demo account.
@@ -62,6 +64,11 @@ type Stores interface {
 	incident.Photos
 	dispute.Bulk
 	UpsertValues(ctx context.Context, vs []indicator.Value) ([]*indicator.Value, error)
+	// InsertKeyDate writes an event of the key-date calendar
+	// (warning.Store's).
+	InsertKeyDate(ctx context.Context, e warning.Event) error
+	// CreateJob queues an index job (ranking.Store's).
+	CreateJob(ctx context.Context, j ranking.Job) error
 	txn.Transactor
 }
 
@@ -139,14 +146,53 @@ func Load(ctx context.Context, d Deps) error {
 		if _, err := d.Store.UpsertValues(ctx, Petitions(d.Now, d.Loc, ids["demo-admin"])); err != nil {
 			return fmt.Errorf("demo petitions: %w", err)
 		}
+		for _, e := range Calendar(d.Now, d.Loc) {
+			if err := d.Store.InsertKeyDate(ctx, e); err != nil {
+				return fmt.Errorf("demo key date %s: %w", e.Name, err)
+			}
+		}
+		for _, j := range IndexJobs(d.Now, d.Loc, ids["demo-admin"]) {
+			if err := d.Store.CreateJob(ctx, j); err != nil {
+				return fmt.Errorf("demo index job %s: %w", j.Period, err)
+			}
+		}
 		return nil
 	})
+}
+
+// Calendar is the key-date calendar of the demo (KeyDates) as the warning
+// service keeps it. Repeatable.
+func Calendar(now time.Time, loc *time.Location) []warning.Event {
+	rng := rand.New(rand.NewPCG(2026, 1015))
+	var out []warning.Event
+	for _, k := range KeyDates(now, loc) {
+		out = append(out, warning.Event{ID: uuidAt(rng, now), Name: k.Name, Dates: k.Dates, Version: 1, CreatedAt: now, UpdatedAt: now})
+	}
+	return out
+}
+
+// IndexJobs ask the index runner to compute the last three complete months
+// first, oldest first and ahead of its schedule and backfill, so that the
+// red-band check of the last month (three months running, SPEC §10.2)
+// finds all three when it runs on first start, not only once the backfill
+// has gone through the whole history.
+func IndexJobs(now time.Time, loc *time.Location, by string) []ranking.Job {
+	rng := rand.New(rand.NewPCG(2026, 1016))
+	last := indicator.Shift(indicator.Month, indicator.PeriodOf(indicator.Month, now, loc), -1, loc)
+	var out []ranking.Job
+	for k := warning.RedBandRun - 1; k >= 0; k-- {
+		at := now.Add(-time.Duration(k+1) * time.Second)
+		out = append(out, ranking.Job{ID: uuidAt(rng, at), PeriodKind: indicator.Month,
+			Period: indicator.Shift(indicator.Month, last, -k, loc), Status: ranking.Pending, Reason: "request",
+			RequestedBy: by, CreatedAt: at})
+	}
+	return out
 }
 
 // Petitions is the department data of the demo: the petition bureau's
 // monthly counts (信访量, a manual indicator) for every county, township and
 // community over the last eight months, about one per 10 000 residents a
-// month. Repeatable.
+// month, and more from the TroubledTownship in its last three. Repeatable.
 func Petitions(now time.Time, loc *time.Location, by string) []indicator.Value {
 	rng := rand.New(rand.NewPCG(2026, 9))
 	var out []indicator.Value
@@ -156,8 +202,12 @@ func Petitions(now time.Time, loc *time.Location, by string) []indicator.Value {
 			switch r.Level {
 			case region.County, region.Township, region.Community:
 				mean := float64(r.Population) / 10_000
+				v := float64(poisson(rng, mean))
+				if r.Code == TroubledTownship.Township && k <= 3 { // its decline brings people to the petition office
+					v += float64((4 - k) * 3)
+				}
 				out = append(out, indicator.Value{Indicator: "petitions", RegionCode: r.Code, Period: period,
-					Value: float64(poisson(rng, mean)), Note: "信访局月报", EnteredBy: by, UpdatedAt: now})
+					Value: v, Note: "信访局月报", EnteredBy: by, UpdatedAt: now})
 			}
 		}
 	}
