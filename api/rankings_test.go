@@ -291,12 +291,12 @@ func TestIndexJobsRunOnceAcrossInstances(t *testing.T) {
 	}
 	wg.Wait()
 	var jobs, runs, done int
-	if err := e.app.DB.SQL().QueryRow("SELECT COUNT(*), COALESCE(SUM(attempts), 0), COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0) FROM index_jobs").
+	if err := e.app.DB.SQL().QueryRow("SELECT COUNT(*), COALESCE(SUM(attempts), 0), COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0) FROM index_jobs "+indexOnly).
 		Scan(&jobs, &runs, &done); err != nil {
 		t.Fatal(err)
 	}
 	if jobs != 4 || runs != 4 || done != 4 {
-		rows, _ := e.app.DB.SQL().Query("SELECT period, status, error FROM index_jobs")
+		rows, _ := e.app.DB.SQL().Query("SELECT period, status, error FROM index_jobs "+indexOnly)
 		for rows.Next() {
 			var p, st, er string
 			_ = rows.Scan(&p, &st, &er)

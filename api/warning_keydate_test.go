@@ -83,8 +83,16 @@ func TestKeyDateWarning(t *testing.T) {
 				t.Fatalf("warning %+v detail %+v", w, kd)
 			}
 			r := kd.Rises[0]
-			if r.CaseKind != "incident" || r.Category != "traffic" || fmt.Sprint(r.Years) != "["+strings.Join(years, " ")+"]" {
-				t.Fatalf("rise %+v", r)
+			var got []string
+			for _, y := range r.Years {
+				ratio := "nil"
+				if y.Ratio != nil {
+					ratio = fmt.Sprint(*y.Ratio)
+				}
+				got = append(got, fmt.Sprintf("{%s %d %d %s}", y.Start, y.Window, y.Before, ratio))
+			}
+			if r.CaseKind != "incident" || r.Category != "traffic" || strings.Join(got, " ") != strings.Join(years, " ") {
+				t.Fatalf("rise %+v: years %v, want %v", r, got, years)
 			}
 			if n := warningNotices(t, e, "demo-county-supervisor", w.ID); n != 1 {
 				t.Fatalf("%d notices of %s", n, w.RegionCode)

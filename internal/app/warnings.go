@@ -82,11 +82,17 @@ func warningTask(w *warning.Service, set warning.Settings, loc *time.Location) r
 			}
 			return []ranking.Job{{ID: uuid.Must(uuid.NewV7()).String(), Period: day, Reason: "late_data"}}
 		},
-		AfterIndex: func(period string) []ranking.Job {
-			if len(period) != len("2006-01") {
+		// The latest complete month's red bands and rank falls read it and the
+		// two months before; once any of them is computed (by the schedule, a
+		// late report or the backfill) they are checked again. Older months
+		// raise nothing: a backfill of past years must not flood supervisors
+		// with warnings of long ago.
+		AfterIndex: func(period string, now time.Time) []ranking.Job {
+			last := indicator.Shift(indicator.Month, indicator.PeriodOf(indicator.Month, now, loc), -1, loc)
+			if len(period) != len(last) || period > last || period < indicator.Shift(indicator.Month, last, -(warning.RedBandRun-1), loc) {
 				return nil
 			}
-			return []ranking.Job{{ID: uuid.Must(uuid.NewV7()).String(), Period: period, Reason: "index"}}
+			return []ranking.Job{{ID: uuid.Must(uuid.NewV7()).String(), Period: last, Reason: "index"}}
 		},
 	}
 }

@@ -30,7 +30,7 @@ type Task struct {
 	// AfterIndex lists the jobs to queue once the index of a period
 	// ("2026-11" or "2026-11-29") is computed; a pending job of the same
 	// period covers one.
-	AfterIndex func(period string) []Job
+	AfterIndex func(period string, now time.Time) []Job
 }
 
 // AddTask makes the runner run jobs of t.Kind. Call it before Run.
@@ -79,7 +79,7 @@ func (s *Service) queueAfterIndex(ctx context.Context, period string) error {
 		if t.AfterIndex == nil {
 			continue
 		}
-		for _, j := range t.AfterIndex(period) {
+		for _, j := range t.AfterIndex(period, s.now()) {
 			j.PeriodKind, j.Status, j.CreatedAt = t.Kind, Pending, s.now()
 			if _, err := s.store.QueueJob(ctx, j); err != nil {
 				return fmt.Errorf("queue %s job: %w", t.Kind, err)

@@ -98,10 +98,12 @@ func (s *Service) keyDate(ctx context.Context, e Event, upcoming DateRange, day 
 				ratio = (float64(n) / float64(days(wc.date))) / (float64(before) / KeyDateBefore)
 			}
 			if n >= KeyDateMinCases && ratio > KeyDateRatio {
-				if math.IsInf(ratio, 1) {
-					ratio = math.MaxFloat32 // JSON has no infinity; no case before the window
+				f := KeyDateFigure{Start: wc.date.Start, Window: n, Before: before}
+				if before > 0 {
+					r := math.Round(ratio*100) / 100
+					f.Ratio = &r
 				}
-				years = append(years, KeyDateFigure{Start: wc.date.Start, Window: n, Before: before, Ratio: math.Round(ratio*100) / 100})
+				years = append(years, f)
 			}
 		}
 		if len(years) >= KeyDateMinYears {
@@ -166,14 +168,22 @@ func keyDateSummary(r region.Region, e Event, d DateRange, rs []KeyDateRise) str
 	if top.CaseKind == CaseIncident {
 		what = "事件(" + top.Category + ")"
 	}
-	return fmt.Sprintf("%s (%s起): %s 往年同期 %s 升至前28天的 %.1f 倍, 共 %d 类上升, 请提前部署", e.Name, d.Start, r.Name, what,
-		maxRatio(top), len(rs))
+	rise := fmt.Sprintf("升至前28天的 %.1f 倍", maxRatio(top))
+	if maxRatio(top) == math.Inf(1) {
+		rise = "前28天无案件而同期多发"
+	}
+	return fmt.Sprintf("%s (%s起): %s 往年同期 %s %s, 共 %d 类上升, 请提前部署", e.Name, d.Start, r.Name, what, rise, len(rs))
 }
 
+// maxRatio is a rise's highest ratio over its years; +Inf when a year had
+// no case in the 28 days before its window.
 func maxRatio(r KeyDateRise) float64 {
 	m := 0.0
 	for _, y := range r.Years {
-		m = max(m, y.Ratio)
+		if y.Ratio == nil {
+			return math.Inf(1)
+		}
+		m = max(m, *y.Ratio)
 	}
 	return m
 }

@@ -159,12 +159,13 @@ type KeyDateRise struct {
 }
 
 // KeyDateFigure compares an event's window in one past year with the 28
-// days before it: Ratio is the window's daily rate over theirs.
+// days before it: Ratio is the window's daily rate over theirs, rounded to
+// two places; nil when the 28 days had no case (any rise qualifies then).
 type KeyDateFigure struct {
-	Start  string  `json:"start"`
-	Window int     `json:"window"` // cases in the window
-	Before int     `json:"before"` // cases in the 28 days before it
-	Ratio  float64 `json:"ratio"`
+	Start  string   `json:"start"`
+	Window int      `json:"window"` // cases in the window
+	Before int      `json:"before"` // cases in the 28 days before it
+	Ratio  *float64 `json:"ratio"`
 }
 
 // Filter selects warnings for a list.
