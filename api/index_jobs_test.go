@@ -178,7 +178,7 @@ func TestIndexBackfill(t *testing.T) {
 		// other period, each run once, oldest period first.
 		type job struct{ kind, period, reason, status string }
 		var order []job
-		rows, err := e.app.DB.SQL().Query("SELECT period_kind, period, reason, status, attempts FROM index_jobs "+indexOnly+" ORDER BY finished_at, id")
+		rows, err := e.app.DB.SQL().Query("SELECT period_kind, period, reason, status, attempts FROM index_jobs " + indexOnly + " ORDER BY finished_at, id")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +285,7 @@ func TestIndexJobOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		var order []string
-		rows, err := e.app.DB.SQL().Query("SELECT reason, period, status, attempts FROM index_jobs "+indexOnly+" ORDER BY finished_at, id")
+		rows, err := e.app.DB.SQL().Query("SELECT reason, period, status, attempts FROM index_jobs " + indexOnly + " ORDER BY finished_at, id")
 		if err != nil {
 			t.Fatal(err)
 		}

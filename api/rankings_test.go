@@ -296,7 +296,7 @@ func TestIndexJobsRunOnceAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	if jobs != 4 || runs != 4 || done != 4 {
-		rows, _ := e.app.DB.SQL().Query("SELECT period, status, error FROM index_jobs "+indexOnly)
+		rows, _ := e.app.DB.SQL().Query("SELECT period, status, error FROM index_jobs " + indexOnly)
 		for rows.Next() {
 			var p, st, er string
 			_ = rows.Scan(&p, &st, &er)
