@@ -7,6 +7,7 @@
 #   bash scripts/bench.sh all      both (ingest first, on the empty table; then the bulk load and read)
 #   bash scripts/bench.sh index    the monthly recompute of the Ping'an index at city scale (bench/index:
 #                                  ~2 000 communities, 1 000 000 incidents, 200 000 disputes), in its own database
+#   bash scripts/bench.sh warnings early-warning detection of yesterday and today on that same city (bench/index -warnings)
 #
 # It starts MariaDB and MinIO (scripts/services.sh), builds pingan and the
 # bench programs (bench/rawfloor, bench/load, bench/drive), migrates a fresh
@@ -30,6 +31,7 @@
 #   BENCH_INNODB_BUFFER_POOL  set at run time; "" keeps services.sh's 128M (default 2G: the
 #                             1.5 GB table and its indexes fit, as on a real server)
 #   BENCH_INNODB_LOG_FILE     redo log size set at run time; "" keeps the default (default 512M)
+#   BENCH_WARNING_RUNS        timed detections of each day in warnings mode (default 5)
 #   BENCH_KEEP=1              keep the work directory (binaries, logs) for a look afterwards
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,9 +39,9 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 MODE=${1:-}
 case $MODE in
-ingest | read | all | index) ;;
+ingest | read | all | index | warnings) ;;
 *)
-	echo "usage: $0 ingest|read|all|index" >&2
+	echo "usage: $0 ingest|read|all|index|warnings" >&2
 	exit 2
 	;;
 esac
@@ -142,13 +144,18 @@ sql -e "CREATE DATABASE pingan_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unico
 [ -z "$LOG_FILE" ] || sql -e "SET GLOBAL innodb_log_file_size = $(numfmt --from=iec "$LOG_FILE")"
 log "MariaDB $(sql -N -e 'SELECT VERSION()'): $(sql -N -e "SELECT CONCAT('buffer pool ', @@innodb_buffer_pool_size DIV 1048576, ' MiB, redo log ', @@innodb_log_file_size DIV 1048576, ' MiB, flush_log_at_trx_commit ', @@innodb_flush_log_at_trx_commit)")"
 
-if [ "$MODE" = index ]; then
+if [ "$MODE" = index ] || [ "$MODE" = warnings ]; then
 	log "building bench/index"
 	timeout 900 go build -o "$WORK/bin/index" ./bench/index
 	sql -e "CREATE DATABASE pingan_index CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-	log "index benchmark: migrate, regions, bulk load, then the timed recomputes"
+	args=() what="the timed recomputes"
+	if [ "$MODE" = warnings ]; then
+		args=(-warnings -runs "${BENCH_WARNING_RUNS:-5}") what="the timed early-warning detections"
+	fi
+	log "$MODE benchmark: migrate, regions, bulk load, then $what"
 	timeout 1800 "$WORK/bin/index" -dsn "${PINGAN_TEST_MYSQL}pingan_index?parseTime=true&readTimeout=300s&writeTimeout=300s" \
-		-incidents "${BENCH_INDEX_INCIDENTS:-1000000}" -disputes "${BENCH_INDEX_DISPUTES:-200000}" || die "index benchmark failed"
+		-incidents "${BENCH_INDEX_INCIDENTS:-1000000}" -disputes "${BENCH_INDEX_DISPUTES:-200000}" "${args[@]}" ||
+		die "$MODE benchmark failed"
 	exit 0
 fi
 

@@ -6,7 +6,12 @@
 // parallel), then runs ranking.Service.Compute for last month -runs times
 // and prints each time and the median, and the same for yesterday.
 //
+// With -warnings it times early-warning detection on the same city instead
+// (SPEC §13.1: warning.Service.Detect of yesterday and of today, ≤ 1 s
+// each; see warnings.go).
+//
 //	index -dsn 'root:secret@tcp(127.0.0.1:3306)/pingan_index?parseTime=true'
+//	index -warnings -dsn …
 package main
 
 import (
@@ -37,6 +42,7 @@ func main() {
 	runs := flag.Int("runs", 3, "timed recomputes of each period")
 	tz := flag.String("tz", "Asia/Shanghai", "the city's time zone")
 	skipLoad := flag.Bool("skip-load", false, "use the cases already in the database (a second run)")
+	warnings := flag.Bool("warnings", false, "time early-warning detection of yesterday and today instead of the index (-runs default 5)")
 	flag.Parse()
 	if *dsn == "" {
 		log.Fatal("index: -dsn is required")
@@ -67,6 +73,14 @@ func main() {
 		if _, err := db.SQL().ExecContext(ctx, "ANALYZE TABLE "+t); err != nil {
 			log.Fatal(err)
 		}
+	}
+	if *warnings {
+		n := *runs
+		if !isSet("runs") {
+			n = 5
+		}
+		benchWarnings(ctx, db, loc, n)
+		return
 	}
 	if err := indicator.LoadDefaults(ctx, db, now); err != nil {
 		log.Fatal(err)
@@ -106,6 +120,13 @@ func main() {
 		}
 		fmt.Printf("%-9s %5d regions ranked for %s\n", level, len(rows), month)
 	}
+}
+
+// isSet reports whether the flag was given on the command line.
+func isSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 type grid struct{ code, community, township, county string }
