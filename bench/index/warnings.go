@@ -10,9 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"pingan/internal/indicator"
+	"pingan/internal/app"
 	"pingan/internal/notify"
-	"pingan/internal/ranking"
 	"pingan/internal/region"
 	"pingan/internal/store"
 	"pingan/internal/warning"
@@ -29,7 +28,7 @@ func benchWarnings(ctx context.Context, db *store.DB, loc *time.Location, runs i
 	fmt.Println("notifier: notify.Service (the inbox, as the server wires it); the synthetic city has no users, " +
 		"so no warning has watchers and no notice is written")
 	newService := func(st warning.Store) *warning.Service {
-		return warning.NewService(st, db, indexResults{db}, warningNotices{notices}, db, warning.DefaultSettings(), loc,
+		return warning.NewService(st, db, app.IndexResults{Store: db}, app.WarningNotices{Notify: notices}, db, warning.DefaultSettings(), loc,
 			time.Now, slog.New(slog.DiscardHandler))
 	}
 	svc := newService(db)
@@ -162,37 +161,4 @@ func (s *countingStore) UpdateWarning(ctx context.Context, w warning.Warning) er
 func (s *countingStore) FindKeyDates(ctx context.Context) ([]warning.Event, error) {
 	defer s.note("FindKeyDates", time.Now())
 	return s.DB.FindKeyDates(ctx)
-}
-
-// indexResults reads the stored monthly index as internal/app/warnings.go
-// does (a copy: the server's adapter is unexported).
-type indexResults struct{ store ranking.Store }
-
-func (r indexResults) MonthResults(ctx context.Context, level region.Level, month string) ([]warning.Result, error) {
-	rows, err := r.store.FindResults(ctx, level, indicator.Month, month, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]warning.Result, len(rows))
-	for i, row := range rows {
-		out[i] = warning.Result{RegionCode: row.RegionCode, Band: string(row.Band), Rank: row.Rank}
-		if row.Rank > 0 {
-			score := row.Score
-			out[i].Score = &score
-		}
-	}
-	return out, nil
-}
-
-// warningNotices writes the warning service's notices to the inbox, as
-// internal/app/warnings.go does (a copy).
-type warningNotices struct{ n *notify.Service }
-
-func (w warningNotices) NotifyWarnings(ctx context.Context, ns []warning.Notice) error {
-	out := make([]notify.Notification, len(ns))
-	for i, n := range ns {
-		out[i] = notify.Notification{UserID: n.UserID, Kind: notify.KindWarning, CaseKind: notify.CaseWarning,
-			CaseID: n.WarningID, Title: n.Title, DedupeKey: n.DedupeKey}
-	}
-	return w.n.Notify(ctx, out...)
 }

@@ -114,7 +114,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	}
 	warnings := warning.DefaultSettings()
 	warnings.OverdueCount = cfg.WarningOverdueCount
-	a.Warnings = warning.NewService(db, db, indexResults{db}, warningNotices{a.Notify}, db, warnings, cfg.Location, now, logger)
+	a.Warnings = warning.NewService(db, db, IndexResults{db}, WarningNotices{a.Notify}, db, warnings, cfg.Location, now, logger)
 	a.Ranking.AddTask(warningTask(a.Warnings, warnings, cfg.Location))
 	a.Indicators = indicator.NewService(db, db, db, db, db, a.Ranking, cfg.Location, now)
 

@@ -102,8 +102,8 @@ func TestServicesRefuseMissingDependencies(t *testing.T) {
 				give(o, "loc", loc), give(o, "now", now), give(o, "logger", log))
 		}},
 		{"warning.NewService", func(o *omit) {
-			warning.NewService(give(o, "store", db), give(o, "regions", db), give[warning.Index](o, "index", indexResults{db}),
-				give[warning.Notifier](o, "notifier", warningNotices{a.Notify}), give(o, "log", db), warning.DefaultSettings(),
+			warning.NewService(give(o, "store", db), give(o, "regions", db), give[warning.Index](o, "index", IndexResults{db}),
+				give[warning.Notifier](o, "notifier", WarningNotices{a.Notify}), give(o, "log", db), warning.DefaultSettings(),
 				give(o, "loc", loc), give(o, "now", now), give(o, "logger", log))
 		}},
 		{"photo.NewService", func(o *omit) {

@@ -13,23 +13,27 @@ import (
 	"pingan/internal/warning"
 )
 
-// warningNotices writes the warning service's notices to the inbox.
-type warningNotices struct{ n *notify.Service }
+// WarningNotices writes the warning service's notices to the inbox: kind
+// "warning", case kind "warning", the warning's id as the case id.
+type WarningNotices struct{ Notify *notify.Service }
 
-func (w warningNotices) NotifyWarnings(ctx context.Context, ns []warning.Notice) error {
+// NotifyWarnings implements warning.Notifier.
+func (w WarningNotices) NotifyWarnings(ctx context.Context, ns []warning.Notice) error {
 	out := make([]notify.Notification, len(ns))
 	for i, n := range ns {
 		out[i] = notify.Notification{UserID: n.UserID, Kind: notify.KindWarning, CaseKind: notify.CaseWarning,
 			CaseID: n.WarningID, Title: n.Title, DedupeKey: n.DedupeKey}
 	}
-	return w.n.Notify(ctx, out...)
+	return w.Notify.Notify(ctx, out...)
 }
 
-// indexResults reads the stored monthly index for the warnings that watch it.
-type indexResults struct{ store ranking.Store }
+// IndexResults reads the stored monthly index for the warnings that watch
+// it (red bands, rank falls).
+type IndexResults struct{ Store ranking.Store }
 
-func (r indexResults) MonthResults(ctx context.Context, level region.Level, month string) ([]warning.Result, error) {
-	rows, err := r.store.FindResults(ctx, level, indicator.Month, month, nil)
+// MonthResults implements warning.Index.
+func (r IndexResults) MonthResults(ctx context.Context, level region.Level, month string) ([]warning.Result, error) {
+	rows, err := r.Store.FindResults(ctx, level, indicator.Month, month, nil)
 	if err != nil {
 		return nil, err
 	}
