@@ -221,6 +221,14 @@ func New(d Deps) *gin.Engine {
 	admin.POST("/index/recompute", keyed, s.recompute)
 	admin.GET("/index/jobs/:id", none, s.getJob)
 
+	// Early warning (SPEC §10.3): read and acted on in their subtree by
+	// mediators, supervisors and admins (the service checks the scope). Ack
+	// takes no body or {}, close {note}; both under an optional If-Match.
+	analysts.GET("/warnings", s.listWarnings)
+	analysts.GET("/warnings/:id", none, s.getWarning)
+	analysts.POST("/warnings/:id/ack", keyed, s.ackWarning)
+	analysts.POST("/warnings/:id/close", keyed, s.closeWarning)
+
 	admin.GET("/audit", s.listAudit)
 	return r
 }
