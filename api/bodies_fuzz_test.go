@@ -50,6 +50,12 @@ func jsonRoutes(ids map[string]string) []jsonRoute {
 		{"POST", "/api/v1/service-accounts", "demo-admin", "", map[string]any{"name": "信访局", "indicators": []string{"petitions"},
 			"region_code": demo.DongyingDistrict}},
 		{"POST", "/api/v1/index/recompute", "demo-admin", "", map[string]any{"period": "month", "at": "2026-09"}},
+		{"POST", "/api/v1/warnings/" + ids["warning"] + "/ack", "demo-supervisor", "", map[string]any{}},
+		{"POST", "/api/v1/warnings/" + ids["warning"] + "/close", "demo-supervisor", `"1"`, map[string]any{"note": "已处置"}},
+		{"POST", "/api/v1/key-dates", "demo-admin", "", map[string]any{"name": "春节", "dates": []map[string]any{
+			{"start": "2027-02-06", "end": "2027-02-12"}}}},
+		{"PATCH", "/api/v1/key-dates/" + ids["key_date"], "demo-admin", "", map[string]any{"name": "国庆节",
+			"dates": []map[string]any{{"start": "2026-10-01", "end": "2026-10-07"}}}},
 		{"POST", "/api/v1/regions/import", "demo-admin", "", json.RawMessage(`{"type":"FeatureCollection","features":[` +
 			`{"type":"Feature","properties":{"code":"` + demo.FuqianCommunity + `901","name":"新网格","level":"grid",` +
 			`"parent_code":"` + demo.FuqianCommunity + `","population":10},"geometry":null}]}`)},
@@ -79,6 +85,11 @@ func FuzzJSONBodies(f *testing.F) {
 	}
 	inbox := e.do(f, req{method: "GET", path: "/api/v1/notifications", token: e.login(f, "demo-gridworker")})
 	ids["notification"] = inbox.json(f)["items"].([]any)[0].(map[string]any)["id"].(string)
+
+	ids["warning"] = seedWarning(f, e, demo.DongchengStreet, e.clock.now(), nil).ID
+	kd := e.do(f, req{method: "POST", path: "/api/v1/key-dates", token: e.login(f, "demo-admin"),
+		body: map[string]any{"name": "端午节", "dates": []map[string]any{{"start": "2027-06-09", "end": "2027-06-11"}}}})
+	ids["key_date"] = kd.json(f)["id"].(string)
 
 	routes := jsonRoutes(ids)
 	tokens := map[string]string{"": ""}

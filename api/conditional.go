@@ -52,6 +52,7 @@ var conditionals = map[string]string{
 	"users":      "user",
 	"categories": "category",
 	"regions":    "region",
+	"warnings":   "warning",
 }
 
 // notModified answers 304 when If-None-Match names the current version.

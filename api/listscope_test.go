@@ -12,6 +12,7 @@ import (
 
 	"pingan/internal/demo"
 	"pingan/internal/indicator"
+	"pingan/internal/notify"
 )
 
 // dongyingPath is the subtree every caller of TestEveryListStaysInScope is
@@ -55,6 +56,19 @@ func TestEveryListStaysInScope(t *testing.T) {
 		dpMust(t, e, "demo-township-mediator", disputes[0], map[string]any{"action": "escalate", "reason": "需区级协调"})
 		dpMust(t, e, "demo-admin", disputes[1], map[string]any{"action": "escalate", "reason": "需镇街协调"})
 		dpMust(t, e, "demo-guangrao-mediator", disputes[1], map[string]any{"action": "accept"})
+		// A warning on each side, acknowledged by the city admin (audit
+		// entries placed by the warning's region), and a notice of the
+		// 东营区 one in the county mediator's inbox.
+		clearWarnings(t, e)
+		var warnings [2]string
+		for i, code := range []string{demo.DongchengStreet, demo.GuangraoTownship} {
+			warnings[i] = seedWarning(t, e, code, e.clock.now(), nil).ID
+			expect(t, e.do(t, req{method: "POST", path: "/api/v1/warnings/" + warnings[i] + "/ack", token: admin}), 200, "")
+		}
+		if err := e.app.Notify.Notify(ctx, notify.Notification{UserID: userID(t, e, "demo-county-mediator"), Kind: notify.KindWarning,
+			CaseKind: notify.CaseWarning, CaseID: warnings[0], Title: "东城街道矛盾纠纷激增"}); err != nil {
+			t.Fatal(err)
+		}
 		period := indicator.PeriodOf(indicator.Month, time.Now(), e.app.Ranking.Location())
 		if err := e.app.Ranking.Compute(ctx, period); err != nil {
 			t.Fatal(err)
@@ -92,6 +106,7 @@ func TestEveryListStaysInScope(t *testing.T) {
 			{"/api/v1/notifications", all(), e.caseRegion, false},
 			{"/api/v1/audit", roles("admin"), e.auditRegion(t), true},
 			{"/api/v1/users", roles("supervisor", "admin"), field("region_code"), true},
+			{"/api/v1/warnings", roles("mediator", "supervisor", "admin"), field("region_code"), true},
 			{"/api/v1/regions", all(), field("code"), true},
 			{"/api/v1/index/rankings?level=county&period=month&at=" + period, roles("mediator", "supervisor", "admin"), rankingRegion, true},
 			{"/api/v1/index/rankings?level=township&period=month&at=" + period, roles("mediator", "supervisor", "admin"), rankingRegion, true},
@@ -200,11 +215,15 @@ func (e *env) inSubtree(t *testing.T, code, path string) bool {
 	return strings.HasPrefix(r.Path, path)
 }
 
-// caseRegion is the grid of the case a notification is about.
+// caseRegion is the grid of the case a notification is about, or the
+// region of its warning.
 func (e *env) caseRegion(it map[string]any) []string {
 	id, _ := it["case_id"].(string)
-	if id == "" {
+	switch {
+	case id == "":
 		return nil
+	case it["case_kind"] == "warning":
+		return []string{e.gridOf("warnings", id, "")}
 	}
 	return []string{e.gridOf("incidents", id, e.gridOf("disputes", id, ""))}
 }
@@ -231,6 +250,8 @@ func (e *env) auditRegion(t *testing.T) func(map[string]any) []string {
 			return []string{e.gridOf("incidents", id, "")}
 		case "dispute":
 			return []string{e.gridOf("disputes", id, "")}
+		case "warning":
+			return []string{e.gridOf("warnings", id, "")}
 		case "user":
 			return []string{e.userRegion(t, id)}
 		}

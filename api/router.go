@@ -221,6 +221,19 @@ func New(d Deps) *gin.Engine {
 	admin.POST("/index/recompute", keyed, s.recompute)
 	admin.GET("/index/jobs/:id", none, s.getJob)
 
+	// Early warning (SPEC §10.3): read and acted on in their subtree by
+	// mediators, supervisors and admins (the service checks the scope); the
+	// key-date calendar is read by them and kept by admins. Ack takes no
+	// body or {}, close {note}; both under an optional If-Match.
+	analysts.GET("/warnings", s.listWarnings)
+	analysts.GET("/warnings/:id", none, s.getWarning)
+	analysts.POST("/warnings/:id/ack", keyed, s.ackWarning)
+	analysts.POST("/warnings/:id/close", keyed, s.closeWarning)
+	analysts.GET("/key-dates", none, s.listKeyDates)
+	analysts.GET("/key-dates/:id", none, s.getKeyDate)
+	admin.POST("/key-dates", keyed, s.createKeyDate)
+	admin.PATCH("/key-dates/:id", s.patchKeyDate)
+
 	admin.GET("/audit", s.listAudit)
 	return r
 }

@@ -23,6 +23,13 @@ func TestRouteRoleTable(t *testing.T) {
 	dsp := e.do(t, req{method: "POST", path: "/api/v1/disputes", token: e.login(t, "demo-gridworker"), body: disputeBody(nil)})
 	expect(t, dsp, 201, "")
 	dspPath := "/api/v1/disputes/" + dsp.json(t)["id"].(string)
+	// A warning in 府前社区, which every reader of warnings sees, and a
+	// key date.
+	wrn := "/api/v1/warnings/" + seedWarning(t, e, demo.FuqianCommunity, e.clock.now(), nil).ID
+	kd := e.do(t, req{method: "POST", path: "/api/v1/key-dates", token: e.login(t, "demo-admin"),
+		body: map[string]any{"name": "春节", "dates": []any{map[string]any{"start": "2027-02-06", "end": "2027-02-12"}}}})
+	expect(t, kd, 201, "")
+	kdPath := "/api/v1/key-dates/" + kd.json(t)["id"].(string)
 	missing := "/api/v1/photos/0193f1b2-0000-7000-8000-000000000001"
 	type row struct {
 		method, route, path string
@@ -87,6 +94,15 @@ func TestRouteRoleTable(t *testing.T) {
 		// streaming: the roles are checked before it (streams: notifications_test.go).
 		{"GET", "/api/v1/notifications/stream", "/api/v1/notifications/stream?probe=1", nil, [5]int{401, 400, 400, 400, 400}},
 		{"GET", "/api/v1/audit", "/api/v1/audit", nil, adminOnly(200)},
+		{"GET", "/api/v1/warnings", "/api/v1/warnings", nil, [5]int{401, 403, 200, 200, 200}},
+		{"GET", "/api/v1/warnings/:id", wrn, nil, [5]int{401, 403, 200, 200, 200}},
+		// Closing needs a note: each reader gets as far as asking for it.
+		{"POST", "/api/v1/warnings/:id/close", wrn + "/close", map[string]any{}, [5]int{401, 403, 400, 400, 400}},
+		{"POST", "/api/v1/warnings/:id/ack", "/api/v1/warnings/0193f1b2-0000-7000-8000-000000000001/ack", nil, [5]int{401, 403, 404, 404, 404}},
+		{"GET", "/api/v1/key-dates", "/api/v1/key-dates", nil, [5]int{401, 403, 200, 200, 200}},
+		{"GET", "/api/v1/key-dates/:id", kdPath, nil, [5]int{401, 403, 200, 200, 200}},
+		{"POST", "/api/v1/key-dates", "/api/v1/key-dates", map[string]any{}, adminOnly(400)},
+		{"PATCH", "/api/v1/key-dates/:id", kdPath, map[string]any{}, adminOnly(200)},
 	}
 	covered := map[string]bool{}
 	for _, r := range table {
