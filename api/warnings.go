@@ -31,10 +31,10 @@ type periodFigureResponse struct {
 }
 
 type keyDateFigureResponse struct {
-	Start  string  `json:"start"`
-	Window int     `json:"window"`
-	Before int     `json:"before"`
-	Ratio  float64 `json:"ratio"`
+	Start  string   `json:"start"`
+	Window int      `json:"window"`
+	Before int      `json:"before"`
+	Ratio  *float64 `json:"ratio"`
 }
 
 type keyDateRiseResponse struct {

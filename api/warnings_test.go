@@ -109,7 +109,7 @@ func seedWarningSet(t *testing.T, e *env) warningSet {
 		w.CaseKind, w.Category, w.FirstDay, w.LastDay, w.Series = warning.CaseIncident, "public_order", "2027-02-06", "2027-02-12", nil
 		w.Detail.KeyDate = &warning.KeyDateDetail{EventID: "e1", Name: "春节", Start: "2027-02-06", End: "2027-02-12",
 			Rises: []warning.KeyDateRise{{CaseKind: warning.CaseIncident, Category: "public_order",
-				Years: []warning.KeyDateFigure{{Start: "2026-02-16", Window: 14, Before: 20, Ratio: 2.8}}}}}
+				Years: []warning.KeyDateFigure{{Start: "2026-02-16", Window: 14, Before: 20, Ratio: ptrTo(2.8)}}}}}
 	})
 	s.community = seedWarning(t, e, demo.FuqianCommunity, base.Add(4*time.Minute), func(w *warning.Warning) {
 		w.Kind, w.CaseKind, w.Method, w.Methods, w.PeriodKind, w.Severity = warning.KindRankFall, "", "", nil, "month", warning.Orange
