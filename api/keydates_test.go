@@ -116,6 +116,15 @@ func TestKeyDateCalendar(t *testing.T) {
 		if got := storedDays(t, e, id); !reflect.DeepEqual(got, []any{past}) {
 			t.Fatalf("stored dates after the patch %v", got)
 		}
+		// A patch that changes nothing (empty, or the same values) is no new
+		// version and no audit entry.
+		for _, body := range []map[string]any{{}, {"name": "春节假期", "dates": []any{past}}} {
+			r = e.do(t, req{method: "PATCH", path: "/api/v1/key-dates/" + id, token: admin, body: body})
+			expect(t, r, 200, "")
+			if b := r.json(t); b["version"] != 3.0 || r.Header.Get("ETag") != `"3"` {
+				t.Fatalf("no-op patch %v: %s", body, r.Body)
+			}
+		}
 		if n := audits(t, e, "key_date.update", id, adminID); n != 2 {
 			t.Fatalf("key_date.update audited %d times, want 2", n)
 		}

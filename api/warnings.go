@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -236,10 +235,8 @@ type closeWarningRequest struct {
 func (s *server) ackWarning(c *gin.Context)   { s.actOnWarning(c, warning.ActionAck) }
 func (s *server) closeWarning(c *gin.Context) { s.actOnWarning(c, warning.ActionClose) }
 
-// actOnWarning takes action on the warning, under an optional If-Match. It
-// runs inside idempotent's transaction, whose rollback on any 4xx makes
-// "stale → 412 and nothing changes" hold even when the warning moves on
-// between the check and the action.
+// actOnWarning takes action on the warning, under an optional If-Match
+// that the service checks against the version it locks.
 func (s *server) actOnWarning(c *gin.Context, action string) {
 	want, conditional := 0, c.GetHeader("If-Match") != ""
 	if conditional {
@@ -264,31 +261,14 @@ func (s *server) actOnWarning(c *gin.Context, action string) {
 		return
 	}
 	ctx, p, id := c.Request.Context(), caller(c), c.Param("id")
-	if conditional {
-		cur, err := s.warnings.FindWarning(ctx, p, id)
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		if cur.Version != want {
-			fail(c, errs.ErrPrecondition, staleWarning(cur.Version, want))
-			return
-		}
-	}
 	var w warning.Warning
 	if action == warning.ActionAck {
-		w, err = s.warnings.Ack(ctx, p, id)
+		w, err = s.warnings.Ack(ctx, p, id, want)
 	} else {
-		w, err = s.warnings.Close(ctx, p, id, deref(req.Note))
+		w, err = s.warnings.Close(ctx, p, id, deref(req.Note), want)
 	}
 	if err != nil {
 		writeError(c, err)
-		return
-	}
-	// The service acted on the version it locked: another than the one
-	// checked above means the warning changed in between.
-	if conditional && w.Version != want+1 {
-		fail(c, errs.ErrPrecondition, staleWarning(w.Version-1, want))
 		return
 	}
 	out, err := s.warningResponses(c, w)
@@ -298,8 +278,4 @@ func (s *server) actOnWarning(c *gin.Context, action string) {
 	}
 	c.Header("ETag", etag(w.Version))
 	c.JSON(http.StatusOK, out[0])
-}
-
-func staleWarning(current, want int) string {
-	return fmt.Sprintf("the warning is at version %d, not %d: read it again", current, want)
 }

@@ -151,13 +151,14 @@ func TestWarningListFilters(t *testing.T) {
 			{"?severity=blue", []warning.Warning{s.keyDate}},
 			{"?severity=orange", []warning.Warning{s.community}},
 			// Episodes reaching into [from, to]: days of 2026-11-20…21 and
-			// 2027-02-06…12, 2026-10-01…03; the months 2026-09…10 compare as
-			// text ("2026-10" < "2026-10-02").
+			// 2027-02-06…12, 2026-10-01…03; the rank fall's months 2026-09…10
+			// reach every day of October.
 			{"?from=2026-11-21", []warning.Warning{s.keyDate, s.guangrao, s.dongcheng}},
 			{"?from=2026-11-22", []warning.Warning{s.keyDate}},
 			{"?to=2026-10-02", []warning.Warning{s.community, s.county}},
-			{"?from=2026-10-03&to=2026-11-20", []warning.Warning{s.county, s.guangrao, s.dongcheng}},
-			{"?from=2026-10-04&to=2026-11-19", nil},
+			{"?from=2026-10-03&to=2026-11-20", []warning.Warning{s.community, s.county, s.guangrao, s.dongcheng}},
+			{"?from=2026-10-31&to=2026-11-19", []warning.Warning{s.community}},
+			{"?from=2026-11-01&to=2026-11-19", nil},
 		} {
 			want := []string{}
 			for _, w := range c.want {
@@ -294,6 +295,7 @@ func TestWarningListRefusesBadFilters(t *testing.T) {
 			{"cursor=bm90LWEtY3Vyc29y", "cursor", "not a cursor from this API"},
 			{"category=fire", "category", "unknown query parameter"},
 			{"status=open&status=closed", "status", "given more than once"},
+			{"from=2026-11-02&to=2026-11-01", "to", "a local day on or after from"},
 		} {
 			r := e.do(t, req{method: "GET", path: "/api/v1/warnings?" + c.query, token: tok})
 			expectField(t, r, c.field, c.msg)

@@ -173,7 +173,9 @@ func (db *DB) warningsQuery(ctx context.Context, f warning.Filter) *gorm.DB {
 		q = q.Where("severity = ?", string(f.Severity))
 	}
 	if f.From != "" {
-		q = q.Where("last_day >= ?", f.From)
+		// Month warnings keep months ("2026-10"): one whose month holds
+		// From ends on or after it.
+		q = q.Where("(last_day >= ? OR last_day = ?)", f.From, f.From[:min(7, len(f.From))])
 	}
 	if f.To != "" {
 		q = q.Where("first_day <= ?", f.To)

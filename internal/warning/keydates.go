@@ -96,6 +96,8 @@ func (s *Service) UpdateKeyDate(ctx context.Context, p access.Principal, id stri
 		if err != nil {
 			return err
 		}
+		was := e
+		was.Dates = slices.Clone(e.Dates)
 		if patch.Name != nil {
 			e.Name = strings.TrimSpace(*patch.Name)
 		}
@@ -106,6 +108,10 @@ func (s *Service) UpdateKeyDate(ctx context.Context, p access.Principal, id stri
 			return err
 		}
 		sortDates(e.Dates)
+		if e.Name == was.Name && slices.Equal(e.Dates, was.Dates) {
+			out = e // nothing changes: no new version, no audit entry
+			return nil
+		}
 		e.Version++
 		e.UpdatedAt = s.now()
 		if err := s.store.UpdateKeyDate(ctx, e); err != nil {

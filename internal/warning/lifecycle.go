@@ -60,6 +60,9 @@ func (s *Service) FindWarnings(ctx context.Context, p access.Principal, q Query)
 			bad.Add(d.name, "a local day, e.g. 2026-11-27")
 		}
 	}
+	if q.From != "" && q.To != "" && validDay(q.From) && validDay(q.To) && q.To < q.From {
+		bad.Add("to", "a local day on or after from")
+	}
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
@@ -100,25 +103,27 @@ func AllowedActions(w Warning) []string {
 }
 
 // Ack acknowledges an open warning for p (a mediator, supervisor or admin
-// in its scope), audited as warning.ack. Returns errs.ErrNotFound outside
-// the scope, errs.ErrForbidden for other roles, and an errs.ConflictError
-// with the allowed actions when the warning is not open.
-func (s *Service) Ack(ctx context.Context, p access.Principal, id string) (Warning, error) {
-	return s.act(ctx, p, id, ActionAck, "")
+// in its scope), audited as warning.ack. version is the version p read (an
+// If-Match), 0 for any. Returns errs.ErrNotFound outside the scope,
+// errs.ErrForbidden for other roles, errs.ErrPrecondition when the warning
+// is at another version, and an errs.ConflictError with the allowed
+// actions when the warning is not open.
+func (s *Service) Ack(ctx context.Context, p access.Principal, id string, version int) (Warning, error) {
+	return s.act(ctx, p, id, ActionAck, "", version)
 }
 
 // Close closes an open or acknowledged warning with a note (1 to MaxNote
 // characters), audited as warning.close. Errors as Ack's, and
 // errs.FieldErrors naming "note".
-func (s *Service) Close(ctx context.Context, p access.Principal, id, note string) (Warning, error) {
+func (s *Service) Close(ctx context.Context, p access.Principal, id, note string, version int) (Warning, error) {
 	note = strings.TrimSpace(note)
 	if note == "" || utf8.RuneCountInString(note) > MaxNote {
 		return Warning{}, errs.Invalid("note", fmt.Sprintf("1 to %d characters saying how the warning was dealt with", MaxNote))
 	}
-	return s.act(ctx, p, id, ActionClose, note)
+	return s.act(ctx, p, id, ActionClose, note, version)
 }
 
-func (s *Service) act(ctx context.Context, p access.Principal, id, action, note string) (Warning, error) {
+func (s *Service) act(ctx context.Context, p access.Principal, id, action, note string, version int) (Warning, error) {
 	if !canRead(p) {
 		return Warning{}, fmt.Errorf("warnings are acted on by mediators, supervisors and admins: %w", errs.ErrForbidden)
 	}
@@ -130,6 +135,9 @@ func (s *Service) act(ctx context.Context, p access.Principal, id, action, note 
 		}
 		if err := p.CheckObject("warning", id, w.RegionPath); err != nil {
 			return err
+		}
+		if version != 0 && w.Version != version {
+			return fmt.Errorf("the warning is at version %d, not %d: read it again: %w", w.Version, version, errs.ErrPrecondition)
 		}
 		if !contains(AllowedActions(w), action) {
 			return &errs.ConflictError{Msg: fmt.Sprintf("a warning that is %s cannot take %q", w.Status, action),
@@ -159,7 +167,7 @@ func (s *Service) act(ctx context.Context, p access.Principal, id, action, note 
 	})
 	if err != nil {
 		var conflict *errs.ConflictError
-		if errors.As(err, &conflict) || errors.Is(err, errs.ErrNotFound) {
+		if errors.As(err, &conflict) || errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrPrecondition) {
 			return Warning{}, err
 		}
 		return Warning{}, fmt.Errorf("%s warning %s: %w", action, id, err)
