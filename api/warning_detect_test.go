@@ -144,6 +144,9 @@ func TestSurgeWarning(t *testing.T) {
 			fmt.Sprint(series[27]) != fmt.Sprintf("map[count:6 day:%s]", day(yesterday.AddDate(0, 0, -1))) {
 			t.Fatalf("series %v", series)
 		}
+		if w["summary"] != fmt.Sprintf("东城街道 %s 治安事件 11 件, 基线 %.1f", day(yesterday), w["expected"]) || w["expected"] != 24.0/7 {
+			t.Errorf("summary %q", w["summary"])
+		}
 		if p, ok := w["p"].(float64); !ok || p >= 0.001 {
 			t.Fatalf("p = %v", w["p"])
 		}
@@ -207,6 +210,9 @@ func TestSurgeWarning(t *testing.T) {
 			}
 		}
 		got := e.do(t, req{method: "GET", path: "/api/v1/warnings/" + id, token: sup}).json(t)
+		if got["summary"] != fmt.Sprintf("自 %s 起持续: 东城街道 %s 治安事件 12 件, 基线 %.1f", day(yesterday)[5:], day(todayStart), got["expected"]) {
+			t.Errorf("summary %q", got["summary"])
+		}
 		if got["severity"] != "orange" || got["last_day"] != day(todayStart) || got["first_day"] != day(yesterday) ||
 			got["observed"] != 12.0 || len(got["series"].([]any)) != 30 {
 			t.Fatalf("after today's pass: %v", got)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"pingan/internal/category"
 	"pingan/internal/errs"
 	"pingan/internal/indicator"
 	"pingan/internal/region"
@@ -103,6 +104,10 @@ func (s *Service) detectSurges(ctx context.Context, day string, start time.Time,
 	if err != nil {
 		return err
 	}
+	names, err := s.categoryNames(ctx)
+	if err != nil {
+		return err
+	}
 	keys := make([]seriesKey, 0, len(series))
 	for k := range series {
 		keys = append(keys, k)
@@ -133,7 +138,7 @@ func (s *Service) detectSurges(ctx context.Context, day string, start time.Time,
 		}
 		w.Expected, w.Threshold, w.Statistic = num(pt.Mean), pt.Upper, pt.Statistic
 		w.P = a.Poisson.P
-		w.Summary = surgeSummary(r, k, w)
+		w.Summary = surgeSummary(r, caseName(k.caseKind, k.category, names), w)
 		if err := s.raise(ctx, w); err != nil {
 			return err
 		}
@@ -231,6 +236,9 @@ func (s *Service) update(ctx context.Context, ep, w Warning, now time.Time) erro
 		next.LastDay, next.Method, next.Methods, next.Observed = w.LastDay, w.Method, w.Methods, w.Observed
 		next.Expected, next.Threshold, next.Statistic, next.P = w.Expected, w.Threshold, w.Statistic, w.P
 		next.Detail, next.Summary = w.Detail, w.Summary
+		if w.Kind == KindSurge && ep.FirstDay < w.LastDay {
+			next.Summary = fmt.Sprintf("自 %s 起持续: %s", ep.FirstDay[5:], w.Summary)
+		}
 	}
 	next.Series = mergeSeries(ep.Series, w.Series)
 	if sameWarning(ep, next) {
@@ -305,11 +313,32 @@ func daySeries(first time.Time, y []float64) []DayCount {
 	return out
 }
 
-func surgeSummary(r region.Region, k seriesKey, w Warning) string {
-	what := "矛盾纠纷"
-	if k.caseKind == CaseIncident {
-		what = "事件(" + k.category + ")"
+// categoryNames are the Chinese names of the incident categories, by code.
+func (s *Service) categoryNames(ctx context.Context) (map[string]string, error) {
+	cs, err := s.store.FindCategories(ctx, category.Incident)
+	if err != nil {
+		return nil, err
 	}
+	out := make(map[string]string, len(cs))
+	for _, c := range cs {
+		out[c.Code] = c.NameZH
+	}
+	return out, nil
+}
+
+// caseName is what a series counts, in words: 矛盾纠纷, or 事件 of a
+// category by its name (its code when it has none).
+func caseName(caseKind, code string, names map[string]string) string {
+	if caseKind != CaseIncident {
+		return "矛盾纠纷"
+	}
+	if n := names[code]; n != "" {
+		return n + "事件"
+	}
+	return "事件(" + code + ")"
+}
+
+func surgeSummary(r region.Region, what string, w Warning) string {
 	exp := 0.0
 	if w.Expected != nil {
 		exp = *w.Expected

@@ -110,6 +110,10 @@ func (s *Service) keyDate(ctx context.Context, e Event, upcoming DateRange, day 
 			rises[k.region] = append(rises[k.region], KeyDateRise{CaseKind: k.caseKind, Category: k.category, Years: years})
 		}
 	}
+	names, err := s.categoryNames(ctx)
+	if err != nil {
+		return err
+	}
 	codes := make([]string, 0, len(rises))
 	for c := range rises {
 		codes = append(codes, c)
@@ -127,7 +131,7 @@ func (s *Service) keyDate(ctx context.Context, e Event, upcoming DateRange, day 
 			Severity: Blue, Detail: Detail{KeyDate: &KeyDateDetail{EventID: e.ID, Name: e.Name, Start: upcoming.Start,
 				End: upcoming.End, Rises: rs}}}
 		w.Key = strings.Join([]string{KindKeyDate, r.Code, e.ID, upcoming.Start}, "/")
-		w.Summary = keyDateSummary(r, e, upcoming, rs)
+		w.Summary = keyDateSummary(r, e, upcoming, rs, names)
 		err := s.log.InTx(ctx, func(ctx context.Context) error { return s.insert(ctx, w, now) })
 		if err != nil {
 			return err
@@ -157,17 +161,14 @@ func (s *Service) counts(ctx context.Context, from, to time.Time) (map[seriesKey
 	return out, nil
 }
 
-func keyDateSummary(r region.Region, e Event, d DateRange, rs []KeyDateRise) string {
+func keyDateSummary(r region.Region, e Event, d DateRange, rs []KeyDateRise, names map[string]string) string {
 	top := rs[0]
 	for _, x := range rs[1:] {
 		if maxRatio(x) > maxRatio(top) {
 			top = x
 		}
 	}
-	what := "矛盾纠纷"
-	if top.CaseKind == CaseIncident {
-		what = "事件(" + top.Category + ")"
-	}
+	what := caseName(top.CaseKind, top.Category, names)
 	rise := fmt.Sprintf("升至前28天的 %.1f 倍", maxRatio(top))
 	if maxRatio(top) == math.Inf(1) {
 		rise = "前28天无案件而同期多发"

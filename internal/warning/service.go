@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"pingan/internal/audit"
+	"pingan/internal/category"
 	"pingan/internal/deps"
 	"pingan/internal/region"
 )
@@ -28,6 +29,8 @@ type Store interface {
 	// category whose LastDay is since or later, the newest; ok is false
 	// when there is none.
 	FindEpisode(ctx context.Context, kind, regionCode, caseKind, category, since string) (w Warning, ok bool, err error)
+	// FindCategories lists the categories of a kind, for their names.
+	FindCategories(ctx context.Context, kind category.Kind) ([]category.Category, error)
 	// FindWatchers lists the active supervisors and mediators whose scope
 	// holds a region of the given path (the region itself or one above it).
 	FindWatchers(ctx context.Context, regionPath string) ([]string, error)
