@@ -1,30 +1,18 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"pingan/internal/pii"
-	"pingan/internal/testenv"
 )
 
 // TestRecentActionsUseIndex checks on MariaDB that the phone search's limit
 // reads the (actor_id, at, id) index backwards, not the log.
 func TestRecentActionsUseIndex(t *testing.T) {
 	ctx := context.Background()
-	sealer, _ := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
-	db, err := Open(ctx, testenv.MySQLDSN(t), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedMySQL(t)
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rows := make([]auditRow, 0, 6000)
 	for i := 0; i < 6000; i++ {

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -11,8 +10,6 @@ import (
 	"gorm.io/gorm"
 
 	"pingan/internal/notify"
-	"pingan/internal/pii"
-	"pingan/internal/testenv"
 )
 
 // TestNotificationQueriesUseIndexes checks on MariaDB, with EXPLAIN, that
@@ -20,15 +17,7 @@ import (
 // webhook worker's claim read through an index in index order.
 func TestNotificationQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	sealer, _ := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
-	db, err := Open(ctx, testenv.MySQLDSN(t), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedMySQL(t)
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rows := make([]notificationRow, 0, 6000)
 	deliveries := make([]deliveryRow, 0, 6000)

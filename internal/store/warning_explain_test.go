@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -10,9 +9,7 @@ import (
 
 	"pingan/internal/access"
 	"pingan/internal/demo"
-	"pingan/internal/pii"
 	"pingan/internal/region"
-	"pingan/internal/testenv"
 	"pingan/internal/warning"
 )
 
@@ -22,15 +19,7 @@ import (
 // and that the city's list reads in index order.
 func TestWarningQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	sealer, _ := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
-	db, err := Open(ctx, testenv.MySQLDSN(t), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedMySQL(t)
 	var places []region.Region
 	for _, r := range demo.Regions() {
 		if r.Level == region.Township || r.Level == region.Community {
