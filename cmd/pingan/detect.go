@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"strings"
 
 	"pingan/internal/warning"
 )
@@ -84,8 +82,8 @@ func detectCommand(args []string, stdin io.Reader, out io.Writer) error {
 // that was read.
 func parseDetectInput(data []byte) (warning.Params, []float64, error) {
 	var f detectFile
-	if err := decodeStrict(data, &f, "input"); err != nil {
-		return warning.Params{}, nil, relabel(err)
+	if err := decodeStrict(data, &f, "detect", "input"); err != nil {
+		return warning.Params{}, nil, err
 	}
 	if f.Method == "" {
 		return warning.Params{}, nil, badInputf("detect: method is required: C1, C2, C3 or poisson")
@@ -117,8 +115,8 @@ func parseDetectInput(data []byte) (warning.Params, []float64, error) {
 	for i, raw := range f.Series {
 		where := fmt.Sprintf("series[%d]", i)
 		var x *float64
-		if err := decodeStrict(raw, &x, where); err != nil {
-			return warning.Params{}, nil, relabel(err)
+		if err := decodeStrict(raw, &x, "detect", where); err != nil {
+			return warning.Params{}, nil, err
 		}
 		switch {
 		case x == nil:
@@ -136,14 +134,4 @@ func parseDetectInput(data []byte) (warning.Params, []float64, error) {
 			"(day 0 first), so it needs at least %d", len(series), p.Method, p.Baseline, first, first+1)
 	}
 	return p, series, nil
-}
-
-// relabel gives a decoding error of decodeStrict, which speaks for
-// `pingan index`, this command's name.
-func relabel(err error) error {
-	var bad *badInput
-	if errors.As(err, &bad) {
-		return badInputf("detect: %s", strings.TrimPrefix(bad.msg, "index: "))
-	}
-	return err
 }

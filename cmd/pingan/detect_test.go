@@ -197,6 +197,8 @@ func TestDetectCommandBadInput(t *testing.T) {
 		{[]string{"--input", "-"}, "{\n\"method\": C2}", "detect: input: malformed JSON at line 2, column 11: invalid character 'C' looking for beginning of value"},
 		{[]string{"--input", "-"}, ok + " {}", "detect: input: trailing data after the JSON object"},
 		{[]string{"--input", "-"}, `{"method":"C2","window":7,"series":[1]}`, `detect: input: unknown field "window"`},
+		{[]string{"--input", "-"}, `{"method":"C2","method":"C1","series":[1,2,3,4,5,6,7,8,9,10]}`,
+			"detect: input: the key method is given twice in one object"},
 		{[]string{"--input", "-"}, `{"series":[1,2,3]}`, "detect: method is required: C1, C2, C3 or poisson"},
 		{[]string{"--input", "-"}, `{"method":"c2","series":[1]}`, `detect: method "c2": want C1, C2, C3 or poisson`},
 		{[]string{"--input", "-"}, `{"method":"EWMA","series":[1]}`, `detect: method "EWMA": want C1, C2, C3 or poisson`},

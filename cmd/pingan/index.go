@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"reflect"
-	"strings"
 
 	"pingan/internal/index"
 	"pingan/internal/region"
@@ -152,7 +149,7 @@ func indexCommand(args []string, stdin io.Reader, out io.Writer) error {
 // values has no value.
 func parseIndexInput(data []byte) (index.Input, error) {
 	var f indexFile
-	if err := decodeStrict(data, &f, "input"); err != nil {
+	if err := decodeStrict(data, &f, "index", "input"); err != nil {
 		return index.Input{}, err
 	}
 	level := region.Level(f.Level)
@@ -178,7 +175,7 @@ func parseIndexInput(data []byte) (index.Input, error) {
 	for i, raw := range f.Regions {
 		where := fmt.Sprintf("regions[%d]", i)
 		var r indexRegion
-		if err := decodeStrict(raw, &r, where); err != nil {
+		if err := decodeStrict(raw, &r, "index", where); err != nil {
 			return index.Input{}, err
 		}
 		if r.Population == nil {
@@ -205,7 +202,7 @@ func parseIndexInput(data []byte) (index.Input, error) {
 				return index.Input{}, badInputf("index: values.%s.%s: no such region", code, rc)
 			}
 			var xs []*float64
-			if err := decodeStrict(raw, &xs, "values."+code+"."+rc); err != nil {
+			if err := decodeStrict(raw, &xs, "index", "values."+code+"."+rc); err != nil {
 				return index.Input{}, err
 			}
 			if xs == nil {
@@ -225,7 +222,7 @@ func parseIndexInput(data []byte) (index.Input, error) {
 
 func parseIndicator(raw json.RawMessage, level region.Level, where string) (index.Indicator, error) {
 	var p indexIndicator
-	if err := decodeStrict(raw, &p, where); err != nil {
+	if err := decodeStrict(raw, &p, "index", where); err != nil {
 		return index.Indicator{}, err
 	}
 	switch {
@@ -265,67 +262,6 @@ func parseIndicator(raw json.RawMessage, level region.Level, where string) (inde
 		ind.Tolerance = *p.Tolerance
 	}
 	return ind, nil
-}
-
-// decodeStrict decodes one JSON object into dst, refusing unknown fields and
-// trailing data; errors say where (what names the object).
-func decodeStrict(data []byte, dst any, what string) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil {
-		if _, tail := dec.Token(); tail != io.EOF {
-			return badInputf("index: %s: trailing data after the JSON object", what)
-		}
-		return nil
-	}
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		line, col := position(data, syntax.Offset)
-		return badInputf("index: %s: malformed JSON at line %d, column %d: %s", what, line, col,
-			strings.TrimPrefix(syntax.Error(), "json: "))
-	case errors.As(err, &typ):
-		field := what
-		if typ.Field != "" {
-			field += "." + typ.Field
-		}
-		return badInputf("index: %s: want %s, got %s", field, jsonKind(typ.Type), typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return badInputf("index: %s: unknown field %s", what, strings.TrimPrefix(err.Error(), "json: unknown field "))
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return badInputf("index: %s: truncated or empty JSON", what)
-	}
-	return badInputf("index: %s: %s", what, strings.TrimPrefix(err.Error(), "json: "))
-}
-
-// jsonKind names what a Go type wants in JSON.
-func jsonKind(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Int, reflect.Int64:
-		return "an integer"
-	case reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice:
-		return "a list"
-	}
-	return "an object"
-}
-
-// position is the 1-based line and column of byte offset off in data.
-func position(data []byte, off int64) (line, col int) {
-	off = min(max(off, 0), int64(len(data)))
-	before := data[:off]
-	line = bytes.Count(before, []byte("\n")) + 1
-	return line, int(off) - (bytes.LastIndexByte(before, '\n') + 1)
 }
 
 // indexItems turns a result into rankings items, ranked first.

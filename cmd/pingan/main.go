@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+
 	// The city's time zone must load on images without /usr/share/zoneinfo.
 	_ "time/tzdata"
 
