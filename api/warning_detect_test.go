@@ -231,3 +231,51 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// TestSurgeEpisodeInAnyOrder: days are detected in any order (a catch-up
+// after downtime, a late report for an earlier day); two alarming days in a
+// row are one episode whichever is detected first — one warning, its first
+// day the earlier, its figures the later day's, its watchers told once.
+func TestSurgeEpisodeInAnyOrder(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		loc := e.app.Config.Location
+		now := e.clock.now().In(loc)
+		yesterday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -1)
+		before := yesterday.AddDate(0, 0, -1)
+		grid := firstGrid(t, e, demo.FuqianGrid1)
+		for i := 15; i >= 2; i-- {
+			plant(t, e, grid, "public_order", yesterday.AddDate(0, 0, -i).Add(12*time.Hour), []int{0, 6}[i%2])
+		}
+		plant(t, e, grid, "public_order", before.Add(12*time.Hour), 11)
+		plant(t, e, grid, "public_order", yesterday.Add(12*time.Hour), 12)
+		for _, d := range []time.Time{yesterday, before, yesterday, before} {
+			if err := e.app.Warnings.Detect(ctx, d.Format(time.DateOnly)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ws, err := e.app.Warnings.FindWarnings(ctx, access.System, warning.Query{Filter: warning.Filter{Limit: 10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var township []warning.Warning
+		for _, w := range ws {
+			if w.RegionCode == demo.DongchengStreet {
+				township = append(township, w)
+			}
+		}
+		if len(township) != 1 {
+			t.Fatalf("%d warnings for 东城街道, want 1: %+v", len(township), township)
+		}
+		w := township[0]
+		if w.FirstDay != before.Format(time.DateOnly) || w.LastDay != yesterday.Format(time.DateOnly) || w.Observed != 12 ||
+			len(w.Series) != 30 || w.Series[28].Count != 11 || w.Series[29].Count != 12 {
+			t.Fatalf("episode %s…%s observed %v series %v", w.FirstDay, w.LastDay, w.Observed, w.Series)
+		}
+		// Yesterday, detected first, is orange (Poisson and C3); the day
+		// before adds a yellow day to it: no rise, no second notice.
+		if n := warningNotices(t, e, "demo-township-mediator", w.ID); w.Severity != warning.Orange || n != 1 {
+			t.Fatalf("severity %s, %d notices of one episode", w.Severity, n)
+		}
+	})
+}

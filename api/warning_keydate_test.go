@@ -98,6 +98,20 @@ func TestKeyDateWarning(t *testing.T) {
 				t.Fatalf("%d notices of %s", n, w.RegionCode)
 			}
 		}
+
+		// Once the event has begun, a day before it detected again (a late
+		// report, a catch-up) warns of it no more.
+		if _, err := e.app.DB.SQL().ExecContext(ctx, "DELETE FROM warnings"); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(upcoming.Add(time.Hour))
+		defer e.clock.set(now)
+		if err := e.app.Warnings.Detect(ctx, upcoming.AddDate(0, 0, -1).Format(time.DateOnly)); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, e, "warnings"); n != 0 {
+			t.Fatalf("%d warnings of an event that has begun", n)
+		}
 	})
 }
 

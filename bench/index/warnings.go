@@ -143,9 +143,9 @@ func (s *countingStore) BreachedCounts(ctx context.Context, from, to, now time.T
 	return s.DB.BreachedCounts(ctx, from, to, now)
 }
 
-func (s *countingStore) FindEpisode(ctx context.Context, kind, regionCode, caseKind, category, since string) (warning.Warning, bool, error) {
+func (s *countingStore) FindEpisode(ctx context.Context, kind, regionCode, caseKind, category, since, until string) (warning.Warning, bool, error) {
 	defer s.note("FindEpisode", time.Now())
-	return s.DB.FindEpisode(ctx, kind, regionCode, caseKind, category, since)
+	return s.DB.FindEpisode(ctx, kind, regionCode, caseKind, category, since, until)
 }
 
 func (s *countingStore) InsertWarning(ctx context.Context, w warning.Warning) error {

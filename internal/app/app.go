@@ -101,21 +101,21 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	a.Users = user.NewService(db, db, db, auth.HashPassword, auth.CheckPasswordPolicy, a.Auth, now)
 	a.Regions = region.NewService(db, db, now)
 	a.Categories = category.NewService(db, db, now)
-	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger)
-	places := intake.NewPlaces(db, cityBox(cfg.CityBBox), cfg.GridRadiusKM)
-	a.Incidents = incident.NewService(db, db, places, db, a.Ranking, db, cfg.Location, now)
 	a.Notify = notify.NewService(db, db, db, db, notify.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: logger}, now)
 	a.Notify.Start()
+	warnings := warning.DefaultSettings()
+	warnings.OverdueCount = cfg.WarningOverdueCount
+	a.Warnings = warning.NewService(db, db, IndexResults{db}, WarningNotices{a.Notify}, db, warnings, cfg.Location, now, logger)
+	// The index runner also runs early warning's detection jobs.
+	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger, warningTask(a.Warnings, warnings, cfg.Location))
+	places := intake.NewPlaces(db, cityBox(cfg.CityBBox), cfg.GridRadiusKM)
+	a.Incidents = incident.NewService(db, db, places, db, a.Ranking, db, cfg.Location, now)
 	a.Disputes = dispute.NewService(db, db, places, db, db, db, db, disputeNotices{a.Notify}, a.Ranking, sealer, deadlines, cfg.Location, now)
 	a.Photos = photo.NewService(db, bs, db, db, now)
 	if err := indicator.LoadDefaults(ctx, db, now()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("PINGAN_DB: %w", err)
 	}
-	warnings := warning.DefaultSettings()
-	warnings.OverdueCount = cfg.WarningOverdueCount
-	a.Warnings = warning.NewService(db, db, IndexResults{db}, WarningNotices{a.Notify}, db, warnings, cfg.Location, now, logger)
-	a.Ranking.AddTask(warningTask(a.Warnings, warnings, cfg.Location))
 	a.Indicators = indicator.NewService(db, db, db, db, db, a.Ranking, cfg.Location, now)
 
 	reg := prometheus.NewRegistry()

@@ -71,13 +71,15 @@ func warningTask(w *warning.Service, set warning.Settings, loc *time.Location) r
 			local := now.In(loc)
 			today := local.Format(time.DateOnly)
 			slot := local.Truncate(warning.SameDayEvery).Format("15:04") // Asia/Shanghai's offset is whole hours
-			jobs := []ranking.Job{job(today+"/"+slot, today, "schedule")}
+			// Oldest first (the runner takes them in this order), so that an
+			// episode grows day by day.
+			month := indicator.Shift(indicator.Month, indicator.PeriodOf(indicator.Month, now, loc), -1, loc)
+			jobs := []ranking.Job{job(month, month, "schedule")}
 			for n := warning.CatchUpDays; n >= 1; n-- {
 				day := local.AddDate(0, 0, -n).Format(time.DateOnly)
 				jobs = append(jobs, job(day+"/final", day, "schedule"))
 			}
-			month := indicator.Shift(indicator.Month, indicator.PeriodOf(indicator.Month, now, loc), -1, loc)
-			return append(jobs, job(month, month, "schedule"))
+			return append(jobs, job(today+"/"+slot, today, "schedule"))
 		},
 		Late: func(t, now time.Time) []ranking.Job {
 			day, today := t.In(loc).Format(time.DateOnly), now.In(loc).Format(time.DateOnly)

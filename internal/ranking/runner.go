@@ -166,6 +166,7 @@ func (s *Service) runOne(ctx context.Context) (ran bool, err error) {
 		return false, err
 	}
 	start := time.Now()
+	task, isTask := s.tasks[j.PeriodKind] // another kind of job than the index's (Task)
 	status, text, skipped := Done, "", false
 	if j.Reason == Backfill {
 		var ferr error
@@ -174,7 +175,7 @@ func (s *Service) runOne(ctx context.Context) (ran bool, err error) {
 		}
 	}
 	var computeErr error
-	if task, ok := s.tasks[j.PeriodKind]; ok && status == Done {
+	if isTask && status == Done {
 		computeErr = task.Run(ctx, j.Period)
 	} else if status == Done && !skipped {
 		computeErr = s.Compute(ctx, j.Period)
@@ -193,18 +194,22 @@ func (s *Service) runOne(ctx context.Context) (ran bool, err error) {
 		text = text[:500]
 	}
 	if status == Failed {
-		s.logger.Warn("index job failed", slog.String("job", j.ID), slog.String("period", j.Period), slog.String("error", text))
+		msg := "index job failed"
+		if isTask {
+			msg = j.PeriodKind + " job failed"
+		}
+		s.logger.Warn(msg, slog.String("job", j.ID), slog.String("period", j.Period), slog.String("error", text))
 	}
 	if err := s.store.FinishJob(after, j.ID, s.owner, status, text, s.now()); err != nil {
 		return true, err
 	}
-	if _, task := s.tasks[j.PeriodKind]; !task && status == Done && !skipped {
+	if !isTask && status == Done && !skipped {
 		if err := s.queueAfterIndex(after, j.Period); err != nil {
 			return true, err
 		}
 	}
 	ms := slog.Float64("ms", float64(time.Since(start).Microseconds())/1000)
-	if _, ok := s.tasks[j.PeriodKind]; ok {
+	if isTask {
 		if status == Done {
 			s.logger.Info(j.PeriodKind+" job done", slog.String("job", j.ID), slog.String("period", j.Period), ms)
 		}

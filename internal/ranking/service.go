@@ -30,18 +30,23 @@ type Service struct {
 	logger     *slog.Logger
 	owner      string          // this instance, for job leases
 	wake       chan struct{}   // a job was queued here: run it now (Run)
-	tasks      map[string]Task // other jobs the runner runs, by kind (AddTask)
+	tasks      map[string]Task // other jobs the runner runs, by kind (NewService)
 }
 
-// NewService builds the service. Every dependency is required; a nil one
-// panics, naming it.
+// NewService builds the service; its runner also runs the jobs of tasks
+// (Task). Every dependency is required; a nil one panics, naming it, and so
+// does a task without a kind of its own or Run.
 func NewService(store Store, indicators indicator.Store, regions Regions, log audit.Log, loc *time.Location,
-	now func() time.Time, logger *slog.Logger) *Service {
+	now func() time.Time, logger *slog.Logger, tasks ...Task) *Service {
 	deps.Require("ranking.NewService", "store", store, "indicators", indicators, "regions", regions, "log", log, "loc", loc,
 		"now", now, "logger", logger)
-	return &Service{store: store, indicators: indicators, regions: regions, log: log, loc: loc, now: now, logger: logger,
+	s := &Service{store: store, indicators: indicators, regions: regions, log: log, loc: loc, now: now, logger: logger,
 		owner: uuid.Must(uuid.NewV7()).String(), wake: make(chan struct{}, 1),
 		tasks: map[string]Task{}}
+	for _, t := range tasks {
+		s.addTask(t)
+	}
+	return s
 }
 
 // Location is the city's time zone, in which periods are local days and months.

@@ -21,7 +21,7 @@ type Task struct {
 	// instance died runs again).
 	Run func(ctx context.Context, period string) error
 	// Due lists the jobs to queue when the scheduler runs (every
-	// QueueEvery). Their ids must derive from what they do: a job whose id
+	// QueueEvery), in the order they should run. Their ids must derive from what they do: a job whose id
 	// exists is not queued again, so instances queueing at once add it once.
 	Due func(now time.Time) []Job
 	// Late lists the jobs a case that occurred at t, reported now, needs
@@ -33,10 +33,12 @@ type Task struct {
 	AfterIndex func(period string, now time.Time) []Job
 }
 
-// AddTask makes the runner run jobs of t.Kind. Call it before Run.
-func (s *Service) AddTask(t Task) {
-	if len(t.Kind) == 0 || len(t.Kind) > 8 || t.Kind == indicator.Day || t.Kind == indicator.Month || t.Run == nil {
-		panic(fmt.Sprintf("ranking.AddTask: a task needs a kind of 1 to 8 characters other than a period's, and Run (kind %q)", t.Kind))
+// addTask makes the runner run jobs of t.Kind (NewService).
+func (s *Service) addTask(t Task) {
+	_, taken := s.tasks[t.Kind]
+	if len(t.Kind) == 0 || len(t.Kind) > 8 || t.Kind == indicator.Day || t.Kind == indicator.Month || t.Run == nil || taken {
+		panic(fmt.Sprintf("ranking.NewService: a task needs a kind of its own of 1 to 8 characters other than a period's, "+
+			"and Run (kind %q)", t.Kind))
 	}
 	s.tasks[t.Kind] = t
 }
@@ -47,8 +49,10 @@ func (s *Service) queueTasks(ctx context.Context, now time.Time) error {
 		if t.Due == nil {
 			continue
 		}
-		for _, j := range t.Due(now) {
-			j.PeriodKind, j.Status, j.CreatedAt = t.Kind, Pending, now
+		// A microsecond apart, so that the runner (oldest first) takes them
+		// in the order Due lists them.
+		for i, j := range t.Due(now) {
+			j.PeriodKind, j.Status, j.CreatedAt = t.Kind, Pending, now.Add(time.Duration(i)*time.Microsecond)
 			if err := s.store.CreateJob(ctx, j); err != nil && !errors.Is(err, errs.ErrConflict) {
 				return fmt.Errorf("queue %s job: %w", t.Kind, err)
 			}

@@ -188,11 +188,11 @@ func (db *DB) warningsQuery(ctx context.Context, f warning.Filter) *gorm.DB {
 }
 
 // FindEpisode returns the newest warning of the kind, region, case kind and
-// category whose last day is since or later.
-func (db *DB) FindEpisode(ctx context.Context, kind, regionCode, caseKind, category, since string) (warning.Warning, bool, error) {
+// category whose days reach [since, until], locked (MySQL) until commit.
+func (db *DB) FindEpisode(ctx context.Context, kind, regionCode, caseKind, category, since, until string) (warning.Warning, bool, error) {
 	var row warningRow
-	err := db.conn(ctx).Where("kind = ? AND region_code = ? AND case_kind = ? AND category = ? AND last_day >= ?",
-		kind, regionCode, caseKind, category, since).Order("last_day DESC, created_at DESC").Take(&row).Error
+	err := db.forUpdate(db.conn(ctx).Where("kind = ? AND region_code = ? AND case_kind = ? AND category = ? AND last_day >= ? AND first_day <= ?",
+		kind, regionCode, caseKind, category, since, until)).Order("last_day DESC, created_at DESC").Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return warning.Warning{}, false, nil
 	}

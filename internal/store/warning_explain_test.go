@@ -70,8 +70,8 @@ func TestWarningQueriesUseIndexes(t *testing.T) {
 		})
 	}
 	plan := explain(t, db, db.gorm.Model(&warningRow{}).Where(
-		"kind = ? AND region_code = ? AND case_kind = ? AND category = ? AND last_day >= ?",
-		warning.KindSurge, demo.DongchengStreet, "incident", "traffic", "2026-02-01"))
+		"kind = ? AND region_code = ? AND case_kind = ? AND category = ? AND last_day >= ? AND first_day <= ?",
+		warning.KindSurge, demo.DongchengStreet, "incident", "traffic", "2026-02-01", "2026-02-03"))
 	if plan[0]["key"] != "warnings_episode" {
 		t.Fatalf("the episode lookup does not use warnings_episode: %v", plan)
 	}

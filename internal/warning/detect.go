@@ -190,19 +190,21 @@ func (s *Service) detectOverdue(ctx context.Context, day string, start time.Time
 
 // raise writes w as a new warning, or as the update of its running
 // episode: the warning of the same kind, region, case kind and category
-// whose last day is the day before w's or later and which is not closed.
+// whose days reach the day before w's or the day after it (days are
+// detected in any order: a catch-up, a late report) and which is not
+// closed; its row is locked meanwhile, so an acknowledgement waits.
 // The watchers are notified of a new warning and of a rise in severity,
 // once each (the notices' keys), in the same transaction.
 func (s *Service) raise(ctx context.Context, w Warning) error {
-	prev := w.PeriodKind
-	since := indicator.Shift(prev, w.FirstDay, -1, s.loc)
+	since := indicator.Shift(w.PeriodKind, w.FirstDay, -1, s.loc)
+	until := indicator.Shift(w.PeriodKind, w.LastDay, 1, s.loc)
 	now := s.now()
 	return s.log.InTx(ctx, func(ctx context.Context) error {
-		ep, ok, err := s.store.FindEpisode(ctx, w.Kind, w.RegionCode, w.CaseKind, w.Category, since)
+		ep, ok, err := s.store.FindEpisode(ctx, w.Kind, w.RegionCode, w.CaseKind, w.Category, since, until)
 		if err != nil {
 			return err
 		}
-		if ok && ep.Status != Closed && ep.FirstDay <= w.FirstDay {
+		if ok && ep.Status != Closed {
 			return s.update(ctx, ep, w, now)
 		}
 		w.Key = strings.Join([]string{w.Kind, w.RegionCode, w.CaseKind, w.Category, w.FirstDay}, "/")
@@ -232,13 +234,14 @@ func (s *Service) update(ctx context.Context, ep, w Warning, now time.Time) erro
 	if rose {
 		next.Severity = w.Severity
 	}
+	next.FirstDay = min(ep.FirstDay, w.FirstDay)
 	if w.LastDay >= ep.LastDay { // the latest day's figures are the warning's
 		next.LastDay, next.Method, next.Methods, next.Observed = w.LastDay, w.Method, w.Methods, w.Observed
 		next.Expected, next.Threshold, next.Statistic, next.P = w.Expected, w.Threshold, w.Statistic, w.P
 		next.Detail, next.Summary = w.Detail, w.Summary
-		if w.Kind == KindSurge && ep.FirstDay < w.LastDay {
-			next.Summary = fmt.Sprintf("自 %s 起持续: %s", ep.FirstDay[5:], w.Summary)
-		}
+	}
+	if next.Kind == KindSurge && next.FirstDay < next.LastDay && w.LastDay >= ep.LastDay {
+		next.Summary = fmt.Sprintf("自 %s 起持续: %s", next.FirstDay[5:], w.Summary)
 	}
 	next.Series = mergeSeries(ep.Series, w.Series)
 	if sameWarning(ep, next) {
@@ -257,7 +260,7 @@ func (s *Service) update(ctx context.Context, ep, w Warning, now time.Time) erro
 
 // sameWarning reports whether an update would change nothing a reader sees.
 func sameWarning(a, b Warning) bool {
-	return a.Severity == b.Severity && a.LastDay == b.LastDay && a.Observed == b.Observed && a.Summary == b.Summary &&
+	return a.Severity == b.Severity && a.FirstDay == b.FirstDay && a.LastDay == b.LastDay && a.Observed == b.Observed && a.Summary == b.Summary &&
 		slices.Equal(a.Series, b.Series) && slices.Equal(a.Methods, b.Methods) && eqPtr(a.Statistic, b.Statistic) &&
 		eqPtr(a.P, b.P) && eqPtr(a.Expected, b.Expected) && eqPtr(a.Threshold, b.Threshold)
 }

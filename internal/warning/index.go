@@ -91,7 +91,6 @@ func (s *Service) redBand(ctx context.Context, r region.Region, months []string,
 	if last.Score != nil {
 		w.Observed = *last.Score
 	}
-	w.Threshold = num(70) // the red band lies below 70 (docs/scoring.md)
 	w.Summary = fmt.Sprintf("%s 平安指数连续 %d 个月处于红色区间 (%s 为 %.1f 分)", r.Name, RedBandRun, w.LastDay, w.Observed)
 	return s.raise(ctx, w)
 }

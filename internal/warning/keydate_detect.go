@@ -31,9 +31,12 @@ func (s *Service) detectKeyDates(ctx context.Context, day string, start time.Tim
 		return err
 	}
 	horizon := start.AddDate(0, 0, s.set.KeyDateAhead).Format(dayLayout)
+	// Ahead of today, too: a day detected again later (a late report, a
+	// catch-up) does not warn of an event that has begun.
+	today := s.now().In(s.loc).Format(dayLayout)
 	for _, e := range events {
 		for _, d := range e.Dates {
-			if d.Start <= day || d.Start > horizon {
+			if d.Start <= day || d.Start <= today || d.Start > horizon {
 				continue
 			}
 			if err := s.keyDate(ctx, e, d, day, places); err != nil {

@@ -26,9 +26,10 @@ type Store interface {
 	// FindWarnings lists warnings by f, newest first by (CreatedAt, ID).
 	FindWarnings(ctx context.Context, f Filter) ([]Warning, error)
 	// FindEpisode returns the warning of kind for a region, case kind and
-	// category whose LastDay is since or later, the newest; ok is false
-	// when there is none.
-	FindEpisode(ctx context.Context, kind, regionCode, caseKind, category, since string) (w Warning, ok bool, err error)
+	// category whose LastDay is since or later and FirstDay until or
+	// earlier, the newest, locking its row inside a transaction; ok is
+	// false when there is none.
+	FindEpisode(ctx context.Context, kind, regionCode, caseKind, category, since, until string) (w Warning, ok bool, err error)
 	// FindCategories lists the categories of a kind, for their names.
 	FindCategories(ctx context.Context, kind category.Kind) ([]category.Category, error)
 	// FindWatchers lists the active supervisors and mediators whose scope
