@@ -114,12 +114,22 @@ func (s *server) createKeyDate(c *gin.Context) {
 }
 
 func (s *server) patchKeyDate(c *gin.Context) {
+	// If-Match is optional: with it, two admins editing at once cannot
+	// overwrite each other (412).
+	var version int
+	if c.GetHeader("If-Match") != "" {
+		var err error
+		if version, err = ifMatch(c); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
 	var req patchKeyDateRequest
 	if err := bindJSON(c, &req); err != nil {
 		writeError(c, err)
 		return
 	}
-	patch := warning.EventPatch{Name: req.Name}
+	patch := warning.EventPatch{Name: req.Name, Version: version}
 	if req.Dates != nil {
 		ds := dateRanges(req.Dates)
 		patch.Dates = &ds

@@ -131,9 +131,22 @@ func TestKeyDateCalendar(t *testing.T) {
 		expect(t, e.do(t, req{method: "GET", path: "/api/v1/key-dates/" + id, token: sup, header: map[string]string{"If-None-Match": `"1"`}}), 200, "")
 
 		// A name is one event's: taken is 409, and nothing changes.
-		expect(t, e.do(t, req{method: "POST", path: "/api/v1/key-dates", token: admin,
-			body: map[string]any{"name": "国庆节", "dates": []any{past}}}), 409, "conflict")
-		expect(t, e.do(t, req{method: "PATCH", path: "/api/v1/key-dates/" + id, token: admin, body: map[string]any{"name": "国庆节"}}), 409, "conflict")
+		for _, r := range []resp{
+			e.do(t, req{method: "POST", path: "/api/v1/key-dates", token: admin, body: map[string]any{"name": "国庆节", "dates": []any{past}}}),
+			e.do(t, req{method: "PATCH", path: "/api/v1/key-dates/" + id, token: admin, body: map[string]any{"name": "国庆节"}}),
+		} {
+			expect(t, r, 409, "conflict")
+			if msg := r.json(t)["error"].(map[string]any)["message"]; msg != `name: "国庆节" is another event's already` {
+				t.Fatalf("conflict message %q", msg)
+			}
+		}
+		// With If-Match, an edit made meanwhile is not overwritten (412).
+		r = e.do(t, req{method: "PATCH", path: "/api/v1/key-dates/" + id, token: admin, body: map[string]any{"name": "春节"},
+			header: map[string]string{"If-Match": `"2"`}})
+		expect(t, r, 412, "precondition_failed")
+		if got := storedName(t, e, id); got != "春节假期" {
+			t.Fatalf("name %q after a stale If-Match", got)
+		}
 		if n := countRows(t, e, "key_dates"); n != 2 {
 			t.Fatalf("%d events, want 2", n)
 		}
@@ -199,13 +212,16 @@ func TestKeyDateRefusesBadDates(t *testing.T) {
 				map[string]any{"dates[0].end": "a day on or after start"}},
 			"no such day": {map[string]any{"name": "春节", "dates": []any{dateRange("2026-02-16", "2026-02-22"), dateRange("2027-02-30", "2027-03-02")}},
 				map[string]any{"dates[1].start": "a local day from 2000 to 2100, e.g. 2027-02-06"}},
+			"neither a day": {map[string]any{"name": "春节", "dates": []any{dateRange("02/06/2027", "2027-02-30")}},
+				map[string]any{"dates[0].start": "a local day from 2000 to 2100, e.g. 2027-02-06",
+					"dates[0].end": "a local day from 2000 to 2100, e.g. 2027-02-12"}},
 			"not a day": {map[string]any{"name": "春节", "dates": []any{dateRange("2027-02-06", "2027-02-12T00:00:00+08:00")}},
 				map[string]any{"dates[0].end": "a local day from 2000 to 2100, e.g. 2027-02-12"}},
 			"too long": {map[string]any{"name": "春节", "dates": []any{dateRange("2027-02-01", "2027-03-10")}},
 				map[string]any{"dates[0].end": "at most 30 days after start"}},
 			"same start twice": {map[string]any{"name": "春节", "dates": []any{dateRange("2027-02-06", "2027-02-07"), dateRange("2027-02-06", "2027-02-12")}},
 				map[string]any{"dates[1].start": "a day no other date of the event starts on"}},
-			"out of range": {map[string]any{"name": "春节", "dates": []any{dateRange("1999-02-16", "1999-02-18")}},
+			"out of range": {map[string]any{"name": "春节", "dates": []any{dateRange("1999-02-16", "2000-02-18")}},
 				map[string]any{"dates[0].start": "a local day from 2000 to 2100, e.g. 2027-02-06"}},
 			"a number": {map[string]any{"name": "春节", "dates": []any{map[string]any{"start": 20270206, "end": "2027-02-12"}}},
 				map[string]any{"dates[0].start": "a local day, e.g. 2027-02-06"}},
@@ -240,4 +256,14 @@ func TestKeyDateRefusesBadDates(t *testing.T) {
 			t.Fatalf("a refused patch changed the dates: %v", got)
 		}
 	})
+}
+
+// storedName is an event's name as stored.
+func storedName(t *testing.T, e *env, id string) string {
+	t.Helper()
+	var name string
+	if err := e.app.DB.SQL().QueryRow("SELECT name FROM key_dates WHERE id = ?", id).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

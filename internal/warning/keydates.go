@@ -3,6 +3,7 @@ package warning
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,6 +42,8 @@ type NewEvent struct {
 type EventPatch struct {
 	Name  *string
 	Dates *[]DateRange // replaces every date
+	// Version is the version the admin read (If-Match); 0 for any.
+	Version int
 }
 
 // canReadCalendar: everyone who reads warnings reads the calendar.
@@ -78,7 +81,7 @@ func (s *Service) CreateKeyDate(ctx context.Context, p access.Principal, in NewE
 	e.CreatedAt, e.UpdatedAt = s.now(), s.now()
 	return e, s.log.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.InsertKeyDate(ctx, e); err != nil {
-			return err
+			return nameTaken(e.Name, err)
 		}
 		return s.auditEvent(ctx, p, "key_date.create", e)
 	})
@@ -95,6 +98,9 @@ func (s *Service) UpdateKeyDate(ctx context.Context, p access.Principal, id stri
 		e, err := s.store.FindKeyDate(ctx, id)
 		if err != nil {
 			return err
+		}
+		if patch.Version != 0 && e.Version != patch.Version {
+			return fmt.Errorf("the key date is at version %d, not %d: read it again: %w", e.Version, patch.Version, errs.ErrPrecondition)
 		}
 		was := e
 		was.Dates = slices.Clone(e.Dates)
@@ -114,6 +120,17 @@ func (s *Service) UpdateKeyDate(ctx context.Context, p access.Principal, id stri
 		}
 		e.Version++
 		e.UpdatedAt = s.now()
+		if e.Name != was.Name {
+			all, err := s.store.FindKeyDates(ctx)
+			if err != nil {
+				return err
+			}
+			for _, other := range all {
+				if other.ID != e.ID && other.Name == e.Name {
+					return nameTaken(e.Name, errs.ErrConflict)
+				}
+			}
+		}
 		if err := s.store.UpdateKeyDate(ctx, e); err != nil {
 			return err
 		}
@@ -121,6 +138,15 @@ func (s *Service) UpdateKeyDate(ctx context.Context, p access.Principal, id stri
 		return s.auditEvent(ctx, p, "key_date.update", e)
 	})
 	return out, err
+}
+
+// nameTaken says which name a conflict is about; other errors pass
+// unchanged.
+func nameTaken(name string, err error) error {
+	if errors.Is(err, errs.ErrConflict) {
+		return fmt.Errorf("name: %q is another event's already: %w", name, errs.ErrConflict)
+	}
+	return err
 }
 
 func (s *Service) auditEvent(ctx context.Context, p access.Principal, action string, e Event) error {
@@ -144,11 +170,15 @@ func checkEvent(e Event) error {
 	seen := map[string]bool{}
 	for i, d := range e.Dates {
 		field := fmt.Sprintf("dates[%d]", i)
-		switch {
-		case !validDay(d.Start):
+		startOK, endOK := validDay(d.Start), validDay(d.End)
+		if !startOK {
 			bad.Add(field+".start", "a local day from 2000 to 2100, e.g. 2027-02-06")
-		case !validDay(d.End):
+		}
+		if !endOK {
 			bad.Add(field+".end", "a local day from 2000 to 2100, e.g. 2027-02-12")
+		}
+		switch {
+		case !startOK || !endOK:
 		case d.End < d.Start:
 			bad.Add(field+".end", "a day on or after start")
 		case days(d) > MaxEventDays:
