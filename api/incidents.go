@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -152,19 +153,14 @@ func (s *server) getIncident(c *gin.Context) {
 	c.JSON(http.StatusOK, newIncidentResponse(caller(c), inc))
 }
 
-func (s *server) listIncidents(c *gin.Context) {
-	if err := checkQuery(c, "region", "status", "category", "severity", "from", "to", "reporter", "limit", "cursor"); err != nil {
-		writeError(c, err)
-		return
-	}
-	limit, err := pageLimit(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	q := incident.Query{Region: c.Query("region"), Filter: incident.Filter{Limit: limit + 1,
+// incidentFilters are the filters of the incident list and its export.
+var incidentFilters = []string{"region", "status", "category", "severity", "from", "to", "reporter"}
+
+// incidentQuery reads the incident list's filters (incidentFilters) into a
+// query, adding what is wrong with them to bad.
+func incidentQuery(c *gin.Context, bad errs.FieldErrors) incident.Query {
+	q := incident.Query{Region: c.Query("region"), Filter: incident.Filter{
 		Status: incident.Status(c.Query("status")), Category: c.Query("category"), Severity: incident.Severity(c.Query("severity"))}}
-	bad := errs.FieldErrors{}
 	if q.Status != "" && !q.Status.Valid() {
 		bad.Add("status", "not an incident status")
 	}
@@ -182,6 +178,22 @@ func (s *server) listIncidents(c *gin.Context) {
 		bad.Add("reporter", `only "me" is supported`)
 	}
 	q.From, q.To = timeRange(c, bad)
+	return q
+}
+
+func (s *server) listIncidents(c *gin.Context) {
+	if err := checkQuery(c, slices.Concat(incidentFilters, []string{"limit", "cursor"})...); err != nil {
+		writeError(c, err)
+		return
+	}
+	limit, err := pageLimit(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	bad := errs.FieldErrors{}
+	q := incidentQuery(c, bad)
+	q.Limit = limit + 1
 	q.BeforeAt, q.BeforeID = s.timeCursor(c, bad)
 	if err := bad.Err(); err != nil {
 		writeError(c, err)

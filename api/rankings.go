@@ -111,20 +111,30 @@ func newRankItem(it ranking.Item) rankItem {
 	return out
 }
 
-func (s *server) rankings(c *gin.Context) {
-	if err := checkQuery(c, "level", "period", "at", "parent"); err != nil {
-		writeError(c, err)
-		return
-	}
-	bad := errs.FieldErrors{}
-	level := region.Level(c.Query("level"))
+// rankingFilters are the parameters of the rankings and their export.
+var rankingFilters = []string{"level", "period", "at", "parent"}
+
+// rankingQuery reads the level and period of the rankings, adding what is
+// wrong with them to bad; parent is the service's to check.
+func (s *server) rankingQuery(c *gin.Context, bad errs.FieldErrors) (level region.Level, kind, at string) {
+	level = region.Level(c.Query("level"))
 	switch level {
 	case region.County, region.Township, region.Community:
 	default:
 		bad.Add("level", "county, township or community")
 	}
-	kind, at := c.Query("period"), c.Query("at")
+	kind, at = c.Query("period"), c.Query("at")
 	checkPeriod(bad, s.loc(), "period", kind, "at", at)
+	return level, kind, at
+}
+
+func (s *server) rankings(c *gin.Context) {
+	if err := checkQuery(c, rankingFilters...); err != nil {
+		writeError(c, err)
+		return
+	}
+	bad := errs.FieldErrors{}
+	level, kind, at := s.rankingQuery(c, bad)
 	if err := bad.Err(); err != nil {
 		writeError(c, err)
 		return

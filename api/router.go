@@ -21,6 +21,7 @@ import (
 	"pingan/internal/deps"
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
+	"pingan/internal/export"
 	"pingan/internal/idempotency"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
@@ -55,6 +56,7 @@ type Deps struct {
 	Notify     *notify.Service
 	Warnings   *warning.Service
 	Audit      *audit.Reader
+	Exports    *export.Service
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
 	Logger     *slog.Logger
@@ -84,6 +86,7 @@ type server struct {
 	notify     *notify.Service
 	warnings   *warning.Service
 	auditLog   *audit.Reader
+	exports    *export.Service
 	engine     *gin.Engine
 	ready      map[string]Checker
 	cursors    cursors
@@ -98,13 +101,13 @@ type server struct {
 func New(d Deps) *gin.Engine {
 	deps.Require("api.New", "Auth", d.Auth, "Regions", d.Regions, "Users", d.Users, "Categories", d.Categories,
 		"Incidents", d.Incidents, "Disputes", d.Disputes, "Indicators", d.Indicators, "Ranking", d.Ranking,
-		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Logger", d.Logger, "Registry", d.Registry,
+		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Logger", d.Logger, "Registry", d.Registry,
 		"CursorKey", d.CursorKey, "Idempotency", d.Idempotency, "Tx", d.Tx)
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
-		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit,
+		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit, exports: d.Exports,
 		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -233,6 +236,13 @@ func New(d Deps) *gin.Engine {
 	analysts.GET("/key-dates/:id", none, s.getKeyDate)
 	admin.POST("/key-dates", keyed, s.createKeyDate)
 	admin.PATCH("/key-dates/:id", s.patchKeyDate)
+
+	// Exports (SPEC §11.5): a list's rows as a file, for the roles that read
+	// the list (the services apply the scope rule as for the list).
+	anyone.GET("/exports/incidents", s.exportIncidents)
+	anyone.GET("/exports/disputes", s.exportDisputes)
+	analysts.GET("/exports/rankings", s.exportRankings)
+	analysts.GET("/exports/warnings", s.exportWarnings)
 
 	admin.GET("/audit", s.listAudit)
 	return r

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -175,8 +176,18 @@ func (s *server) warningResponses(c *gin.Context, ws ...warning.Warning) ([]warn
 	return out, nil
 }
 
+// warningFilters are the filters of the warning list and its export.
+var warningFilters = []string{"status", "region", "kind", "severity", "from", "to"}
+
+// warningQuery reads the warning list's filters (warningFilters); the
+// service checks their values.
+func warningQuery(c *gin.Context) warning.Query {
+	return warning.Query{Region: c.Query("region"), Status: c.Query("status"), Kind: c.Query("kind"),
+		Severity: warning.Severity(c.Query("severity")), From: c.Query("from"), To: c.Query("to")}
+}
+
 func (s *server) listWarnings(c *gin.Context) {
-	if err := checkQuery(c, "status", "region", "kind", "severity", "from", "to", "limit", "cursor"); err != nil {
+	if err := checkQuery(c, slices.Concat(warningFilters, []string{"limit", "cursor"})...); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -185,8 +196,7 @@ func (s *server) listWarnings(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	q := warning.Query{Region: c.Query("region"), Status: c.Query("status"), Kind: c.Query("kind"),
-		Severity: warning.Severity(c.Query("severity")), From: c.Query("from"), To: c.Query("to")}
+	q := warningQuery(c)
 	q.Limit = limit + 1
 	bad := errs.FieldErrors{}
 	if at, id := s.timeCursor(c, bad); id != "" {

@@ -22,6 +22,7 @@ import (
 	"pingan/internal/category"
 	"pingan/internal/config"
 	"pingan/internal/dispute"
+	"pingan/internal/export"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
 	"pingan/internal/intake"
@@ -125,7 +126,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	mac.Write([]byte("pingan/cursor"))
 	a.Handler = api.New(api.Deps{
 		Auth: a.Auth, Regions: a.Regions, Users: a.Users, Categories: a.Categories,
-		Incidents: a.Incidents, Disputes: a.Disputes, Indicators: a.Indicators, Ranking: a.Ranking, Photos: a.Photos, Audit: audit.NewReader(db, db),
+		Incidents: a.Incidents, Disputes: a.Disputes, Indicators: a.Indicators, Ranking: a.Ranking, Photos: a.Photos, Audit: audit.NewReader(db, db), Exports: export.NewService(db, now),
 		Ready:    map[string]api.Checker{"database": db, "blob": bs},
 		Logger:   logger,
 		Registry: reg, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies, CursorKey: mac.Sum(nil),

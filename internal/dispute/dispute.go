@@ -235,6 +235,9 @@ type Store interface {
 	FindDisputeByID(ctx context.Context, id string) (Dispute, error)
 	// FindDisputes lists disputes newest first (without their parties).
 	FindDisputes(ctx context.Context, f Filter) ([]Dispute, error)
+	// FindParties returns the parties (decrypted) of each of the disputes,
+	// by dispute id, in their order; a dispute without parties is absent.
+	FindParties(ctx context.Context, ids []string) (map[string][]Party, error)
 	// FindChangedDisputes lists disputes by (updated_at, id) ascending
 	// (without their parties).
 	FindChangedDisputes(ctx context.Context, f ChangeFilter) ([]Dispute, error)

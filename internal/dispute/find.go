@@ -58,6 +58,33 @@ func (s *Service) FindDisputes(ctx context.Context, p access.Principal, q Query)
 	return s.store.FindDisputes(ctx, f)
 }
 
+// FindDisputesMasked is FindDisputes with each dispute's parties, their
+// phone and ID numbers masked whoever asks (SPEC §8.5: exports never hold
+// unmasked values). The search by a party's phone is no part of it (each
+// search is audited and rationed one by one): q.Phone is
+// errs.FieldErrors on phone. Other errors as FindDisputes.
+func (s *Service) FindDisputesMasked(ctx context.Context, p access.Principal, q Query) ([]Dispute, error) {
+	if q.Phone != "" {
+		return nil, errs.Invalid("phone", "the search by a party's phone is not exported")
+	}
+	ds, err := s.FindDisputes(ctx, p, q)
+	if err != nil || len(ds) == 0 {
+		return ds, err
+	}
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	parties, err := s.store.FindParties(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		ds[i].Parties = MaskParties(parties[ds[i].ID])
+	}
+	return ds, nil
+}
+
 // FindChanges lists the disputes in p's scope changed after the filter's
 // point, oldest change first, without their parties (offline sync). The
 // scope is p's own; f.Scope is ignored.

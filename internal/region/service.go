@@ -52,6 +52,23 @@ func (s *Service) FindRegion(ctx context.Context, p access.Principal, code strin
 	return r, nil
 }
 
+// FindName returns the name of the region with the code, "" when there is
+// none. It answers one code at a time and lists nothing: exports name the
+// places of the cases a caller already sees (their county, township,
+// community and grid), and a grid worker sees their own reports in other
+// grids and under ancestors outside their scope. A region's name and code
+// are no secret (the scope rule answers "unknown region" for codes too).
+func (s *Service) FindName(ctx context.Context, code string) (string, error) {
+	if !ValidCode(code) {
+		return "", nil
+	}
+	r, err := s.store.FindRegionByCode(ctx, code)
+	if errors.Is(err, errs.ErrNotFound) {
+		return "", nil
+	}
+	return r.Name, err
+}
+
 // FindRegions lists regions in p's scope. Returns errs.ErrForbidden when
 // f.Parent is outside it.
 func (s *Service) FindRegions(ctx context.Context, p access.Principal, f Filter) ([]Region, error) {
