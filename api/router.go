@@ -29,6 +29,7 @@ import (
 	"pingan/internal/photo"
 	"pingan/internal/ranking"
 	"pingan/internal/region"
+	"pingan/internal/report"
 	"pingan/internal/txn"
 	"pingan/internal/user"
 	"pingan/internal/warning"
@@ -57,6 +58,7 @@ type Deps struct {
 	Warnings   *warning.Service
 	Audit      *audit.Reader
 	Exports    *export.Service
+	Reports    *report.Service
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
 	Logger     *slog.Logger
@@ -87,6 +89,7 @@ type server struct {
 	warnings   *warning.Service
 	auditLog   *audit.Reader
 	exports    *export.Service
+	reports    *report.Service
 	engine     *gin.Engine
 	ready      map[string]Checker
 	cursors    cursors
@@ -101,14 +104,14 @@ type server struct {
 func New(d Deps) *gin.Engine {
 	deps.Require("api.New", "Auth", d.Auth, "Regions", d.Regions, "Users", d.Users, "Categories", d.Categories,
 		"Incidents", d.Incidents, "Disputes", d.Disputes, "Indicators", d.Indicators, "Ranking", d.Ranking,
-		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Logger", d.Logger, "Registry", d.Registry,
+		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Reports", d.Reports, "Logger", d.Logger, "Registry", d.Registry,
 		"CursorKey", d.CursorKey, "Idempotency", d.Idempotency, "Tx", d.Tx)
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
 		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit, exports: d.Exports,
-		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
+		reports: d.Reports, ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -236,6 +239,10 @@ func New(d Deps) *gin.Engine {
 	analysts.GET("/key-dates/:id", none, s.getKeyDate)
 	admin.POST("/key-dates", keyed, s.createKeyDate)
 	admin.PATCH("/key-dates/:id", s.patchKeyDate)
+
+	// Reports for supervisors (SPEC §11): figures of the caller's subtree,
+	// for mediators, supervisors and admins.
+	analysts.GET("/reports/summary", s.summary)
 
 	// Exports (SPEC §11.5): a list's rows as a file, for the roles that read
 	// the list (the services apply the scope rule as for the list).

@@ -31,6 +31,7 @@ import (
 	"pingan/internal/pii"
 	"pingan/internal/ranking"
 	"pingan/internal/region"
+	"pingan/internal/report"
 	"pingan/internal/store"
 	"pingan/internal/user"
 	"pingan/internal/warning"
@@ -132,6 +133,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Registry: reg, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Now: now,
 		Notify: a.Notify, Warnings: a.Warnings,
+		Reports: report.NewService(db, db, a.Regions, a.Categories, cfg.Location, now),
 	})
 	return a, nil
 }

@@ -21,8 +21,8 @@ import (
 // Kind names what happened to a case.
 type Kind string
 
-// The kinds of fact. Incidents have Accepted, Resolved and Closed;
-// disputes every kind.
+// The kinds of fact. Incidents have Accepted, Resolved, Closed, Rejected
+// and Cancelled; disputes every kind but the last two.
 const (
 	Accepted   Kind = "accepted"
 	Resolved   Kind = "resolved"
@@ -32,6 +32,8 @@ const (
 	FollowedUp Kind = "followed_up"
 	Closed     Kind = "closed"
 	Reopened   Kind = "reopened"
+	Rejected   Kind = "rejected"
+	Cancelled  Kind = "cancelled"
 )
 
 // Case is what every fact copies of its case, none of which ever changes:

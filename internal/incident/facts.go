@@ -3,8 +3,11 @@ package incident
 import "pingan/internal/fact"
 
 // factOf names the fact each action writes (SPEC §4.3): what applies to
-// incidents of a case's facts. Starting, rejecting and cancelling write none.
-var factOf = map[string]fact.Kind{"accept": fact.Accepted, "resolve": fact.Resolved, "close": fact.Closed}
+// incidents of a case's facts. Starting writes none; rejecting and
+// cancelling end an incident that was never resolved, which the incidents
+// open at the end of a period are counted from (SPEC §11.1).
+var factOf = map[string]fact.Kind{"accept": fact.Accepted, "resolve": fact.Resolved, "close": fact.Closed,
+	"reject": fact.Rejected, "cancel": fact.Cancelled}
 
 // facts is the fact the action recorded by ev adds to inc's, if any.
 func facts(inc Incident, ev Event) []fact.Fact {

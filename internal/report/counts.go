@@ -1,0 +1,60 @@
+package report
+
+import (
+	"time"
+
+	"pingan/internal/access"
+)
+
+// CountQuery is what the store counts for a summary: the cases and facts
+// of the period [Start, End) in Scope, of the kinds in Kinds.
+type CountQuery struct {
+	Scope      access.Scope
+	Kinds      []string // "incident", "dispute"
+	Start, End time.Time
+	// AsOf is when the cases still open are counted: the period's end, or
+	// now when the period has not ended yet.
+	AsOf time.Time
+	// Now decides the deadlines still running: one past due at Now is
+	// breached (fact.Deadline.Breached).
+	Now time.Time
+	// OpenIncident is the incident states that are open (reported,
+	// accepted, in progress).
+	OpenIncident []string
+	// Child is the case column the figures are broken down by
+	// (county_code … region_code), or "" for the scope as one.
+	Child string
+}
+
+// Counts are the raw figures of one region: what the summary's figures
+// are computed from.
+type Counts struct {
+	Reported    []Reported // cases reported in the period
+	Resolutions []Hours    // resolutions in the period, by hours from report
+	Acceptances []Hours    // the same resolutions, by hours from report to the case's first acceptance
+	Deadlines   Deadlines  // deadlines due in the period
+	// FollowUps of the period; SatisfactionSum over SatisfactionN of them
+	// that gave a satisfaction.
+	FollowUps, SatisfactionSum, SatisfactionN int
+	// Open cases at AsOf, and how many of them ran past a deadline then.
+	Open, Overdue int
+}
+
+// Reported is a number of cases reported in a period with the same kind,
+// category, current status and (disputes) handling level.
+type Reported struct {
+	Kind, Category, Status, Level string
+	N                             int
+}
+
+// Hours is a number of resolutions of a kind settled at a level (disputes)
+// whose time from report took Hours whole hours (truncated).
+type Hours struct {
+	Kind, Level string
+	Hours       int
+	N           int
+}
+
+// Deadlines counts the deadlines due in a period: Met on time, Breached
+// (met late, given up late, or still running past due), out of Due.
+type Deadlines struct{ Due, Met, Breached int }
