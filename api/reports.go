@@ -20,7 +20,9 @@ type regionRef struct {
 	Level region.Level `json:"level"`
 }
 
-func newRegionRef(r region.Region) regionRef { return regionRef{Code: r.Code, Name: r.Name, Level: r.Level} }
+func newRegionRef(r region.Region) regionRef {
+	return regionRef{Code: r.Code, Name: r.Name, Level: r.Level}
+}
 
 type periodResponse struct {
 	From string `json:"from"`
@@ -28,7 +30,9 @@ type periodResponse struct {
 	Days int    `json:"days"`
 }
 
-func newPeriod(p report.Period) periodResponse { return periodResponse{From: p.From, To: p.To, Days: p.Days} }
+func newPeriod(p report.Period) periodResponse {
+	return periodResponse{From: p.From, To: p.To, Days: p.Days}
+}
 
 type countResponse struct {
 	Kind  string `json:"kind"`

@@ -241,15 +241,15 @@ func TestSummaryBadInput(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	sup := e.login(t, "demo-supervisor")
 	for q, field := range map[string]string{
-		"from=2026-13-01":                 "from",
-		"to=yesterday":                    "to",
-		"from=2026-10-02&to=2026-10-01":   "to",
-		"from=2025-01-01&to=2026-01-02":   "to",
-		"kind=petition":                   "kind",
-		"by=parent":                       "by",
-		"region=999999":                   "region",
-		"colour=red":                      "colour",
-		"from=2026-10-01&from=2026-10-02": "from",
+		"from=2026-13-01":                          "from",
+		"to=yesterday":                             "to",
+		"from=2026-10-02&to=2026-10-01":            "to",
+		"from=2025-01-01&to=2026-01-02":            "to",
+		"kind=petition":                            "kind",
+		"by=parent":                                "by",
+		"region=999999":                            "region",
+		"colour=red":                               "colour",
+		"from=2026-10-01&from=2026-10-02":          "from",
 		"region=" + demo.FuqianGrid1 + "&by=child": "by",
 	} {
 		r := e.do(t, req{method: "GET", path: "/api/v1/reports/summary?" + q, token: sup})

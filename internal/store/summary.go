@@ -144,7 +144,7 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 	}
 
 	var open []struct {
-		Child       string
+		Child      string
 		N, Overdue int
 	}
 	add := func() {
