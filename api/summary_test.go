@@ -221,6 +221,31 @@ func TestSummary(t *testing.T) {
 				"community_resolution_rate": 0, "by_level": [{"kind": "dispute", "key": "township", "count": 1}]}`)
 			sameJSONText(t, "disputes open", cur["open"], fmt.Sprintf(`{"as_of": %q, "count": 1, "overdue": 1}`, instant(6)))
 
+			// Where the summary and the index's auto indicators coincide
+			// they give the same numbers: 就地化解率, satisfaction, and the
+			// breached deadlines of the month (the overdue indicator).
+			month := summaryDay(e, 1, 0)
+			last := month.AddDate(0, 1, -1).Format("2006-01-02")
+			r = e.do(t, req{method: "GET", path: "/api/v1/reports/summary?kind=dispute&region=" + demo.FuqianCommunity + "&from=" +
+				day(1) + "&to=" + last, token: sup})
+			expect(t, r, 200, "")
+			cur = r.json(t)["current"].(map[string]any)
+			period := month.Format("2006-01")
+			for _, c := range []struct {
+				code string
+				got  any
+				want float64
+			}{
+				{"settlement_rate", cur["resolved"].(map[string]any)["community_resolution_rate"], 0.5},
+				{"satisfaction", cur["follow_ups"].(map[string]any)["mean_satisfaction"], 3.5},
+				{"overdue", cur["deadlines"].(map[string]any)["breached"], 2},
+			} {
+				v, ok := indicatorValue(t, e, "month", period, c.code, demo.FuqianCommunity)
+				if !ok || v != c.want || c.got != c.want {
+					t.Errorf("%s: the index says %v (%v), the summary %v, want %v", c.code, v, ok, c.got, c.want)
+				}
+			}
+
 			// A county supervisor: their county by default, 403 for another.
 			county := e.login(t, "demo-county-supervisor")
 			r = e.do(t, req{method: "GET", path: "/api/v1/reports/summary?from=" + day(4) + "&to=" + day(5), token: county})

@@ -68,17 +68,17 @@ func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to,
 			Select("c.community_code, c.township_code, c.county_code, "+
 				"SUM(CASE WHEN EXISTS (?) THEN 1 ELSE 0 END) AS num, COUNT(*) AS den", resolved)
 	case indicator.CommunityResolutionRate:
-		q = facts(fact.Resolved).Group(places).Select(places + ", SUM(CASE WHEN level = 'community' THEN 1 ELSE 0 END) AS num, COUNT(*) AS den")
+		q = facts(fact.Resolved).Group(places).Select(places + ", " + settledAtCommunity + " AS num, COUNT(*) AS den")
 	case indicator.OverdueCount:
 		q = cats(db.conn(ctx).Model(&deadlineRow{}).
 			Where("case_kind = ? AND due_at >= ? AND due_at < ?", kind, from, to).
-			Where("(breached_at IS NOT NULL OR (ended_at IS NULL AND due_at < ?))", now), "category").
+			Where(breached, now), "category").
 			Group(places).Select(places + ", COUNT(*) AS num, 1 AS den")
 	case indicator.MeanDaysToResolve:
 		return db.meanDays(facts(fact.Resolved))
 	case indicator.SatisfactionMean:
 		q = facts(fact.FollowedUp).Where("satisfaction IS NOT NULL").Group(places).
-			Select(places + ", SUM(satisfaction) AS num, COUNT(*) AS den")
+			Select(places + ", " + satisfactionSum + " AS num, COUNT(*) AS den")
 	default:
 		return nil, fmt.Errorf("%s: method %q: %w", ind.Code, ind.Method, errs.ErrInvalid)
 	}
@@ -88,6 +88,17 @@ func (db *DB) Aggregates(ctx context.Context, ind indicator.Indicator, from, to,
 	}
 	return out, nil
 }
+
+// The definitions the index's auto indicators (above) and the period
+// summary (SummaryCounts) share, so that where they coincide they give the
+// same number: a deadline breached at now (fact.Deadline.Breached), a
+// resolution settled at community level (就地化解率's numerator), the sum of
+// the satisfactions given.
+const (
+	breached           = "(breached_at IS NOT NULL OR (ended_at IS NULL AND due_at < ?))"
+	settledAtCommunity = "SUM(CASE WHEN level = 'community' THEN 1 ELSE 0 END)"
+	satisfactionSum    = "COALESCE(SUM(satisfaction), 0)"
+)
 
 // meanDays adds up, per community, the days from report to resolution of
 // the resolutions in q (computed here: date arithmetic differs between the

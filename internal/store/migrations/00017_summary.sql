@@ -24,10 +24,11 @@ CREATE INDEX disputes_reported_cover ON disputes (created_at, county_code, towns
 CREATE INDEX incidents_open ON incidents (status, created_at, county_code, township_code, community_code, region_code,
     category);
 
--- Facts of a period with the report time (days to resolve) and the grid.
+-- Facts of a period with the report time (days to resolve), the grid and
+-- the case (its first acceptance).
 DROP INDEX case_facts_at ON case_facts;
 CREATE INDEX case_facts_at ON case_facts (case_kind, fact, at, community_code, township_code, county_code, category, level,
-    satisfaction, region_code, reported_at);
+    satisfaction, region_code, reported_at, case_id);
 -- A case's first acceptance.
 CREATE INDEX case_facts_case_fact ON case_facts (case_id, fact, at);
 
