@@ -1,12 +1,15 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"pingan/internal/errs"
+	"pingan/internal/export"
 	"pingan/internal/region"
 	"pingan/internal/report"
 )
@@ -191,4 +194,75 @@ func (s *server) summary(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, newSummary(sum))
+}
+
+var summaryHeader = []string{"地区编码", "地区", "层级", "期间", "起", "止", "上报总数", "事件", "矛盾纠纷", "化解数",
+	"受理天数中位数", "受理天数P90", "化解天数中位数", "化解天数P90", "就地化解率", "到期期限", "按期", "逾期", "按期率",
+	"回访数", "平均满意度", "期末未结", "期末逾期"}
+
+// exportSummary is the summary as a table (SPEC §11.5): for the region,
+// then each child (by=child), three rows — 本期, 上期 and 变化 (the change)
+// — of the headline figures; rates as fractions, days to two decimals, an
+// empty cell where a figure is null.
+func (s *server) exportSummary(c *gin.Context) {
+	if !exportParams(c, summaryFilters) {
+		return
+	}
+	bad := errs.FieldErrors{}
+	format := exportFormat(c, bad)
+	if err := bad.Err(); err != nil {
+		writeError(c, err)
+		return
+	}
+	q, err := summaryQuery(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	// The period names the file before the summary is computed.
+	period, err := report.ParsePeriod(q.From, q.To, s.reports.Location(), s.now())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	p := caller(c)
+	next := func(ctx context.Context) ([][]export.Cell, bool, error) {
+		sum, err := s.reports.Summary(ctx, p, q)
+		if err != nil {
+			return nil, false, err
+		}
+		rows := summaryRows(sum.Region, sum.Period, sum.PreviousPeriod, sum.Figures)
+		for _, ch := range sum.Children {
+			rows = append(rows, summaryRows(ch.Region, sum.Period, sum.PreviousPeriod, ch.Figures)...)
+		}
+		return rows, false, nil
+	}
+	s.runExport(c, exportJob{kind: export.Summary, title: "平安建设统计摘要", format: format, region: q.Region,
+		period: period.From + "_" + period.To, header: summaryHeader, filters: exportFilters(c, summaryFilters), next: next})
+}
+
+func summaryRows(r region.Region, cur, prev report.Period, f report.Figures) [][]export.Cell {
+	opt := func(v *float64) export.Cell {
+		if v == nil {
+			return export.Cell{}
+		}
+		return export.Number(*v)
+	}
+	place := []export.Cell{export.Text(r.Code), export.Text(r.Name), export.Text(label(levelZH, r.Level))}
+	figure := func(name string, p report.Period, g report.Figure) []export.Cell {
+		return append(slices.Clone(place), export.Text(name), export.Text(p.From), export.Text(p.To),
+			export.Int(g.Reported.Total), export.Int(g.Reported.Incidents), export.Int(g.Reported.Disputes),
+			export.Int(g.Resolved.Count), opt(g.Resolved.DaysToAccept.Median), opt(g.Resolved.DaysToAccept.P90),
+			opt(g.Resolved.DaysToResolve.Median), opt(g.Resolved.DaysToResolve.P90), opt(g.Resolved.CommunityResolutionRate),
+			export.Int(g.Deadlines.Due), export.Int(g.Deadlines.Met), export.Int(g.Deadlines.Breached),
+			opt(g.Deadlines.OnTimeRate), export.Int(g.FollowUps.Count), opt(g.FollowUps.MeanSatisfaction),
+			export.Int(g.Open.Count), export.Int(g.Open.Overdue))
+	}
+	ch := f.Change
+	change := append(slices.Clone(place), export.Text("变化"), export.Cell{}, export.Cell{},
+		export.Int(ch.Reported), export.Int(ch.Incidents), export.Int(ch.Disputes), export.Int(ch.Resolved),
+		opt(ch.MedianDaysToAccept), export.Cell{}, opt(ch.MedianDaysToResolve), export.Cell{}, opt(ch.CommunityResolutionRate),
+		export.Int(f.Current.Deadlines.Due-f.Previous.Deadlines.Due), export.Int(ch.Met), export.Int(ch.Breached),
+		opt(ch.OnTimeRate), export.Int(ch.FollowUps), opt(ch.MeanSatisfaction), export.Int(ch.Open), export.Int(ch.Overdue))
+	return [][]export.Cell{figure("本期", cur, f.Current), figure("上期", prev, f.Previous), change}
 }

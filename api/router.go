@@ -250,6 +250,7 @@ func New(d Deps) *gin.Engine {
 	anyone.GET("/exports/disputes", s.exportDisputes)
 	analysts.GET("/exports/rankings", s.exportRankings)
 	analysts.GET("/exports/warnings", s.exportWarnings)
+	analysts.GET("/exports/summary", s.exportSummary)
 
 	admin.GET("/audit", s.listAudit)
 	return r

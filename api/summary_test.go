@@ -3,6 +3,8 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,6 +247,35 @@ func TestSummary(t *testing.T) {
 					t.Errorf("%s: the index says %v (%v), the summary %v, want %v", c.code, v, ok, c.got, c.want)
 				}
 			}
+
+			// The export: the same figures, three rows per region.
+			x := e.export(t, "demo-county-supervisor", "/api/v1/exports/summary?format=csv&from="+day(4)+"&to="+day(5))
+			expect(t, x, 200, "")
+			wantName := "filename*=UTF-8''" + url.PathEscape("东营区-平安建设统计摘要-"+day(4)+"_"+day(5)+".csv")
+			if d := x.Header.Get("Content-Disposition"); !strings.Contains(d, wantName) {
+				t.Fatalf("Content-Disposition %q, want %s", d, wantName)
+			}
+			recs := readCSV(t, x.Body)
+			want := [][]string{
+				{"地区编码", "地区", "层级", "期间", "起", "止", "上报总数", "事件", "矛盾纠纷", "化解数", "受理天数中位数", "受理天数P90",
+					"化解天数中位数", "化解天数P90", "就地化解率", "到期期限", "按期", "逾期", "按期率", "回访数", "平均满意度", "期末未结", "期末逾期"},
+				{"370502", "东营区", "县区", "本期", day(4), day(5), "5", "3", "2", "3", "0.08", "0.13", "1", "2.25", "0", "3", "1", "2",
+					"0.3333", "2", "3.5", "2", "1"},
+				{"370502", "东营区", "县区", "上期", day(2), day(3), "3", "2", "1", "2", "0.04", "0.04", "0.08", "0.96", "1", "2", "2", "0",
+					"1", "0", "", "1", "0"},
+				{"370502", "东营区", "县区", "变化", "", "", "2", "1", "1", "1", "0.04", "", "0.92", "", "-1", "1", "-1", "2", "-0.6667",
+					"2", "", "1", "1"},
+			}
+			if fmt.Sprint(recs) != fmt.Sprint(want) {
+				t.Fatalf("summary export:\n got %q\nwant %q", recs, want)
+			}
+			var audited int
+			if err := e.app.DB.SQL().QueryRow("SELECT COUNT(*) FROM audit_log WHERE action = 'export.summary'").Scan(&audited); err != nil || audited != 1 {
+				t.Fatalf("export.summary audited %d times (%v)", audited, err)
+			}
+			expect(t, e.export(t, "demo-county-supervisor", "/api/v1/exports/summary?format=csv&region="+demo.GuangraoCounty), 403,
+				"permission_denied")
+			expect(t, e.export(t, "demo-county-supervisor", "/api/v1/exports/summary?format=csv&from=x"), 400, "invalid_argument")
 
 			// A county supervisor: their county by default, 403 for another.
 			county := e.login(t, "demo-county-supervisor")

@@ -18,6 +18,7 @@ const (
 	Disputes  = "disputes"
 	Rankings  = "rankings"
 	Warnings  = "warnings"
+	Summary   = "summary"
 )
 
 // Service records exports in the audit log (SPEC §11.5: each export is
