@@ -43,6 +43,8 @@ func main() {
 	tz := flag.String("tz", "Asia/Shanghai", "the city's time zone")
 	skipLoad := flag.Bool("skip-load", false, "use the cases already in the database (a second run)")
 	warnings := flag.Bool("warnings", false, "time early-warning detection of yesterday and today instead of the index (-runs default 5)")
+	summary := flag.Bool("summary", false, "time the period summary (a month, a year, by child) instead of the index (-runs default 5)")
+	paced := flag.Int("paced", 200, "summary: calls of the month and the year each at 20 req/s, for the p99")
 	flag.Parse()
 	if *dsn == "" {
 		log.Fatal("index: -dsn is required")
@@ -73,6 +75,14 @@ func main() {
 		if _, err := db.SQL().ExecContext(ctx, "ANALYZE TABLE "+t); err != nil {
 			log.Fatal(err)
 		}
+	}
+	if *summary {
+		n := *runs
+		if !isSet("runs") {
+			n = 5
+		}
+		benchSummary(ctx, db, loc, n, *paced)
+		return
 	}
 	if *warnings {
 		n := *runs
@@ -234,28 +244,64 @@ func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now 
 		return now.Add(-year + time.Duration(float64(year)*float64(from+i)/float64(total))).UTC()
 	}
 	if table == "incidents" {
+		// Each incident is accepted within hours and resolved within days,
+		// one in twenty rejected instead; those of the last three days are
+		// still open. Their facts are what the summary reads.
 		q.WriteString("INSERT INTO incidents (id, case_no, category, severity, status, description, address, region_code, " +
 			"community_code, township_code, county_code, occurred_at, reported_at, reporter_id, photo_ids, version, created_at, updated_at) VALUES ")
+		var fq strings.Builder
+		var fargs []any
+		fq.WriteString("INSERT INTO case_facts (id, case_id, case_kind, fact, at, level, satisfaction, category, county_code, " +
+			"township_code, community_code, region_code, reporter_id, reported_at) VALUES ")
+		facts := 0
+		fact := func(prefix string, i int, id, kind string, at time.Time, category string, g grid, reported time.Time) {
+			if facts > 0 {
+				fq.WriteString(",")
+			}
+			facts++
+			fq.WriteString("(?,?,'incident',?,?,'',NULL,?,?,?,?,?,'bench',?)")
+			fargs = append(fargs, fmt.Sprintf("00000000-0000-7000-%s-%012d", prefix, from+i), id, kind, at, category,
+				g.county, g.township, g.community, g.code, reported)
+		}
 		for i := range n {
 			g := grids[rng.IntN(len(grids))]
 			at := timeOf(i)
 			if i > 0 {
 				q.WriteString(",")
 			}
+			id := fmt.Sprintf("00000000-0000-7000-8000-%012d", from+i)
+			category := incCategories[rng.IntN(len(incCategories))]
+			status := "closed"
+			switch {
+			case now.Sub(at) < 3*24*time.Hour:
+				status = "reported"
+			case rng.IntN(20) == 0:
+				status = "rejected"
+				fact("e000", i, id, "rejected", at.Add(time.Duration(1+rng.IntN(12))*time.Hour), category, g, at)
+			default:
+				accepted := at.Add(time.Duration(1+rng.IntN(6*60)) * time.Minute)
+				fact("e000", i, id, "accepted", accepted, category, g, at)
+				fact("f000", i, id, "resolved", accepted.Add(time.Duration(1+rng.IntN(72*60))*time.Minute), category, g, at)
+			}
 			q.WriteString("(?,?,?,?,?,?,'',?,?,?,?,?,?,?,'',1,?,?)")
-			args = append(args, fmt.Sprintf("00000000-0000-7000-8000-%012d", from+i), fmt.Sprintf("SJ-X-%d", from+i),
-				incCategories[rng.IntN(len(incCategories))], "low", "closed", "x", g.code, g.community, g.township, g.county,
+			args = append(args, id, fmt.Sprintf("SJ-X-%d", from+i),
+				category, "low", status, "x", g.code, g.community, g.township, g.county,
 				at, at, "bench", at, at)
 		}
-		return []stmt{{q.String(), args}}
+		if facts == 0 {
+			return []stmt{{q.String(), args}}
+		}
+		return []stmt{{q.String(), args}, {fq.String(), fargs}}
 	}
 	q.WriteString("INSERT INTO disputes (id, case_no, category, description, address, region_code, community_code, township_code, " +
 		"county_code, city_code, occurred_at, reported_at, reporter_id, photo_ids, risk_level, status, level, level_code, " +
 		"entered_level_at, assignee_id, due_at, resolved_level, resolved_at, outcome, follow_ups, last_follow_up_at, version, " +
 		"created_at, updated_at) VALUES ")
-	var fq, dq strings.Builder
-	var fargs, dargs []any
+	var fq, aq, dq strings.Builder
+	var fargs, aargs, dargs []any
 	fq.WriteString("INSERT INTO case_facts (id, case_id, case_kind, fact, at, level, satisfaction, category, county_code, " +
+		"township_code, community_code, region_code, reporter_id, reported_at) VALUES ")
+	aq.WriteString("INSERT INTO case_facts (id, case_id, case_kind, fact, at, level, satisfaction, category, county_code, " +
 		"township_code, community_code, region_code, reporter_id, reported_at) VALUES ")
 	dq.WriteString("INSERT INTO case_deadlines (id, case_id, case_kind, kind, level, category, county_code, township_code, " +
 		"community_code, region_code, reporter_id, started_at, due_at, met_at, breached_at, ended_at) VALUES ")
@@ -285,17 +331,23 @@ func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now 
 		q.WriteString("(?,?,?,?,'',?,?,?,?,'370500',?,?,?,'','low',?,?,?,?,'',?,?,?,?,1,?,5,?,?)")
 		args = append(args, id, fmt.Sprintf("JF-X-%d", from+i), category, "x", g.code, g.community, g.township, g.county,
 			at, at, "bench", status, level, g.community, at, due, level, resolved, outcome, followed, at, at)
+		accepted := at.Add(time.Hour)
 		fq.WriteString("(?,?,'dispute','resolved',?,?,NULL,?,?,?,?,?,'bench',?),(?,?,'dispute','followed_up',?,?,?,?,?,?,?,?,'bench',?)")
 		fargs = append(fargs, fmt.Sprintf("00000000-0000-7000-a000-%012d", from+i), id, resolved, level, category,
 			g.county, g.township, g.community, g.code, at,
 			fmt.Sprintf("00000000-0000-7000-b000-%012d", from+i), id, followed, level, sat, category,
 			g.county, g.township, g.community, g.code, at)
-		accepted := at.Add(time.Hour)
+		if i > 0 {
+			aq.WriteString(",")
+		}
+		aq.WriteString("(?,?,'dispute','accepted',?,'community',NULL,?,?,?,?,?,'bench',?)")
+		aargs = append(aargs, fmt.Sprintf("00000000-0000-7000-c100-%012d", from+i), id, accepted, category,
+			g.county, g.township, g.community, g.code, at)
 		dq.WriteString("(?,?,'dispute','accept','community',?,?,?,?,?,'bench',?,?,?,NULL,?),(?,?,'dispute','resolve','community',?,?,?,?,?,'bench',?,?,?,?,?)")
 		dargs = append(dargs, fmt.Sprintf("00000000-0000-7000-c000-%012d", from+i), id, category, g.county, g.township,
 			g.community, g.code, at, at.Add(24*time.Hour), accepted, accepted,
 			fmt.Sprintf("00000000-0000-7000-d000-%012d", from+i), id, category, g.county, g.township, g.community, g.code,
 			accepted, due, resolved, breached, resolved)
 	}
-	return []stmt{{q.String(), args}, {fq.String(), fargs}, {dq.String(), dargs}}
+	return []stmt{{q.String(), args}, {fq.String(), fargs}, {aq.String(), aargs}, {dq.String(), dargs}}
 }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"pingan/internal/access"
+	"pingan/internal/category"
+	"pingan/internal/region"
+	"pingan/internal/report"
+	"pingan/internal/store"
+)
+
+// benchSummary times the period summary (SPEC §13.1 "Reports": the city's
+// summary of a month ≤ 300 ms and of a year ≤ 1 s, p99 at 20 req/s within
+// those bounds) through report.Service.Summary as the API calls it, for a
+// city-wide admin: runs sequential calls of each case after one warm-up,
+// then each month and year case paced at 20 req/s for paced calls (each
+// call in its own goroutine at its tick, so a slow one does not slow the
+// pace) with its p99.
+func benchSummary(ctx context.Context, db *store.DB, loc *time.Location, runs, paced int) {
+	for _, t := range []string{"case_facts", "case_deadlines"} {
+		if _, err := db.SQL().ExecContext(ctx, "ANALYZE TABLE "+t); err != nil {
+			log.Fatal(err)
+		}
+	}
+	svc := report.NewService(db, db, region.NewService(db, db, time.Now), category.NewService(db, db, time.Now), loc, time.Now)
+	admin := access.Principal{UserID: "bench", Role: access.Admin, RegionCode: "370500", RegionPath: "/370500/"}
+	local := time.Now().In(loc)
+	first := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
+	lastMonth := report.Query{From: first.AddDate(0, -1, 0).Format(report.DayLayout), To: first.AddDate(0, 0, -1).Format(report.DayLayout)}
+	year := report.Query{From: local.AddDate(-1, 0, 1).Format(report.DayLayout), To: local.Format(report.DayLayout)}
+	byChild := lastMonth
+	byChild.ByChild = true
+	county := lastMonth
+	county.Region, county.ByChild = "370501", true
+	cases := []struct {
+		name string
+		q    report.Query
+	}{{"city month", lastMonth}, {"city year", year}, {"city month by county", byChild}, {"county month by township", county}}
+	for _, c := range cases {
+		call := func() time.Duration {
+			t0 := time.Now()
+			if _, err := svc.Summary(ctx, admin, c.q); err != nil {
+				log.Fatalf("%s: %v", c.name, err)
+			}
+			return time.Since(t0)
+		}
+		warm := call()
+		times := make([]time.Duration, runs)
+		shown := make([]string, runs)
+		for i := range runs {
+			times[i] = call()
+			shown[i] = times[i].Round(time.Millisecond).String()
+		}
+		slices.Sort(times)
+		fmt.Printf("summary %-25s %s..%s  warm-up %s  runs [%s]  median %s\n", c.name, c.q.From, c.q.To,
+			warm.Round(time.Millisecond), strings.Join(shown, " "), times[len(times)/2].Round(time.Millisecond))
+	}
+	for _, c := range cases[:2] {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		var times []time.Duration
+		tick := time.NewTicker(50 * time.Millisecond)
+		for range paced {
+			<-tick.C
+			wg.Go(func() {
+				t0 := time.Now()
+				if _, err := svc.Summary(ctx, admin, c.q); err != nil {
+					log.Fatalf("%s: %v", c.name, err)
+				}
+				mu.Lock()
+				times = append(times, time.Since(t0))
+				mu.Unlock()
+			})
+		}
+		tick.Stop()
+		wg.Wait()
+		slices.Sort(times)
+		p := func(q float64) time.Duration { return times[min(len(times)-1, int(q*float64(len(times))))].Round(time.Millisecond) }
+		fmt.Printf("summary %-25s at 20 req/s, %d calls: median %s  p90 %s  p99 %s  max %s\n", c.name, len(times), p(0.5), p(0.9),
+			p(0.99), times[len(times)-1].Round(time.Millisecond))
+	}
+}
