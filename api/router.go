@@ -32,6 +32,7 @@ import (
 	"pingan/internal/txn"
 	"pingan/internal/user"
 	"pingan/internal/warning"
+	"pingan/internal/workload"
 )
 
 // RequestTimeout bounds the work of one API request.
@@ -57,6 +58,7 @@ type Deps struct {
 	Warnings   *warning.Service
 	Audit      *audit.Reader
 	Exports    *export.Service
+	Workload   *workload.Service
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
 	Logger     *slog.Logger
@@ -87,6 +89,7 @@ type server struct {
 	warnings   *warning.Service
 	auditLog   *audit.Reader
 	exports    *export.Service
+	workload   *workload.Service
 	engine     *gin.Engine
 	ready      map[string]Checker
 	cursors    cursors
@@ -101,13 +104,13 @@ type server struct {
 func New(d Deps) *gin.Engine {
 	deps.Require("api.New", "Auth", d.Auth, "Regions", d.Regions, "Users", d.Users, "Categories", d.Categories,
 		"Incidents", d.Incidents, "Disputes", d.Disputes, "Indicators", d.Indicators, "Ranking", d.Ranking,
-		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Logger", d.Logger, "Registry", d.Registry,
+		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Workload", d.Workload, "Logger", d.Logger, "Registry", d.Registry,
 		"CursorKey", d.CursorKey, "Idempotency", d.Idempotency, "Tx", d.Tx)
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
-		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit, exports: d.Exports,
+		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit, exports: d.Exports, workload: d.Workload,
 		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -243,6 +246,10 @@ func New(d Deps) *gin.Engine {
 	anyone.GET("/exports/disputes", s.exportDisputes)
 	analysts.GET("/exports/rankings", s.exportRankings)
 	analysts.GET("/exports/warnings", s.exportWarnings)
+
+	// Reports (SPEC §11): read in their subtree by mediators, supervisors
+	// and admins.
+	analysts.GET("/reports/workload", s.workloadReport)
 
 	admin.GET("/audit", s.listAudit)
 	return r

@@ -34,6 +34,7 @@ import (
 	"pingan/internal/store"
 	"pingan/internal/user"
 	"pingan/internal/warning"
+	"pingan/internal/workload"
 )
 
 // App is an assembled server.
@@ -132,6 +133,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Registry: reg, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Now: now,
 		Notify: a.Notify, Warnings: a.Warnings,
+		Workload: workload.NewService(db, db, cfg.Location, now),
 	})
 	return a, nil
 }
