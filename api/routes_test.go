@@ -103,6 +103,7 @@ func TestRouteRoleTable(t *testing.T) {
 		{"GET", "/api/v1/key-dates/:id", kdPath, nil, [5]int{401, 403, 200, 200, 200}},
 		{"POST", "/api/v1/key-dates", "/api/v1/key-dates", map[string]any{}, adminOnly(400)},
 		{"PATCH", "/api/v1/key-dates/:id", kdPath, map[string]any{}, adminOnly(200)},
+		{"GET", "/api/v1/reports/workload", "/api/v1/reports/workload", nil, [5]int{401, 403, 200, 200, 200}},
 	}
 	covered := map[string]bool{}
 	for _, r := range table {
