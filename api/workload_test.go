@@ -43,11 +43,11 @@ func wlGridWorker(reports, confirmations int) map[string]any {
 
 type wlMed struct {
 	accepted, sessions, settled, failed, escalated int
-	median                                          any // float64 or nil
-	withDeadline, onTime                            int
-	rate                                            any
-	followUps                                       int
-	satisfaction                                    any
+	median                                         any // float64 or nil
+	withDeadline, onTime                           int
+	rate                                           any
+	followUps                                      int
+	satisfaction                                   any
 }
 
 func (m wlMed) json() map[string]any {
