@@ -107,6 +107,7 @@ func TestEveryListStaysInScope(t *testing.T) {
 			{"/api/v1/audit", roles("admin"), e.auditRegion(t), true},
 			{"/api/v1/users", roles("supervisor", "admin"), field("region_code"), true},
 			{"/api/v1/warnings", roles("mediator", "supervisor", "admin"), field("region_code"), true},
+			{"/api/v1/reports/workload", roles("mediator", "supervisor", "admin"), field("region_code"), true},
 			{"/api/v1/regions", all(), field("code"), true},
 			{"/api/v1/index/rankings?level=county&period=month&at=" + period, roles("mediator", "supervisor", "admin"), rankingRegion, true},
 			{"/api/v1/index/rankings?level=township&period=month&at=" + period, roles("mediator", "supervisor", "admin"), rankingRegion, true},

@@ -33,6 +33,7 @@ import (
 	"pingan/internal/txn"
 	"pingan/internal/user"
 	"pingan/internal/warning"
+	"pingan/internal/workload"
 )
 
 // RequestTimeout bounds the work of one API request.
@@ -59,6 +60,7 @@ type Deps struct {
 	Audit      *audit.Reader
 	Exports    *export.Service
 	Reports    *report.Service
+	Workload   *workload.Service
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
 	Logger     *slog.Logger
@@ -90,6 +92,7 @@ type server struct {
 	auditLog   *audit.Reader
 	exports    *export.Service
 	reports    *report.Service
+	workload   *workload.Service
 	engine     *gin.Engine
 	ready      map[string]Checker
 	cursors    cursors
@@ -104,14 +107,14 @@ type server struct {
 func New(d Deps) *gin.Engine {
 	deps.Require("api.New", "Auth", d.Auth, "Regions", d.Regions, "Users", d.Users, "Categories", d.Categories,
 		"Incidents", d.Incidents, "Disputes", d.Disputes, "Indicators", d.Indicators, "Ranking", d.Ranking,
-		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Reports", d.Reports, "Logger", d.Logger, "Registry", d.Registry,
+		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Reports", d.Reports, "Workload", d.Workload, "Logger", d.Logger, "Registry", d.Registry,
 		"CursorKey", d.CursorKey, "Idempotency", d.Idempotency, "Tx", d.Tx)
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
 		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit, exports: d.Exports,
-		reports: d.Reports, ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
+		reports: d.Reports, workload: d.Workload, ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -251,6 +254,10 @@ func New(d Deps) *gin.Engine {
 	analysts.GET("/exports/rankings", s.exportRankings)
 	analysts.GET("/exports/warnings", s.exportWarnings)
 	analysts.GET("/exports/summary", s.exportSummary)
+
+	// Reports (SPEC §11): read in their subtree by mediators, supervisors
+	// and admins.
+	analysts.GET("/reports/workload", s.workloadReport)
 
 	admin.GET("/audit", s.listAudit)
 	return r

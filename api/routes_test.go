@@ -103,6 +103,13 @@ func TestRouteRoleTable(t *testing.T) {
 		{"GET", "/api/v1/key-dates/:id", kdPath, nil, [5]int{401, 403, 200, 200, 200}},
 		{"POST", "/api/v1/key-dates", "/api/v1/key-dates", map[string]any{}, adminOnly(400)},
 		{"PATCH", "/api/v1/key-dates/:id", kdPath, map[string]any{}, adminOnly(200)},
+		{"GET", "/api/v1/reports/workload", "/api/v1/reports/workload", nil, [5]int{401, 403, 200, 200, 200}},
+		{"GET", "/api/v1/reports/summary", "/api/v1/reports/summary", nil, [5]int{401, 403, 200, 200, 200}},
+		{"GET", "/api/v1/exports/incidents", "/api/v1/exports/incidents?format=csv", nil, anyone},
+		{"GET", "/api/v1/exports/disputes", "/api/v1/exports/disputes?format=csv", nil, anyone},
+		{"GET", "/api/v1/exports/rankings", "/api/v1/exports/rankings?format=csv&level=county&period=month&at=2026-10", nil, [5]int{401, 403, 200, 200, 200}},
+		{"GET", "/api/v1/exports/warnings", "/api/v1/exports/warnings?format=csv", nil, [5]int{401, 403, 200, 200, 200}},
+		{"GET", "/api/v1/exports/summary", "/api/v1/exports/summary?format=csv", nil, [5]int{401, 403, 200, 200, 200}},
 	}
 	covered := map[string]bool{}
 	for _, r := range table {

@@ -35,6 +35,7 @@ import (
 	"pingan/internal/store"
 	"pingan/internal/user"
 	"pingan/internal/warning"
+	"pingan/internal/workload"
 )
 
 // App is an assembled server.
@@ -133,7 +134,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Registry: reg, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Now: now,
 		Notify: a.Notify, Warnings: a.Warnings,
-		Reports: report.NewService(db, db, a.Regions, a.Categories, cfg.Location, now),
+		Reports:  report.NewService(db, db, a.Regions, a.Categories, cfg.Location, now),
+		Workload: workload.NewService(db, db, cfg.Location, now),
 	})
 	return a, nil
 }
