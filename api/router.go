@@ -22,6 +22,7 @@ import (
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/export"
+	"pingan/internal/heatmap"
 	"pingan/internal/idempotency"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
@@ -57,6 +58,7 @@ type Deps struct {
 	Warnings   *warning.Service
 	Audit      *audit.Reader
 	Exports    *export.Service
+	Heatmaps   *heatmap.Service
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
 	Logger     *slog.Logger
@@ -87,6 +89,7 @@ type server struct {
 	warnings   *warning.Service
 	auditLog   *audit.Reader
 	exports    *export.Service
+	heatmaps   *heatmap.Service
 	engine     *gin.Engine
 	ready      map[string]Checker
 	cursors    cursors
@@ -101,13 +104,13 @@ type server struct {
 func New(d Deps) *gin.Engine {
 	deps.Require("api.New", "Auth", d.Auth, "Regions", d.Regions, "Users", d.Users, "Categories", d.Categories,
 		"Incidents", d.Incidents, "Disputes", d.Disputes, "Indicators", d.Indicators, "Ranking", d.Ranking,
-		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Logger", d.Logger, "Registry", d.Registry,
+		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Heatmaps", d.Heatmaps, "Logger", d.Logger, "Registry", d.Registry,
 		"CursorKey", d.CursorKey, "Idempotency", d.Idempotency, "Tx", d.Tx)
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
-		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit, exports: d.Exports,
+		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit, exports: d.Exports, heatmaps: d.Heatmaps,
 		ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -243,6 +246,9 @@ func New(d Deps) *gin.Engine {
 	anyone.GET("/exports/disputes", s.exportDisputes)
 	analysts.GET("/exports/rankings", s.exportRankings)
 	analysts.GET("/exports/warnings", s.exportWarnings)
+
+	// Reports (SPEC §11): mediators, supervisors and admins, in their subtree.
+	analysts.GET("/reports/heatmap", s.heatmap)
 
 	admin.GET("/audit", s.listAudit)
 	return r

@@ -23,6 +23,7 @@ import (
 	"pingan/internal/config"
 	"pingan/internal/dispute"
 	"pingan/internal/export"
+	"pingan/internal/heatmap"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
 	"pingan/internal/intake"
@@ -132,6 +133,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Registry: reg, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Now: now,
 		Notify: a.Notify, Warnings: a.Warnings,
+		Heatmaps: heatmap.NewService(db, db, db, cfg.HeatmapMinCount, cfg.Location, now),
 	})
 	return a, nil
 }
