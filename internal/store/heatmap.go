@@ -70,14 +70,17 @@ func (db *DB) CountCommunities(ctx context.Context, f heatmap.Filter) ([]heatmap
 	var out []heatmap.Count
 	for _, kind := range f.Kinds {
 		var rows []heatmap.Count
-		err := db.heatQuery(ctx, caseTables[kind], f).Select("community_code AS `key`, COUNT(*) AS n").
-			Group("community_code").Scan(&rows).Error
-		if err != nil {
+		if err := db.communitiesQuery(ctx, caseTables[kind], f).Scan(&rows).Error; err != nil {
 			return nil, fmt.Errorf("count %s by community: %w", kind, translate(err))
 		}
 		out = append(out, rows...)
 	}
 	return sumCounts(out), nil
+}
+
+// communitiesQuery counts f's cases of one table per community.
+func (db *DB) communitiesQuery(ctx context.Context, table string, f heatmap.Filter) *gorm.DB {
+	return db.heatQuery(ctx, table, f).Select("community_code AS `key`, COUNT(*) AS n").Group("community_code")
 }
 
 // sumCounts adds up the counts of each key (one per kind), in first-seen order.
