@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -27,7 +28,7 @@ var caseTables = map[string]string{"incident": "incidents", "dispute": "disputes
 // index alone (incidents_heat, disputes_heat: created_at first, then every
 // column read here); narrowed to a region, the optimizer may rather take
 // the level's (code, created_at, id) index, which reads that region's rows
-// only. The groups need no order (ORDER BY NULL spares MariaDB a sort).
+// only.
 func (db *DB) heatQuery(ctx context.Context, table string, f heatmap.Filter) *gorm.DB {
 	q := db.conn(ctx).Table(table).Where("created_at >= ? AND created_at < ?", utc(f.Start), utc(f.End))
 	if f.Category != "" {
@@ -36,66 +37,75 @@ func (db *DB) heatQuery(ctx context.Context, table string, f heatmap.Filter) *go
 	return applyScope(q, f.Scope, caseColumns)
 }
 
-// cellsQuery counts f's cases of one table per geohash prefix: SUBSTR reads
-// the same on both engines. The precision, checked by the service to be 5
-// to 8, is written into the statement, since MySQL groups by an expression
-// with a placeholder only if it is the very same placeholder.
+// cellsQuery reads the geohash prefix of f.Precision characters of each of
+// f's cases in one table (NULL without a location). SUBSTR reads the same on
+// both engines; the precision, checked by the service to be 5 to 8, is
+// written into the statement.
 func (db *DB) cellsQuery(ctx context.Context, table string, f heatmap.Filter) (*gorm.DB, error) {
 	if f.Precision < 1 || f.Precision > heatmap.StoredPrecision {
 		return nil, fmt.Errorf("count cells: precision %d out of range", f.Precision)
 	}
-	cell := fmt.Sprintf("COALESCE(SUBSTR(geohash, 1, %d), '')", f.Precision)
-	return db.heatQuery(ctx, table, f).Select(cell + " AS `key`, COUNT(*) AS n").Group(cell).Order("NULL"), nil
+	return db.heatQuery(ctx, table, f).Select(fmt.Sprintf("SUBSTR(geohash, 1, %d)", f.Precision)), nil
+}
+
+// communitiesQuery reads the community of each of f's cases in one table.
+func (db *DB) communitiesQuery(ctx context.Context, table string, f heatmap.Filter) *gorm.DB {
+	return db.heatQuery(ctx, table, f).Select("community_code")
 }
 
 // CountCells counts f's cases per geohash prefix of f.Precision characters,
-// "" for the cases without a location, one range scan of each kind's heat
-// index.
+// "" for the cases without a location: one range scan of each kind's heat
+// index, counted here as the rows arrive. MariaDB's GROUP BY of the same
+// rows spent two to three times as long in its temporary table as in
+// reading the index (docs/performance.md), as early warning's counts did.
 func (db *DB) CountCells(ctx context.Context, f heatmap.Filter) ([]heatmap.Count, error) {
-	var out []heatmap.Count
+	counts := map[string]int{}
 	for _, kind := range f.Kinds {
 		q, err := db.cellsQuery(ctx, caseTables[kind], f)
 		if err != nil {
 			return nil, err
 		}
-		var rows []heatmap.Count
-		if err := q.Scan(&rows).Error; err != nil {
-			return nil, fmt.Errorf("count %s cells: %w", kind, translate(err))
+		if err := countRows(q, counts); err != nil {
+			return nil, fmt.Errorf("count %s cells: %w", kind, err)
 		}
-		out = append(out, rows...)
 	}
-	return sumCounts(out), nil
+	return countList(counts), nil
 }
 
-// CountCommunities counts f's cases per community code.
+// CountCommunities counts f's cases per community code, as CountCells.
 func (db *DB) CountCommunities(ctx context.Context, f heatmap.Filter) ([]heatmap.Count, error) {
-	var out []heatmap.Count
+	counts := map[string]int{}
 	for _, kind := range f.Kinds {
-		var rows []heatmap.Count
-		if err := db.communitiesQuery(ctx, caseTables[kind], f).Scan(&rows).Error; err != nil {
-			return nil, fmt.Errorf("count %s by community: %w", kind, translate(err))
+		if err := countRows(db.communitiesQuery(ctx, caseTables[kind], f), counts); err != nil {
+			return nil, fmt.Errorf("count %s by community: %w", kind, err)
 		}
-		out = append(out, rows...)
 	}
-	return sumCounts(out), nil
+	return countList(counts), nil
 }
 
-// communitiesQuery counts f's cases of one table per community.
-func (db *DB) communitiesQuery(ctx context.Context, table string, f heatmap.Filter) *gorm.DB {
-	return db.heatQuery(ctx, table, f).Select("community_code AS `key`, COUNT(*) AS n").Group("community_code").Order("NULL")
-}
-
-// sumCounts adds up the counts of each key (one per kind), in first-seen order.
-func sumCounts(in []heatmap.Count) []heatmap.Count {
-	at := map[string]int{}
-	out := in[:0:0]
-	for _, c := range in {
-		if i, ok := at[c.Key]; ok {
-			out[i].N += c.N
-			continue
+// countRows adds up the rows of q, a query of one column, by value (NULL
+// counts as "").
+func countRows(q *gorm.DB, counts map[string]int) error {
+	rows, err := q.Rows()
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var v sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return translate(err)
 		}
-		at[c.Key] = len(out)
-		out = append(out, c)
+		counts[string(v)]++ // no copy unless the key is new
+	}
+	return translate(rows.Err())
+}
+
+// countList is counts as a list.
+func countList(counts map[string]int) []heatmap.Count {
+	out := make([]heatmap.Count, 0, len(counts))
+	for k, n := range counts {
+		out = append(out, heatmap.Count{Key: k, N: n})
 	}
 	return out
 }
