@@ -22,6 +22,7 @@ import (
 	"pingan/internal/dispute"
 	"pingan/internal/errs"
 	"pingan/internal/export"
+	"pingan/internal/heatmap"
 	"pingan/internal/idempotency"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
@@ -61,6 +62,7 @@ type Deps struct {
 	Exports    *export.Service
 	Reports    *report.Service
 	Workload   *workload.Service
+	Heatmaps   *heatmap.Service
 	// Ready are probed by /readyz, by name.
 	Ready      map[string]Checker
 	Logger     *slog.Logger
@@ -93,6 +95,7 @@ type server struct {
 	exports    *export.Service
 	reports    *report.Service
 	workload   *workload.Service
+	heatmaps   *heatmap.Service
 	engine     *gin.Engine
 	ready      map[string]Checker
 	cursors    cursors
@@ -107,14 +110,14 @@ type server struct {
 func New(d Deps) *gin.Engine {
 	deps.Require("api.New", "Auth", d.Auth, "Regions", d.Regions, "Users", d.Users, "Categories", d.Categories,
 		"Incidents", d.Incidents, "Disputes", d.Disputes, "Indicators", d.Indicators, "Ranking", d.Ranking,
-		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Reports", d.Reports, "Workload", d.Workload, "Logger", d.Logger, "Registry", d.Registry,
+		"Photos", d.Photos, "Notify", d.Notify, "Warnings", d.Warnings, "Audit", d.Audit, "Exports", d.Exports, "Reports", d.Reports, "Workload", d.Workload, "Heatmaps", d.Heatmaps, "Logger", d.Logger, "Registry", d.Registry,
 		"CursorKey", d.CursorKey, "Idempotency", d.Idempotency, "Tx", d.Tx)
 	// Release mode always: debug mode only prints the route table and a
 	// warning, and production must never run in it.
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{auth: d.Auth, regions: d.Regions, users: d.Users, categories: d.Categories,
 		incidents: d.Incidents, disputes: d.Disputes, indicators: d.Indicators, ranking: d.Ranking, photos: d.Photos, notify: d.Notify, warnings: d.Warnings, auditLog: d.Audit, exports: d.Exports,
-		reports: d.Reports, workload: d.Workload, ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
+		reports: d.Reports, workload: d.Workload, heatmaps: d.Heatmaps, ready: d.Ready, cursors: cursors{key: d.CursorKey}, idem: d.Idempotency, tx: d.Tx, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -258,6 +261,9 @@ func New(d Deps) *gin.Engine {
 	// Reports (SPEC §11): read in their subtree by mediators, supervisors
 	// and admins.
 	analysts.GET("/reports/workload", s.workloadReport)
+
+	// Reports (SPEC §11): mediators, supervisors and admins, in their subtree.
+	analysts.GET("/reports/heatmap", s.heatmap)
 
 	admin.GET("/audit", s.listAudit)
 	return r

@@ -105,6 +105,7 @@ func TestRouteRoleTable(t *testing.T) {
 		{"PATCH", "/api/v1/key-dates/:id", kdPath, map[string]any{}, adminOnly(200)},
 		{"GET", "/api/v1/reports/workload", "/api/v1/reports/workload", nil, [5]int{401, 403, 200, 200, 200}},
 		{"GET", "/api/v1/reports/summary", "/api/v1/reports/summary", nil, [5]int{401, 403, 200, 200, 200}},
+		{"GET", "/api/v1/reports/heatmap", "/api/v1/reports/heatmap", nil, [5]int{401, 403, 200, 200, 200}},
 		{"GET", "/api/v1/exports/incidents", "/api/v1/exports/incidents?format=csv", nil, anyone},
 		{"GET", "/api/v1/exports/disputes", "/api/v1/exports/disputes?format=csv", nil, anyone},
 		{"GET", "/api/v1/exports/rankings", "/api/v1/exports/rankings?format=csv&level=county&period=month&at=2026-10", nil, [5]int{401, 403, 200, 200, 200}},

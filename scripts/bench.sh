@@ -8,6 +8,8 @@
 #   bash scripts/bench.sh index    the monthly recompute of the Ping'an index at city scale (bench/index:
 #                                  ~2 000 communities, 1 000 000 incidents, 200 000 disputes), in its own database
 #   bash scripts/bench.sh warnings early-warning detection of yesterday and today on that same city (bench/index -warnings)
+#   bash scripts/bench.sh heatmap  the heat map of last month at precision 6 on that same city (bench/index -heatmap):
+#                                  runs in a row, then 20 calls a second for 15 s, with median and p99
 #   bash scripts/bench.sh summary  the period summary of a month and a year on that same city, and at 20 req/s
 #                                  (bench/index -summary)
 #
@@ -34,6 +36,7 @@
 #                             1.5 GB table and its indexes fit, as on a real server)
 #   BENCH_INNODB_LOG_FILE     redo log size set at run time; "" keeps the default (default 512M)
 #   BENCH_WARNING_RUNS        timed detections of each day in warnings mode (default 5)
+#   BENCH_HEATMAP_RUNS        timed heat maps of each kind in a row in heatmap mode (default 100)
 #   BENCH_SUMMARY_RUNS        timed summaries of each case in summary mode (default 5)
 #   BENCH_SUMMARY_PACED       summaries of the month and of the year each at 20 req/s (default 200)
 #   BENCH_KEEP=1              keep the work directory (binaries, logs) for a look afterwards
@@ -43,9 +46,9 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 MODE=${1:-}
 case $MODE in
-ingest | read | all | index | warnings | summary) ;;
+ingest | read | all | index | warnings | heatmap | summary) ;;
 *)
-	echo "usage: $0 ingest|read|all|index|warnings|summary" >&2
+	echo "usage: $0 ingest|read|all|index|warnings|heatmap|summary" >&2
 	exit 2
 	;;
 esac
@@ -148,13 +151,16 @@ sql -e "CREATE DATABASE pingan_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unico
 [ -z "$LOG_FILE" ] || sql -e "SET GLOBAL innodb_log_file_size = $(numfmt --from=iec "$LOG_FILE")"
 log "MariaDB $(sql -N -e 'SELECT VERSION()'): $(sql -N -e "SELECT CONCAT('buffer pool ', @@innodb_buffer_pool_size DIV 1048576, ' MiB, redo log ', @@innodb_log_file_size DIV 1048576, ' MiB, flush_log_at_trx_commit ', @@innodb_flush_log_at_trx_commit)")"
 
-if [ "$MODE" = index ] || [ "$MODE" = warnings ] || [ "$MODE" = summary ]; then
+if [ "$MODE" = index ] || [ "$MODE" = warnings ] || [ "$MODE" = heatmap ] || [ "$MODE" = summary ]; then
 	log "building bench/index"
 	timeout 900 go build -o "$WORK/bin/index" ./bench/index
 	sql -e "CREATE DATABASE pingan_index CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 	args=() what="the timed recomputes"
 	if [ "$MODE" = warnings ]; then
 		args=(-warnings -runs "${BENCH_WARNING_RUNS:-5}") what="the timed early-warning detections"
+	fi
+	if [ "$MODE" = heatmap ]; then
+		args=(-heatmap -runs "${BENCH_HEATMAP_RUNS:-100}") what="the timed heat maps"
 	fi
 	if [ "$MODE" = summary ]; then
 		args=(-summary -runs "${BENCH_SUMMARY_RUNS:-5}" -paced "${BENCH_SUMMARY_PACED:-200}") what="the timed summaries"

@@ -8,10 +8,16 @@
 //
 // With -warnings it times early-warning detection on the same city instead
 // (SPEC §13.1: warning.Service.Detect of yesterday and of today, ≤ 1 s
-// each; see warnings.go).
+// each; see warnings.go), with -heatmap the heat map of last month at
+// precision 6 (SPEC §13.1: ≤ 300 ms, p99 at 20 req/s; see heatmap.go), and
+// with -summary the period summary of a month and of a year (≤ 300 ms and
+// ≤ 1 s, p99 at 20 req/s; see summary.go). Cases lie around their grid, the
+// grids scattered over a 1° × 1° box.
 //
 //	index -dsn 'root:secret@tcp(127.0.0.1:3306)/pingan_index?parseTime=true'
 //	index -warnings -dsn …
+//	index -heatmap -skip-load -dsn …
+//	index -summary -skip-load -dsn …
 package main
 
 import (
@@ -28,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"pingan/internal/heatmap"
 	"pingan/internal/indicator"
 	"pingan/internal/pii"
 	"pingan/internal/ranking"
@@ -45,6 +52,7 @@ func main() {
 	warnings := flag.Bool("warnings", false, "time early-warning detection of yesterday and today instead of the index (-runs default 5)")
 	summary := flag.Bool("summary", false, "time the period summary (a month, a year, by child) instead of the index (-runs default 5)")
 	paced := flag.Int("paced", 200, "summary: calls of the month and the year each at 20 req/s, for the p99")
+	heat := flag.Bool("heatmap", false, "time the heat map of last month instead of the index (-runs default 100)")
 	flag.Parse()
 	if *dsn == "" {
 		log.Fatal("index: -dsn is required")
@@ -82,6 +90,14 @@ func main() {
 			n = 5
 		}
 		benchSummary(ctx, db, loc, n, *paced)
+		return
+	}
+	if *heat {
+		n := *runs
+		if !isSet("runs") {
+			n = 100
+		}
+		benchHeatmap(ctx, db, loc, n)
 		return
 	}
 	if *warnings {
@@ -139,12 +155,25 @@ func isSet(name string) bool {
 	return set
 }
 
-type grid struct{ code, community, township, county string }
+// grid is a grid of the synthetic city and where it lies (its cases lie
+// around that point).
+type grid struct {
+	code, community, township, county string
+	lat, lng                          float64
+}
+
+// The box the synthetic city lies in, about Dongying's size.
+const (
+	boxLat, boxLng = 37.0, 118.2
+	boxSize        = 1.0
+)
 
 // regions writes a city of 5 counties × 40 townships × 10 communities × 2
 // grids, and returns the grids.
 func regions(ctx context.Context, db *store.DB) []grid {
 	rng := rand.New(rand.NewPCG(9, 9))
+	// Places draw from a source of their own, so that the populations stay as they were.
+	place := rand.New(rand.NewPCG(9, 10))
 	rs := []region.Region{{Code: "370500", Name: "市", Level: region.City, Path: "/370500/", Population: 2_000_000}}
 	var grids []grid
 	for c := range 5 {
@@ -160,11 +189,12 @@ func regions(ctx context.Context, db *store.DB) []grid {
 				mp := tp + community + "/"
 				rs = append(rs, region.Region{Code: community, Name: "社区" + community, Level: region.Community, ParentCode: township,
 					Path: mp, Population: int64(1_000 + rng.IntN(9_000))})
+				lat, lng := boxLat+place.Float64()*boxSize, boxLng+place.Float64()*boxSize
 				for g := range 2 {
 					code := fmt.Sprintf("%s%03d", community, g+1)
 					rs = append(rs, region.Region{Code: code, Name: "网格" + code, Level: region.Grid, ParentCode: community,
 						Path: mp + code + "/", Population: 2_000})
-					grids = append(grids, grid{code, community, township, county})
+					grids = append(grids, grid{code, community, township, county, lat + float64(g)*0.004, lng})
 				}
 			}
 		}
@@ -229,6 +259,13 @@ type stmt struct {
 	args []any
 }
 
+// placeOf is where a case of grid g lies: within about a kilometre of the
+// grid's point, with the geohash the store would write (heatmap.Geohash).
+func placeOf(g grid, rng *rand.Rand) (lat, lng float64, gh string) {
+	lat, lng = g.lat+(rng.Float64()*2-1)*0.01, g.lng+(rng.Float64()*2-1)*0.01
+	return lat, lng, heatmap.Geohash(&lat, &lng)
+}
+
 // rowsOf is the multi-row INSERTs of n rows of table, numbered from from of
 // total: for disputes, their case facts too (SPEC §4.3: a resolution, a
 // follow-up, the accept and resolve deadlines, one in twenty resolved
@@ -239,6 +276,8 @@ type stmt struct {
 func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now time.Time) []stmt {
 	var q strings.Builder
 	var args []any
+	// Places draw from a source of their own, so that the other draws stay as they were.
+	places := rand.New(rand.NewPCG(uint64(from), 11))
 	year := 365 * 24 * time.Hour
 	timeOf := func(i int) time.Time {
 		return now.Add(-year + time.Duration(float64(year)*float64(from+i)/float64(total))).UTC()
@@ -247,8 +286,9 @@ func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now 
 		// Each incident is accepted within hours and resolved within days,
 		// one in twenty rejected instead; those of the last three days are
 		// still open. Their facts are what the summary reads.
-		q.WriteString("INSERT INTO incidents (id, case_no, category, severity, status, description, address, region_code, " +
-			"community_code, township_code, county_code, occurred_at, reported_at, reporter_id, photo_ids, version, created_at, updated_at) VALUES ")
+		q.WriteString("INSERT INTO incidents (id, case_no, category, severity, status, description, lat, lng, geohash, address, " +
+			"region_code, community_code, township_code, county_code, occurred_at, reported_at, reporter_id, photo_ids, version, " +
+			"created_at, updated_at) VALUES ")
 		var fq strings.Builder
 		var fargs []any
 		fq.WriteString("INSERT INTO case_facts (id, case_id, case_kind, fact, at, level, satisfaction, category, county_code, " +
@@ -283,9 +323,10 @@ func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now 
 				fact("e000", i, id, "accepted", accepted, category, g, at)
 				fact("f000", i, id, "resolved", accepted.Add(time.Duration(1+rng.IntN(72*60))*time.Minute), category, g, at)
 			}
-			q.WriteString("(?,?,?,?,?,?,'',?,?,?,?,?,?,?,'',1,?,?)")
+			q.WriteString("(?,?,?,?,?,?,?,?,?,'',?,?,?,?,?,?,?,'',1,?,?)")
+			lat, lng, gh := placeOf(g, places)
 			args = append(args, id, fmt.Sprintf("SJ-X-%d", from+i),
-				category, "low", status, "x", g.code, g.community, g.township, g.county,
+				category, "low", status, "x", lat, lng, gh, g.code, g.community, g.township, g.county,
 				at, at, "bench", at, at)
 		}
 		if facts == 0 {
@@ -293,7 +334,7 @@ func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now 
 		}
 		return []stmt{{q.String(), args}, {fq.String(), fargs}}
 	}
-	q.WriteString("INSERT INTO disputes (id, case_no, category, description, address, region_code, community_code, township_code, " +
+	q.WriteString("INSERT INTO disputes (id, case_no, category, description, lat, lng, geohash, address, region_code, community_code, township_code, " +
 		"county_code, city_code, occurred_at, reported_at, reporter_id, photo_ids, risk_level, status, level, level_code, " +
 		"entered_level_at, assignee_id, due_at, resolved_level, resolved_at, outcome, follow_ups, last_follow_up_at, version, " +
 		"created_at, updated_at) VALUES ")
@@ -328,8 +369,9 @@ func rowsOf(table string, from, n, total int, rng *rand.Rand, grids []grid, now 
 			fq.WriteString(",")
 			dq.WriteString(",")
 		}
-		q.WriteString("(?,?,?,?,'',?,?,?,?,'370500',?,?,?,'','low',?,?,?,?,'',?,?,?,?,1,?,5,?,?)")
-		args = append(args, id, fmt.Sprintf("JF-X-%d", from+i), category, "x", g.code, g.community, g.township, g.county,
+		q.WriteString("(?,?,?,?,?,?,?,'',?,?,?,?,'370500',?,?,?,'','low',?,?,?,?,'',?,?,?,?,1,?,5,?,?)")
+		lat, lng, gh := placeOf(g, places)
+		args = append(args, id, fmt.Sprintf("JF-X-%d", from+i), category, "x", lat, lng, gh, g.code, g.community, g.township, g.county,
 			at, at, "bench", status, level, g.community, at, due, level, resolved, outcome, followed, at, at)
 		accepted := at.Add(time.Hour)
 		fq.WriteString("(?,?,'dispute','resolved',?,?,NULL,?,?,?,?,?,'bench',?),(?,?,'dispute','followed_up',?,?,?,?,?,?,?,?,'bench',?)")

@@ -23,6 +23,7 @@ import (
 	"pingan/internal/config"
 	"pingan/internal/dispute"
 	"pingan/internal/export"
+	"pingan/internal/heatmap"
 	"pingan/internal/incident"
 	"pingan/internal/indicator"
 	"pingan/internal/intake"
@@ -136,6 +137,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Notify: a.Notify, Warnings: a.Warnings,
 		Reports:  report.NewService(db, db, a.Regions, a.Categories, cfg.Location, now),
 		Workload: workload.NewService(db, db, cfg.Location, now),
+		Heatmaps: heatmap.NewService(db, db, db, cfg.HeatmapMinCount, cfg.Location, now),
 	})
 	return a, nil
 }

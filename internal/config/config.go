@@ -54,6 +54,9 @@ type Config struct {
 	// WarningOverdueCount is PINGAN_WARNING_OVERDUE_COUNT: breached dispute
 	// deadlines in a day at which a county or township is warned (SPEC §10.2).
 	WarningOverdueCount int
+	// HeatmapMinCount is PINGAN_HEATMAP_MIN_COUNT: the fewest cases a
+	// heat-map cell shows on its own (SPEC §11.2).
+	HeatmapMinCount int
 }
 
 // BBox is a longitude/latitude bounding box.
@@ -150,6 +153,9 @@ func Load(getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("PINGAN_WARNING_OVERDUE_COUNT: %q is not a whole number from 1 to 100000 (e.g. 5)", v)
 		}
 		c.WarningOverdueCount = n
+	}
+	if err := c.loadHeatmap(getenv); err != nil {
+		return nil, err
 	}
 	if c.Production {
 		switch {

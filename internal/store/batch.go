@@ -180,11 +180,11 @@ func (all *group) inserts() []multiInsert {
 					r.ResponseHeaders, r.ResponseBody, r.CreatedAt}
 			}},
 		{"incidents", []string{"id", "case_no", "category", "severity", "status", "description", "lat", "lng",
-			"address", "region_code", "community_code", "township_code", "county_code", "occurred_at", "reported_at",
+			"geohash", "address", "region_code", "community_code", "township_code", "county_code", "occurred_at", "reported_at",
 			"client_created_at", "reporter_id", "photo_ids", "version", "created_at", "updated_at"}, len(all.incidents),
 			func(i int) []any {
 				r := &all.incidents[i]
-				return []any{r.ID, r.CaseNo, r.Category, r.Severity, r.Status, r.Description, r.Lat, r.Lng, r.Address,
+				return []any{r.ID, r.CaseNo, r.Category, r.Severity, r.Status, r.Description, r.Lat, r.Lng, r.Geohash, r.Address,
 					r.RegionCode, r.CommunityCode, r.TownshipCode, r.CountyCode, r.OccurredAt, r.ReportedAt,
 					r.ClientCreatedAt, r.ReporterID, r.PhotoIDs, r.Version, r.CreatedAt, r.UpdatedAt}
 			}},

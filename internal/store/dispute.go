@@ -22,6 +22,7 @@ type disputeRow struct {
 	Description     string
 	Lat             *float64
 	Lng             *float64
+	Geohash         *string
 	Address         string
 	RegionCode      string
 	CommunityCode   string
@@ -68,7 +69,8 @@ func (partyRow) TableName() string { return "dispute_parties" }
 
 func disputeToRow(d dispute.Dispute) disputeRow {
 	return disputeRow{ID: d.ID, CaseNo: d.CaseNo, Category: d.Category, Description: d.Description,
-		Lat: d.Location.Lat, Lng: d.Location.Lng, Address: d.Location.Address, RegionCode: d.RegionCode,
+		Lat: d.Location.Lat, Lng: d.Location.Lng, Geohash: geohashOf(d.Location.Lat, d.Location.Lng),
+		Address: d.Location.Address, RegionCode: d.RegionCode,
 		CommunityCode: d.CommunityCode, TownshipCode: d.TownshipCode, CountyCode: d.CountyCode, CityCode: d.CityCode,
 		OccurredAt: utc(d.OccurredAt), ReportedAt: utc(d.ReportedAt), ClientCreatedAt: utcPtr(d.ClientCreatedAt),
 		ReporterID: d.ReporterID, PhotoIDs: strings.Join(d.PhotoIDs, ","), Amount: d.Amount, RiskLevel: string(d.Risk),

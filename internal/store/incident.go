@@ -23,6 +23,7 @@ type incidentRow struct {
 	Description     string
 	Lat             *float64
 	Lng             *float64
+	Geohash         *string
 	Address         string
 	RegionCode      string
 	CommunityCode   string
@@ -42,8 +43,8 @@ func (incidentRow) TableName() string { return "incidents" }
 
 func incidentToRow(i incident.Incident) incidentRow {
 	return incidentRow{ID: i.ID, CaseNo: i.CaseNo, Category: i.Category, Severity: string(i.Severity), Status: string(i.Status),
-		Description: i.Description, Lat: i.Location.Lat, Lng: i.Location.Lng, Address: i.Location.Address,
-		RegionCode: i.RegionCode, CommunityCode: i.CommunityCode, TownshipCode: i.TownshipCode, CountyCode: i.CountyCode,
+		Description: i.Description, Lat: i.Location.Lat, Lng: i.Location.Lng, Geohash: geohashOf(i.Location.Lat, i.Location.Lng),
+		Address: i.Location.Address, RegionCode: i.RegionCode, CommunityCode: i.CommunityCode, TownshipCode: i.TownshipCode, CountyCode: i.CountyCode,
 		OccurredAt: utc(i.OccurredAt), ReportedAt: utc(i.ReportedAt), ClientCreatedAt: utcPtr(i.ClientCreatedAt),
 		ReporterID: i.ReporterID, PhotoIDs: strings.Join(i.PhotoIDs, ","), Version: i.Version,
 		CreatedAt: utc(i.CreatedAt), UpdatedAt: utc(i.UpdatedAt)}

@@ -245,7 +245,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('pingan_migrate')")
 	}
-	if _, err := p.Up(ctx); err != nil {
+	res, err := p.Up(ctx)
+	if applied(res, err)[geohashVersion] {
+		if ferr := db.afterGeohashColumn(ctx, p); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return db.checkCharsets(ctx)
