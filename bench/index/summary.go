@@ -38,7 +38,7 @@ func benchSummary(ctx context.Context, db *store.DB, loc *time.Location, runs, p
 	byChild := lastMonth
 	byChild.ByChild = true
 	county := lastMonth
-	county.Region, county.ByChild = "370501", true
+	county.Region, county.ByChild = "370502", true
 	cases := []struct {
 		name string
 		q    report.Query
@@ -61,6 +61,38 @@ func benchSummary(ctx context.Context, db *store.DB, loc *time.Location, runs, p
 		slices.Sort(times)
 		fmt.Printf("summary %-25s %s..%s  warm-up %s  runs [%s]  median %s\n", c.name, c.q.From, c.q.To,
 			warm.Round(time.Millisecond), strings.Join(shown, " "), times[len(times)/2].Round(time.Millisecond))
+	}
+	// Where the time goes: one more call of each case with MariaDB's slow
+	// log on, its queries by time.
+	if _, err := db.SQL().ExecContext(ctx, "SET GLOBAL log_output = 'TABLE', long_query_time = 0, slow_query_log = ON"); err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range cases {
+		if _, err := db.SQL().ExecContext(ctx, "TRUNCATE mysql.slow_log"); err != nil {
+			log.Fatal(err)
+		}
+		if _, err := svc.Summary(ctx, admin, c.q); err != nil {
+			log.Fatalf("%s: %v", c.name, err)
+		}
+		rows, err := db.SQL().QueryContext(ctx, "SELECT TIME_TO_SEC(query_time), rows_examined, LEFT(REPLACE(sql_text, '\n', ' '), 160) "+
+			"FROM mysql.slow_log WHERE sql_text LIKE 'SELECT%' ORDER BY query_time DESC LIMIT 12")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("summary %s, its queries by time:\n", c.name)
+		for rows.Next() {
+			var secs float64
+			var examined int
+			var text string
+			if err := rows.Scan(&secs, &examined, &text); err != nil {
+				log.Fatal(err)
+			}
+			fmt.Printf("  %8.3fs %9d rows  %s\n", secs, examined, text)
+		}
+		rows.Close()
+	}
+	if _, err := db.SQL().ExecContext(ctx, "SET GLOBAL slow_query_log = OFF"); err != nil {
+		log.Fatal(err)
 	}
 	for _, c := range cases[:2] {
 		var mu sync.Mutex
