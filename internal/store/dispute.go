@@ -236,8 +236,7 @@ func (db *DB) findDisputes(ctx context.Context, q *gorm.DB) ([]dispute.Dispute, 
 func (db *DB) disputeChangesQuery(ctx context.Context, f dispute.ChangeFilter) *gorm.DB {
 	q := applyScope(db.conn(ctx).Model(&disputeRow{}), f.Scope, caseColumns)
 	if !f.AfterAt.IsZero() {
-		at := utc(f.AfterAt)
-		q = q.Where("(updated_at > ? OR (updated_at = ? AND id > ?))", at, at, f.AfterID)
+		q = after(q, "updated_at", f.AfterAt, f.AfterID)
 	}
 	return q.Order("updated_at, id").Limit(f.Limit)
 }
@@ -268,8 +267,7 @@ func (db *DB) disputesQuery(ctx context.Context, f dispute.Filter) *gorm.DB {
 		q = q.Where("created_at < ?", utc(f.To))
 	}
 	if f.BeforeID != "" {
-		at := utc(f.BeforeAt)
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
+		q = before(q, "created_at", f.BeforeAt, f.BeforeID)
 	}
 	return q.Order("created_at DESC, id DESC").Limit(f.Limit)
 }

@@ -125,8 +125,7 @@ func (db *DB) FindIncidents(ctx context.Context, f incident.Filter) ([]incident.
 func (db *DB) incidentsQuery(ctx context.Context, f incident.Filter) *gorm.DB {
 	q := scoped(db.conn(ctx).Model(&incidentRow{}), f)
 	if f.BeforeID != "" {
-		at := utc(f.BeforeAt)
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
+		q = before(q, "created_at", f.BeforeAt, f.BeforeID)
 	}
 	return q.Order("created_at DESC, id DESC").Limit(f.Limit)
 }
@@ -139,8 +138,7 @@ func (db *DB) FindChangedIncidents(ctx context.Context, f incident.ChangeFilter)
 func (db *DB) changesQuery(ctx context.Context, f incident.ChangeFilter) *gorm.DB {
 	q := scoped(db.conn(ctx).Model(&incidentRow{}), f.Filter)
 	if !f.AfterAt.IsZero() {
-		at := utc(f.AfterAt)
-		q = q.Where("(updated_at > ? OR (updated_at = ? AND id > ?))", at, at, f.AfterID)
+		q = after(q, "updated_at", f.AfterAt, f.AfterID)
 	}
 	return q.Order("updated_at, id").Limit(f.Limit)
 }
