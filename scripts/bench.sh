@@ -8,6 +8,8 @@
 #   bash scripts/bench.sh index    the monthly recompute of the Ping'an index at city scale (bench/index:
 #                                  ~2 000 communities, 1 000 000 incidents, 200 000 disputes), in its own database
 #   bash scripts/bench.sh warnings early-warning detection of yesterday and today on that same city (bench/index -warnings)
+#   bash scripts/bench.sh export   bulk-load (as read), then every incident as CSV from the raw floor and the API and as
+#                                  XLSX from the API, with the API's RSS over each export (bench/export)
 #
 # It starts MariaDB and MinIO (scripts/services.sh), builds pingan and the
 # bench programs (bench/rawfloor, bench/load, bench/drive), migrates a fresh
@@ -32,6 +34,7 @@
 #                             1.5 GB table and its indexes fit, as on a real server)
 #   BENCH_INNODB_LOG_FILE     redo log size set at run time; "" keeps the default (default 512M)
 #   BENCH_WARNING_RUNS        timed detections of each day in warnings mode (default 5)
+#   BENCH_EXPORT_ROUNDS       export mode: rounds of floor CSV, API CSV, API XLSX; the best counts (default 2)
 #   BENCH_KEEP=1              keep the work directory (binaries, logs) for a look afterwards
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,9 +42,9 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 MODE=${1:-}
 case $MODE in
-ingest | read | all | index | warnings) ;;
+ingest | read | all | index | warnings | export) ;;
 *)
-	echo "usage: $0 ingest|read|all|index|warnings" >&2
+	echo "usage: $0 ingest|read|all|index|warnings|export" >&2
 	exit 2
 	;;
 esac
@@ -161,7 +164,7 @@ fi
 
 log "building pingan and the bench programs"
 timeout 900 go build -o "$WORK/bin/pingan" ./cmd/pingan
-for p in rawfloor load drive; do
+for p in rawfloor load drive export; do
 	timeout 600 go build -o "$WORK/bin/$p" "./bench/$p"
 done
 
@@ -202,6 +205,15 @@ if [ "$MODE" = read ] || [ "$MODE" = all ]; then
 	timeout 900 "$WORK/bin/load" -dsn "$DSN" -n "$ROWS" -workers "$LOAD_WORKERS" -method "$LOAD_METHOD" || die "bulk load failed"
 	log "read benchmark"
 	drive -mode read -read-rate "$READ_RATE" -out "$OUT/read.json" || status=$?
+fi
+
+if [ "$MODE" = export ]; then
+	log "bulk-loading $ROWS incidents"
+	timeout 900 "$WORK/bin/load" -dsn "$DSN" -n "$ROWS" -workers "$LOAD_WORKERS" -method "$LOAD_METHOD" || die "bulk load failed"
+	log "export benchmark"
+	timeout 3600 "$WORK/bin/export" -api "http://127.0.0.1:$API_PORT" -raw "http://127.0.0.1:$RAW_PORT" \
+		-api-pid "$API_PID" -rounds "${BENCH_EXPORT_ROUNDS:-2}" -out "$OUT/export.json" || status=$?
+	exit "$status"
 fi
 
 peak=$(awk '/^VmHWM/ {printf "%.1f MB", $2 / 1024}' "/proc/$API_PID/status" 2>/dev/null || echo "unknown")
