@@ -131,6 +131,7 @@ func (s *server) writeExport(c *gin.Context, rc *http.ResponseController, job ex
 	if err != nil {
 		return err
 	}
+	defer w.Discard()
 	if err := w.Header(job.header); err != nil {
 		return err
 	}
