@@ -179,7 +179,7 @@ func (db *DB) FindParties(ctx context.Context, ids []string) (map[string][]dispu
 		return out, nil
 	}
 	var rows []partyRow
-	if err := db.conn(ctx).Where("dispute_id IN ?", ids).Order("dispute_id, position").Find(&rows).Error; err != nil {
+	if err := db.partiesQuery(ctx, ids).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find parties: %w", translate(err))
 	}
 	for _, p := range rows {
@@ -190,6 +190,11 @@ func (db *DB) FindParties(ctx context.Context, ids []string) (map[string][]dispu
 		out[p.DisputeID] = append(out[p.DisputeID], party)
 	}
 	return out, nil
+}
+
+// partiesQuery is FindParties' query.
+func (db *DB) partiesQuery(ctx context.Context, ids []string) *gorm.DB {
+	return db.conn(ctx).Model(&partyRow{}).Where("dispute_id IN ?", ids).Order("dispute_id, position")
 }
 
 // openParty decrypts a party's phone and ID number.

@@ -115,6 +115,46 @@ func TestKeysetPagesReadARange(t *testing.T) {
 	}
 }
 
+// TestPartiesQueryUsesPrimaryKey: the dispute export's second query per
+// page, the parties of a page's disputes, reads the primary key (dispute_id,
+// position) in order, on both engines.
+func TestPartiesQueryUsesPrimaryKey(t *testing.T) {
+	for _, backend := range []string{"sqlite", "mysql"} {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			url := "sqlite://" + t.TempDir() + "/t.db"
+			if backend == "mysql" {
+				url = testenv.MySQLDSN(t)
+			}
+			sealer, _ := pii.NewSealer(bytes.Repeat([]byte{1}, 32))
+			db, err := Open(ctx, url, sealer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			keysetRows(t, db, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			var ids []string
+			for i := range 500 {
+				ids = append(ids, fmt.Sprintf("0193f1b2-0000-7000-8000-%012d", i*7))
+			}
+			q := db.partiesQuery(ctx, ids)
+			if backend == "sqlite" {
+				if plan := explainSQLite(t, db, q); plan != "SEARCH dispute_parties USING INDEX sqlite_autoindex_dispute_parties_1 (dispute_id=?)" {
+					t.Fatalf("plan: %s", plan)
+				}
+				return
+			}
+			plan := explain(t, db, q)
+			if len(plan) != 1 || plan[0]["key"] != "PRIMARY" || plan[0]["type"] != "range" || strings.Contains(plan[0]["Extra"], "filesort") {
+				t.Fatalf("plan: %v", plan)
+			}
+		})
+	}
+}
+
 // keyLen is the bytes of the index an EXPLAIN row's range covers.
 func keyLen(t *testing.T, row map[string]string) int {
 	t.Helper()
