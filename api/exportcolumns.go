@@ -324,11 +324,15 @@ func (s *server) exportWarnings(c *gin.Context) {
 		return
 	}
 	q := warningQuery(c)
-	ctx := c.Request.Context()
-	incidentCats, err := s.categoryNames(ctx, category.Incident)
-	if err != nil {
-		writeError(c, err)
-		return
+	// A warning's category is of its case kind.
+	cats := map[string]map[string]string{}
+	for kind, ck := range map[string]category.Kind{warning.CaseIncident: category.Incident, warning.CaseDispute: category.Dispute} {
+		names, err := s.categoryNames(c.Request.Context(), ck)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		cats[kind] = names
 	}
 	p, n := caller(c), s.names()
 	q.Limit = exportPage + 1
@@ -352,7 +356,7 @@ func (s *server) exportWarnings(c *gin.Context) {
 			}
 			cat := ""
 			if w.Category != "" {
-				cat = label(incidentCats, w.Category)
+				cat = label(cats[w.CaseKind], w.Category)
 			}
 			rows[i] = []export.Cell{export.Text(label(warningKindZH, w.Kind)), export.Text(name),
 				export.Text(label(levelZH, region.Level(w.Level))), export.Text(label(caseKindZH, w.CaseKind)),

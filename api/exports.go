@@ -122,15 +122,24 @@ func (s *server) runExport(c *gin.Context, job exportJob) {
 }
 
 // writeExport writes the file; rec counts the rows sent and says whether
-// the file was finished.
+// the file was finished. The pages after the first are read ahead, one at a
+// time, while the one before is written: the database and the
+// encoding overlap instead of taking turns (readAhead).
 func (s *server) writeExport(c *gin.Context, rc *http.ResponseController, job exportJob, rows [][]export.Cell, more bool,
 	rec *export.Record) error {
 	w, err := export.New(job.format, c.Writer, job.title)
 	if err != nil {
 		return err
 	}
+	defer w.Discard()
 	if err := w.Header(job.header); err != nil {
 		return err
+	}
+	ctx, stop := context.WithCancel(unbounded(c))
+	defer stop()
+	var ahead <-chan pageRead
+	if more {
+		ahead = readAhead(ctx, job.next)
 	}
 	for {
 		for _, r := range rows {
@@ -149,12 +158,14 @@ func (s *server) writeExport(c *gin.Context, rc *http.ResponseController, job ex
 		if !more {
 			break
 		}
-		ctx, cancel := pageContext(c)
-		rows, more, err = job.next(ctx)
-		cancel()
-		if err != nil {
-			return err
+		p, ok := <-ahead
+		if !ok {
+			return ctx.Err()
 		}
+		if p.err != nil {
+			return p.err
+		}
+		rows, more = p.rows, p.more
 	}
 	_ = rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	if err := w.Close(); err != nil {
@@ -162,6 +173,38 @@ func (s *server) writeExport(c *gin.Context, rc *http.ResponseController, job ex
 	}
 	rec.Complete = true
 	return nil
+}
+
+// pageRead is one read of an export's rows.
+type pageRead struct {
+	rows [][]export.Cell
+	more bool
+	err  error
+}
+
+// readAhead reads the pages of next, each within its own deadline
+// (pageContext), and hands them over one by one: at most one page waits
+// while the next is read, so memory stays flat in the row count. It stops
+// after the last page, an error, or when ctx ends (the export is over).
+func readAhead(ctx context.Context, next pager) <-chan pageRead {
+	out := make(chan pageRead)
+	go func() {
+		defer close(out)
+		for {
+			pctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+			rows, more, err := next(pctx)
+			cancel()
+			select {
+			case out <- pageRead{rows: rows, more: more, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if !more || err != nil {
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // exportRegion is the region an export covers, for its file name and its

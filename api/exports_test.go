@@ -19,6 +19,7 @@ import (
 
 	"pingan/internal/demo"
 	"pingan/internal/incident"
+	"pingan/internal/warning"
 )
 
 const bom = "\ufeff"
@@ -224,6 +225,67 @@ func TestExportXLSX(t *testing.T) {
 			f.Close()
 		}
 	})
+}
+
+// TestExportBadInput: every export answers a bad filter, in either format,
+// with a 400 naming it — never a 500 and never a file — since the first
+// page is read before the first byte.
+func TestExportBadInput(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		for _, c := range []struct{ query, field string }{
+			{"incidents?region=nope", "region"},
+			{"incidents?status=lost", "status"},
+			{"incidents?severity=x", "severity"},
+			{"incidents?from=2026-13-45", "from"},
+			{"incidents?to=yesterday", "to"},
+			{"incidents?reporter=someone", "reporter"},
+			{"incidents?status=reported&status=closed", "status"},
+			{"disputes?region=nope", "region"},
+			{"disputes?level=x", "level"},
+			{"disputes?risk=x", "risk"},
+			{"disputes?overdue=maybe", "overdue"},
+			{"disputes?assignee=someone", "assignee"},
+			{"disputes?to=2026-02-30", "to"},
+			{"rankings?period=month&at=2026-10", "level"},
+			{"rankings?level=county&period=week&at=2026-10", "period"},
+			{"rankings?level=county&period=month&at=2026-13", "at"},
+			{"rankings?level=county&period=day&at=2026-10", "at"},
+			{"rankings?level=county&period=month&at=2026-10&parent=nope", "parent"},
+			{"warnings?region=nope", "region"},
+			{"warnings?status=x", "status"},
+			{"warnings?kind=x", "kind"},
+			{"warnings?from=2026-10", "from"},
+			{"warnings?from=2026-10-05&to=2026-10-01", "to"},
+		} {
+			for _, format := range []string{"csv", "xlsx"} {
+				path := "/api/v1/exports/" + c.query + "&format=" + format
+				r := e.export(t, "demo-admin", path)
+				expect(t, r, 400, "invalid_argument")
+				fields, _ := r.json(t)["error"].(map[string]any)["details"].(map[string]any)["fields"].(map[string]any)
+				if _, ok := fields[c.field]; !ok {
+					t.Errorf("%s: 400 without naming %s: %s", path, c.field, r.Body)
+				}
+			}
+		}
+	})
+}
+
+// TestExportWarningCategories: a warning's category is named from its own
+// case kind's categories.
+func TestExportWarningCategories(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	at := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	seedWarning(t, e, demo.DongchengStreet, at, func(w *warning.Warning) { w.Category = "neighbourhood" })
+	seedWarning(t, e, demo.DongchengStreet, at.Add(time.Hour), func(w *warning.Warning) {
+		w.CaseKind, w.Category, w.Summary = warning.CaseIncident, "traffic", "东城街道交通事件激增"
+	})
+	r := e.export(t, "demo-supervisor", "/api/v1/exports/warnings?format=csv")
+	expect(t, r, 200, "")
+	recs := readCSV(t, r.Body)
+	got := fmt.Sprint(column(t, recs, "案件类型"), column(t, recs, "类别"))
+	if want := "[事件 矛盾纠纷] [交通 邻里]"; got != want {
+		t.Fatalf("case kinds and categories %s, want %s", got, want)
+	}
 }
 
 // meter is a ResponseWriter that counts what it is sent and samples the

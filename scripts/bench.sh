@@ -12,6 +12,8 @@
 #                                  runs in a row, then 20 calls a second for 15 s, with median and p99
 #   bash scripts/bench.sh summary  the period summary of a month and a year on that same city, and at 20 req/s
 #                                  (bench/index -summary)
+#   bash scripts/bench.sh export   bulk-load (as read), then every incident as CSV from the raw floor and the API and as
+#                                  XLSX from the API, with the API's RSS over each export (bench/export)
 #
 # It starts MariaDB and MinIO (scripts/services.sh), builds pingan and the
 # bench programs (bench/rawfloor, bench/load, bench/drive), migrates a fresh
@@ -39,6 +41,7 @@
 #   BENCH_HEATMAP_RUNS        timed heat maps of each kind in a row in heatmap mode (default 100)
 #   BENCH_SUMMARY_RUNS        timed summaries of each case in summary mode (default 5)
 #   BENCH_SUMMARY_PACED       summaries of the month and of the year each at 20 req/s (default 200)
+#   BENCH_EXPORT_ROUNDS       export mode: rounds of floor CSV, API CSV, API XLSX; the best counts (default 2)
 #   BENCH_KEEP=1              keep the work directory (binaries, logs) for a look afterwards
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,9 +49,9 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 MODE=${1:-}
 case $MODE in
-ingest | read | all | index | warnings | heatmap | summary) ;;
+ingest | read | all | index | warnings | heatmap | summary | export) ;;
 *)
-	echo "usage: $0 ingest|read|all|index|warnings|heatmap|summary" >&2
+	echo "usage: $0 ingest|read|all|index|warnings|heatmap|summary|export" >&2
 	exit 2
 	;;
 esac
@@ -174,7 +177,7 @@ fi
 
 log "building pingan and the bench programs"
 timeout 900 go build -o "$WORK/bin/pingan" ./cmd/pingan
-for p in rawfloor load drive; do
+for p in rawfloor load drive export; do
 	timeout 600 go build -o "$WORK/bin/$p" "./bench/$p"
 done
 
@@ -215,6 +218,15 @@ if [ "$MODE" = read ] || [ "$MODE" = all ]; then
 	timeout 900 "$WORK/bin/load" -dsn "$DSN" -n "$ROWS" -workers "$LOAD_WORKERS" -method "$LOAD_METHOD" || die "bulk load failed"
 	log "read benchmark"
 	drive -mode read -read-rate "$READ_RATE" -out "$OUT/read.json" || status=$?
+fi
+
+if [ "$MODE" = export ]; then
+	log "bulk-loading $ROWS incidents"
+	timeout 900 "$WORK/bin/load" -dsn "$DSN" -n "$ROWS" -workers "$LOAD_WORKERS" -method "$LOAD_METHOD" || die "bulk load failed"
+	log "export benchmark"
+	timeout 3600 "$WORK/bin/export" -api "http://127.0.0.1:$API_PORT" -raw "http://127.0.0.1:$RAW_PORT" \
+		-api-pid "$API_PID" -rounds "${BENCH_EXPORT_ROUNDS:-2}" -out "$OUT/export.json" || status=$?
+	exit "$status"
 fi
 
 peak=$(awk '/^VmHWM/ {printf "%.1f MB", $2 / 1024}' "/proc/$API_PID/status" 2>/dev/null || echo "unknown")

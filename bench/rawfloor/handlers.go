@@ -19,6 +19,7 @@ type server struct {
 	db         *sql.DB
 	grid       benchdb.Grid
 	reporterID string
+	loc        *time.Location // of the export's local times
 }
 
 // createRequest is the body of POST /api/v1/incidents (SPEC §4.3, §6.4).

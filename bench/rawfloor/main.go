@@ -4,6 +4,7 @@
 //
 //	POST /incidents                      decode the API's JSON body, one plain INSERT, 201 {"id": …}
 //	GET  /incidents?township=CODE&limit=20  the API's first-page query, 200 {"items": […], "next_cursor": …}
+//	GET  /exports/incidents              every incident as the API's CSV export of the city (export.go)
 //
 // It uses net/http and database/sql (go-sql-driver/mysql) only: no router,
 // no authentication, no idempotency record, no timeline event, no audit.
@@ -34,6 +35,7 @@ func main() {
 	dsn := flag.String("dsn", "", "MariaDB DSN, user:pass@tcp(host:port)/db (a mysql:// prefix is accepted)")
 	grid := flag.String("grid", demo.FuqianGrid1, "grid that every POSTed incident is filed in (the API takes the reporter's)")
 	reporter := flag.String("reporter", "demo-gridworker", "username whose id is stored as reporter_id (a fixed id when the user does not exist)")
+	tz := flag.String("tz", "Asia/Shanghai", "time zone of the export's local times (the API's PINGAN_TZ)")
 	flag.Parse()
 	if *dsn == "" {
 		log.Fatal("rawfloor: -dsn is required")
@@ -41,12 +43,16 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *dsn, *grid, *reporter); err != nil {
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		log.Fatal("rawfloor: -tz: ", err)
+	}
+	if err := run(ctx, *addr, *dsn, *grid, *reporter, loc); err != nil {
 		log.Fatal("rawfloor: ", err)
 	}
 }
 
-func run(ctx context.Context, addr, dsn, gridCode, reporter string) error {
+func run(ctx context.Context, addr, dsn, gridCode, reporter string, loc *time.Location) error {
 	db, err := benchdb.Open(ctx, dsn)
 	if err != nil {
 		return err
@@ -60,11 +66,12 @@ func run(ctx context.Context, addr, dsn, gridCode, reporter string) error {
 	if err != nil {
 		return err
 	}
-	s := &server{db: db, grid: g, reporterID: reporterID}
+	s := &server{db: db, grid: g, reporterID: reporterID, loc: loc}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /incidents", s.create)
 	mux.HandleFunc("GET /incidents", s.list)
+	mux.HandleFunc("GET /exports/incidents", s.export)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	// The API's server timeouts, so that neither side gains from them.
 	srv := &http.Server{

@@ -7,12 +7,14 @@
 package export
 
 import (
+	"archive/zip"
 	"bufio"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -77,13 +79,16 @@ func (c Cell) String() string {
 
 // Writer writes one table: the header once, then rows. Close ends the file;
 // for XLSX it writes the whole workbook then (a zip file has its directory
-// at the end), for CSV it flushes what is buffered.
+// at the end), for CSV it flushes what is buffered. Discard releases what a
+// file that will not be finished holds (the XLSX sheet's temporary file);
+// it may follow Close, and must follow a failure.
 type Writer interface {
 	Header(names []string) error
 	Row(cells []Cell) error
 	// Flush sends what is buffered on (CSV; nothing for XLSX).
 	Flush() error
 	Close() error
+	Discard()
 }
 
 // New returns a Writer of the format onto w. sheet names the XLSX sheet.
@@ -143,8 +148,15 @@ func (w *csvWriter) Flush() error {
 
 func (w *csvWriter) Close() error { return w.Flush() }
 
-// xlsxWriter writes through excelize's StreamWriter, which keeps the rows
-// in a temporary file past a few MiB rather than in memory.
+func (w *csvWriter) Discard() {}
+
+// xlsxWriter writes through excelize's StreamWriter, which keeps the sheet
+// in memory up to 16 MiB (excelize.StreamChunkSize, a constant) and in a
+// temporary file past that. The workbook's zip goes straight to out at
+// Close, compressed by a fast deflate: excelize's own WriteTo would first
+// build the whole file in a bytes.Buffer (the size of the download, in
+// memory) and deflate it at the default level, the slowest step of a large
+// export.
 type xlsxWriter struct {
 	out  io.Writer
 	file *excelize.File
@@ -167,6 +179,13 @@ func newXLSX(w io.Writer, sheet string) (*xlsxWriter, error) {
 		f.Close()
 		return nil, err
 	}
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(out, flate.BestSpeed)
+		})
+		return zw
+	})
 	return &xlsxWriter{out: w, file: f, sw: sw}, nil
 }
 
@@ -201,10 +220,15 @@ func (w *xlsxWriter) Row(cells []Cell) error {
 func (w *xlsxWriter) Flush() error { return nil }
 
 func (w *xlsxWriter) Close() error {
-	defer w.file.Close()
+	defer w.Discard()
 	if err := w.sw.Flush(); err != nil {
 		return err
 	}
-	_, err := w.file.WriteTo(w.out)
+	// The zip writer set in newXLSX writes to out; what excelize's WriteTo
+	// would copy from its buffer is nothing.
+	_, err := w.file.WriteTo(io.Discard)
 	return err
 }
+
+// Discard removes the sheet's temporary file, if any.
+func (w *xlsxWriter) Discard() { _ = w.file.Close() }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"pingan/internal/access"
 	"pingan/internal/audit"
 )
@@ -46,7 +48,24 @@ func (db *DB) AppendAudit(ctx context.Context, e audit.Entry) error {
 
 // FindAudit lists entries in f.Scope newest first.
 func (db *DB) FindAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
-	q := applyScope(db.conn(ctx), f.Scope, auditColumns)
+	var rows []auditRow
+	if err := db.auditQuery(ctx, f).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find audit: %w", translate(err))
+	}
+	out := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		out[i] = audit.Entry{ID: r.ID, At: r.At, ActorID: r.ActorID, ActorRole: access.Role(r.ActorRole), Action: r.Action,
+			Entity: r.Entity, EntityID: r.EntityID, RequestID: r.RequestID, ClientIP: r.ClientIP, RegionPath: r.RegionPath}
+		if r.Details != nil {
+			out[i].Details = *r.Details
+		}
+	}
+	return out, nil
+}
+
+// auditQuery is FindAudit's query, in (at, id) order from the cursor.
+func (db *DB) auditQuery(ctx context.Context, f audit.Filter) *gorm.DB {
+	q := applyScope(db.conn(ctx).Model(&auditRow{}), f.Scope, auditColumns)
 	if f.Entity != "" {
 		q = q.Where("entity = ?", f.Entity)
 	}
@@ -60,20 +79,7 @@ func (db *DB) FindAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, err
 		q = q.Where("at < ?", utc(f.To))
 	}
 	if f.BeforeID != "" {
-		at := utc(f.BeforeAt)
-		q = q.Where("(at < ? OR (at = ? AND id < ?))", at, at, f.BeforeID)
+		q = before(q, "at", f.BeforeAt, f.BeforeID)
 	}
-	var rows []auditRow
-	if err := q.Order("at DESC, id DESC").Limit(f.Limit).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("find audit: %w", translate(err))
-	}
-	out := make([]audit.Entry, len(rows))
-	for i, r := range rows {
-		out[i] = audit.Entry{ID: r.ID, At: r.At, ActorID: r.ActorID, ActorRole: access.Role(r.ActorRole), Action: r.Action,
-			Entity: r.Entity, EntityID: r.EntityID, RequestID: r.RequestID, ClientIP: r.ClientIP, RegionPath: r.RegionPath}
-		if r.Details != nil {
-			out[i].Details = *r.Details
-		}
-	}
-	return out, nil
+	return q.Order("at DESC, id DESC").Limit(f.Limit)
 }

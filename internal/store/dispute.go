@@ -181,7 +181,7 @@ func (db *DB) FindParties(ctx context.Context, ids []string) (map[string][]dispu
 		return out, nil
 	}
 	var rows []partyRow
-	if err := db.conn(ctx).Where("dispute_id IN ?", ids).Order("dispute_id, position").Find(&rows).Error; err != nil {
+	if err := db.partiesQuery(ctx, ids).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find parties: %w", translate(err))
 	}
 	for _, p := range rows {
@@ -192,6 +192,11 @@ func (db *DB) FindParties(ctx context.Context, ids []string) (map[string][]dispu
 		out[p.DisputeID] = append(out[p.DisputeID], party)
 	}
 	return out, nil
+}
+
+// partiesQuery is FindParties' query.
+func (db *DB) partiesQuery(ctx context.Context, ids []string) *gorm.DB {
+	return db.conn(ctx).Model(&partyRow{}).Where("dispute_id IN ?", ids).Order("dispute_id, position")
 }
 
 // openParty decrypts a party's phone and ID number.
@@ -238,8 +243,7 @@ func (db *DB) findDisputes(ctx context.Context, q *gorm.DB) ([]dispute.Dispute, 
 func (db *DB) disputeChangesQuery(ctx context.Context, f dispute.ChangeFilter) *gorm.DB {
 	q := applyScope(db.conn(ctx).Model(&disputeRow{}), f.Scope, caseColumns)
 	if !f.AfterAt.IsZero() {
-		at := utc(f.AfterAt)
-		q = q.Where("(updated_at > ? OR (updated_at = ? AND id > ?))", at, at, f.AfterID)
+		q = after(q, "updated_at", f.AfterAt, f.AfterID)
 	}
 	return q.Order("updated_at, id").Limit(f.Limit)
 }
@@ -270,8 +274,7 @@ func (db *DB) disputesQuery(ctx context.Context, f dispute.Filter) *gorm.DB {
 		q = q.Where("created_at < ?", utc(f.To))
 	}
 	if f.BeforeID != "" {
-		at := utc(f.BeforeAt)
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
+		q = before(q, "created_at", f.BeforeAt, f.BeforeID)
 	}
 	return q.Order("created_at DESC, id DESC").Limit(f.Limit)
 }

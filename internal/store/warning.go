@@ -181,8 +181,7 @@ func (db *DB) warningsQuery(ctx context.Context, f warning.Filter) *gorm.DB {
 		q = q.Where("first_day <= ?", f.To)
 	}
 	if f.BeforeAt != nil {
-		at := utc(*f.BeforeAt)
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, f.BeforeID)
+		q = before(q, "created_at", *f.BeforeAt, f.BeforeID)
 	}
 	return q.Order("created_at DESC, id DESC").Limit(f.Limit)
 }
