@@ -11,6 +11,8 @@ import (
 	"pingan/internal/category"
 	"pingan/internal/errs"
 	"pingan/internal/region"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Store counts the raw figures. Implemented by internal/store.
@@ -229,12 +231,24 @@ func (s *Service) Summary(ctx context.Context, p access.Principal, q Query) (Sum
 		return Summary{}, err
 	}
 	prev := period.Previous()
-	cur, err := s.count(ctx, cq, period, now)
-	if err != nil {
-		return Summary{}, err
+	// The periods are counted side by side (each is several grouped scans
+	// the database runs one core each), and with by=child the region's own
+	// figures too.
+	var cur, old map[string]*Counts
+	var curOwn, oldOwn *Counts
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { cur, err = s.count(gctx, cq, period, now); return err })
+	g.Go(func() (err error) { old, err = s.count(gctx, cq, prev, now); return err })
+	if q.ByChild {
+		// The region's own figures are counted once more without the
+		// breakdown, so that its percentiles are exact, not merged from
+		// its children's.
+		own := cq
+		own.Child = ""
+		g.Go(func() (err error) { curOwn, err = s.one(gctx, own, period, now); return err })
+		g.Go(func() (err error) { oldOwn, err = s.one(gctx, own, prev, now); return err })
 	}
-	old, err := s.count(ctx, cq, prev, now)
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		return Summary{}, err
 	}
 	out := Summary{Region: reg, Kind: q.Kind, Period: period, PreviousPeriod: prev}
@@ -247,15 +261,7 @@ func (s *Service) Summary(ctx context.Context, p access.Principal, q Query) (Sum
 		out.Figures = figures("")
 		return out, nil
 	}
-	// The region's own figures are its children's added up: counted once
-	// more without the breakdown, so that percentiles stay exact.
-	cq.Child = ""
-	if cur[""], err = s.one(ctx, cq, period, now); err != nil {
-		return Summary{}, err
-	}
-	if old[""], err = s.one(ctx, cq, prev, now); err != nil {
-		return Summary{}, err
-	}
+	cur[""], old[""] = curOwn, oldOwn
 	out.Figures = figures("")
 	out.Children = make([]Child, 0, len(children))
 	for _, c := range children {
