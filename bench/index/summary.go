@@ -118,7 +118,9 @@ func benchSummary(ctx context.Context, db *store.DB, loc *time.Location, runs, p
 		tick.Stop()
 		wg.Wait()
 		slices.Sort(times)
-		p := func(q float64) time.Duration { return times[min(len(times)-1, int(q*float64(len(times))))].Round(time.Millisecond) }
+		p := func(q float64) time.Duration {
+			return times[min(len(times)-1, int(q*float64(len(times))))].Round(time.Millisecond)
+		}
 		fmt.Printf("summary %-25s at 20 req/s, %d calls: median %s  p90 %s  p99 %s  max %s\n", c.name, len(times), p(0.5), p(0.9),
 			p(0.99), times[len(times)-1].Round(time.Millisecond))
 	}
