@@ -122,6 +122,10 @@ func TestExportCSV(t *testing.T) {
 		// list shows, and neither rankings nor warnings.
 		expect(t, e.export(t, "demo-county-supervisor", "/api/v1/exports/incidents?format=csv&region="+demo.GuangraoCounty), 403, "permission_denied")
 		expect(t, e.export(t, "demo-county-supervisor", "/api/v1/exports/disputes?format=xlsx&region="+demo.GuangraoCounty), 403, "permission_denied")
+		expect(t, e.export(t, "demo-county-supervisor", "/api/v1/exports/warnings?format=csv&region="+demo.GuangraoCounty), 403, "permission_denied")
+		expect(t, e.export(t, "demo-county-supervisor", "/api/v1/exports/rankings?format=csv&level=township&period=month&at=2026-10&parent="+
+			demo.GuangraoCounty), 403, "permission_denied")
+		expect(t, e.export(t, "demo-county-supervisor", "/api/v1/exports/summary?format=xlsx&region="+demo.GuangraoCounty), 403, "permission_denied")
 		r = e.export(t, "demo-gridworker-2", "/api/v1/exports/incidents?format=csv")
 		expect(t, r, 200, "")
 		if nos := column(t, readCSV(t, r.Body), "事件编号"); !slices.Contains(nos, theirs["case_no"].(string)) || slices.Contains(nos, mine["case_no"].(string)) {
