@@ -248,6 +248,19 @@ func TestSummary(t *testing.T) {
 				}
 			}
 
+			// The heat map counts the same cases: its total is the summary's
+			// count of cases reported, kind by kind.
+			for kind, want := range map[string]float64{"": 5, "incident": 3, "dispute": 2} {
+				h := e.do(t, req{method: "GET", path: "/api/v1/reports/heatmap?from=" + day(4) + "&to=" + day(5) + "&kind=" + kind, token: sup})
+				if kind == "" {
+					h = e.do(t, req{method: "GET", path: "/api/v1/reports/heatmap?from=" + day(4) + "&to=" + day(5), token: sup})
+				}
+				expect(t, h, 200, "")
+				if got := h.json(t)["total"]; got != want {
+					t.Errorf("heat map of %q: total %v, the summary counts %v", kind, got, want)
+				}
+			}
+
 			// The export: the same figures, three rows per region.
 			x := e.export(t, "demo-county-supervisor", "/api/v1/exports/summary?format=csv&from="+day(4)+"&to="+day(5))
 			expect(t, x, 200, "")
