@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"pingan/internal/access"
 	"pingan/internal/category"
 	"pingan/internal/deps"
@@ -32,7 +34,17 @@ type Service struct {
 	minCount   int
 	loc        *time.Location
 	now        func() time.Time
+	// closed holds the cell counts of periods that have ended (see
+	// cachedCounts).
+	closed *lru.Cache[string, []Count]
 }
+
+// Bounds of the closed periods' cache: the maps held, and the cells one may
+// have to be held (about 40 bytes a cell: at most about 26 MB in all).
+const (
+	cachedMaps     = 32
+	cachedMaxCells = 20_000
+)
 
 // NewService builds the service. minCount is PINGAN_HEATMAP_MIN_COUNT (at
 // least 2, so that no case is ever a cell of its own); loc is the city's
@@ -44,7 +56,35 @@ func NewService(store Store, regions access.Regions, categories Categories, minC
 	if minCount < 2 {
 		panic(fmt.Sprintf("heatmap.NewService: minCount %d: a lone case would be a cell of its own", minCount))
 	}
-	return &Service{store: store, regions: regions, categories: categories, minCount: minCount, loc: loc, now: now}
+	closed, err := lru.New[string, []Count](cachedMaps)
+	if err != nil {
+		panic("heatmap.NewService: " + err.Error())
+	}
+	return &Service{store: store, regions: regions, categories: categories, minCount: minCount, loc: loc, now: now, closed: closed}
+}
+
+// cachedCounts is CountCells, kept for a period that has ended. Such a
+// period's cells never change: a case's report time is the server's clock
+// when it arrived (an offline report too), so no case joins a period once
+// it is over, and a case's category, place and location are never edited
+// or deleted. A dashboard asking again and again for last month's map
+// (SPEC §13.1: 20 calls a second) then costs no database read. Periods
+// still running are always read afresh. Each instance keeps its own cache;
+// they agree, since the answer cannot change.
+func (s *Service) cachedCounts(ctx context.Context, f Filter) ([]Count, error) {
+	if f.End.After(s.now()) {
+		return s.store.CountCells(ctx, f)
+	}
+	key := fmt.Sprintf("%d|%s|%s|%s|%s|%s|%d|%d|%d", f.Scope.Depth, f.Scope.Code, f.Scope.Grid, f.Scope.Reporter,
+		strings.Join(f.Kinds, ","), f.Category, f.Start.UnixNano(), f.End.UnixNano(), f.Precision)
+	if counts, ok := s.closed.Get(key); ok {
+		return counts, nil
+	}
+	counts, err := s.store.CountCells(ctx, f)
+	if err == nil && len(counts) <= cachedMaxCells {
+		s.closed.Add(key, counts)
+	}
+	return counts, err
 }
 
 // Query is a heat map as asked for, every value as given ("" when not).
@@ -80,7 +120,7 @@ func (s *Service) Find(ctx context.Context, p access.Principal, q Query) (Map, e
 		}
 		return s.byRegion(ctx, f, m)
 	}
-	counts, err := s.store.CountCells(ctx, f)
+	counts, err := s.cachedCounts(ctx, f)
 	if err != nil {
 		return Map{}, err
 	}
