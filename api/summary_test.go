@@ -74,7 +74,7 @@ func incNow(t *testing.T, e *env, severity string) string {
 //	day 5 09:00  D2 followed up, satisfaction 2
 //	day 5 10:00  I2 resolved (24 h)
 //	D3 is never accepted (accept due day 4 12:00: breached, still open); I3 stays open.
-func summaryData(t *testing.T, e *env) {
+func summaryData(t *testing.T, e *env) (d3 string) {
 	t.Helper()
 	i1, i5 := incNow(t, e, "low"), incNow(t, e, "low")
 	d1 := dpNow(t, e, func(m map[string]any) { m["risk_level"] = "low" })
@@ -90,7 +90,7 @@ func summaryData(t *testing.T, e *env) {
 	i2, i3, i4 := incNow(t, e, "medium"), incNow(t, e, "low"), incNow(t, e, "low")
 	_ = i3
 	d2 := dpNow(t, e, func(m map[string]any) { m["risk_level"] = "low" })
-	dpNow(t, e, func(m map[string]any) { m["risk_level"] = "low" })
+	d3 = dpNow(t, e, func(m map[string]any) { m["risk_level"] = "low" })
 	summaryAt(t, e, 4, 11)
 	incAct(t, e, "demo-supervisor", i4, "reject")
 	summaryAt(t, e, 4, 12)
@@ -109,6 +109,7 @@ func summaryData(t *testing.T, e *env) {
 	summaryAt(t, e, 5, 10)
 	incAct(t, e, "demo-supervisor", i2, "resolve")
 	summaryAt(t, e, 7, 10)
+	return d3
 }
 
 // wantFigure is a period's figures, as JSON.
@@ -172,7 +173,7 @@ func TestSummary(t *testing.T) {
 	for _, backend := range []string{"sqlite", "mysql"} {
 		t.Run(backend, func(t *testing.T) {
 			e := factsEnv(t, backend, map[string]string{"PINGAN_DISPUTE_DEADLINES": "accept.low=2h,resolve.community=24h"})
-			summaryData(t, e)
+			d3 := summaryData(t, e)
 			day := func(d int) string { return summaryDay(e, d, 0).Format("2006-01-02") }
 			instant := func(d int) string { return summaryDay(e, d, 0).UTC().Format(time.RFC3339) }
 			sup := e.login(t, "demo-supervisor")
@@ -300,6 +301,21 @@ func TestSummary(t *testing.T) {
 			expect(t, r, 403, "permission_denied")
 			r = e.do(t, req{method: "GET", path: "/api/v1/reports/summary", token: e.login(t, "demo-gridworker")})
 			expect(t, r, 403, "permission_denied")
+
+			// The period has ended, so its counts from facts are kept; the
+			// cases reported by current status are counted again. D3 is
+			// accepted now (late): its status moves, every other figure of
+			// the period stays (it was open and overdue at the period's end).
+			dpMust(t, e, "demo-township-mediator", d3, map[string]any{"action": "accept"})
+			r = e.do(t, req{method: "GET", path: "/api/v1/reports/summary?from=" + day(4) + "&to=" + day(5), token: sup})
+			expect(t, r, 200, "")
+			moved := strings.Replace(wantCurrent, `{"kind": "dispute", "key": "registered", "count": 1}, {"kind": "dispute", "key": "resolved", "count": 1}`,
+				`{"kind": "dispute", "key": "accepted", "count": 1}, {"kind": "dispute", "key": "resolved", "count": 1}`, 1)
+			if moved == wantCurrent {
+				t.Fatal("the expected status breakdown was not found to change")
+			}
+			sameJSONText(t, "after D3's acceptance", r.json(t)["current"], fmt.Sprintf(moved, instant(6)))
+			sameJSONText(t, "after D3's acceptance: previous", r.json(t)["previous"], fmt.Sprintf(wantPrevious, instant(4)))
 		})
 	}
 }

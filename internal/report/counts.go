@@ -24,7 +24,25 @@ type CountQuery struct {
 	// Child is the case column the figures are broken down by
 	// (county_code … region_code), or "" for the scope as one.
 	Child string
+	// Parts are the counts asked for; 0 is all of them.
+	Parts Parts
 }
+
+// Parts selects counts of a CountQuery.
+type Parts int
+
+// The parts of the counts: the cases reported in the period by their
+// current status and level, which move as the cases do; and everything
+// else, counted from facts (SPEC §4.3), which no longer changes once the
+// period has ended.
+const (
+	PartReported Parts = 1 << iota
+	PartFacts
+	AllParts = PartReported | PartFacts
+)
+
+// Has reports whether p asks for part (0 asks for every part).
+func (p Parts) Has(part Parts) bool { return p == 0 || p&part != 0 }
 
 // Counts are the raw figures of one region: what the summary's figures
 // are computed from.

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"pingan/internal/access"
 	"pingan/internal/category"
@@ -40,14 +43,25 @@ type Service struct {
 	categories Categories
 	loc        *time.Location
 	now        func() time.Time
+	// closed holds the fact-counted figures of periods that have ended
+	// (see count).
+	closed *lru.Cache[string, map[string]*Counts]
 }
+
+// cachedCounts is how many closed periods' counts (each a region, or its
+// children) are kept.
+const cachedCounts = 64
 
 // NewService returns the report service: paths for the scope rule
 // (the store), regions for names (region.Service); loc is the city's time
 // zone (local days), now its clock.
 func NewService(store Store, paths access.Regions, regions Regions, categories Categories, loc *time.Location,
 	now func() time.Time) *Service {
-	return &Service{store: store, paths: paths, regions: regions, categories: categories, loc: loc, now: now}
+	closed, err := lru.New[string, map[string]*Counts](cachedCounts)
+	if err != nil {
+		panic("report.NewService: " + err.Error())
+	}
+	return &Service{store: store, paths: paths, regions: regions, categories: categories, loc: loc, now: now, closed: closed}
 }
 
 // Location is the time zone the periods are read in.
@@ -274,9 +288,51 @@ func (s *Service) Summary(ctx context.Context, p access.Principal, q Query) (Sum
 // communities, a city a handful of counties).
 const maxChildren = 10000
 
+// count counts q for period p. Once a period has ended, every figure but
+// the cases reported by current status and level is counted from facts
+// that no longer change — a fact is written at the server's time of its
+// action, and a deadline due in the past that still runs is breached
+// whenever it is asked — so those counts are kept (an LRU of cachedCounts
+// filters) and only the reported cases are counted again, from their
+// covering index. A period still running is counted whole every time.
+// Each instance keeps its own cache; they agree, since the kept counts
+// cannot change.
 func (s *Service) count(ctx context.Context, q CountQuery, p Period, now time.Time) (map[string]*Counts, error) {
 	q.Start, q.End, q.AsOf = p.Start, p.End, asOf(p, now)
-	return s.store.SummaryCounts(ctx, q)
+	if now.Before(p.End) {
+		q.Parts = AllParts
+		return s.store.SummaryCounts(ctx, q)
+	}
+	key := fmt.Sprintf("%d|%s|%s|%s|%s|%d|%d|%s", q.Scope.Depth, q.Scope.Code, q.Scope.Grid, q.Scope.Reporter,
+		strings.Join(q.Kinds, ","), q.Start.UnixNano(), q.End.UnixNano(), q.Child)
+	kept, ok := s.closed.Get(key)
+	if !ok {
+		fq := q
+		fq.Parts = PartFacts
+		var err error
+		if kept, err = s.store.SummaryCounts(ctx, fq); err != nil {
+			return nil, err
+		}
+		s.closed.Add(key, kept)
+	}
+	q.Parts = PartReported
+	live, err := s.store.SummaryCounts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	// The kept counts are shared: copied, never changed.
+	out := make(map[string]*Counts, len(kept)+len(live))
+	for k, c := range kept {
+		cc := *c
+		out[k] = &cc
+	}
+	for k, c := range live {
+		if out[k] == nil {
+			out[k] = &Counts{}
+		}
+		out[k].Reported = c.Reported
+	}
+	return out, nil
 }
 
 func (s *Service) one(ctx context.Context, q CountQuery, p Period, now time.Time) (*Counts, error) {

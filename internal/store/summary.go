@@ -43,6 +43,9 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 		return nil
 	}
 	for _, kind := range q.Kinds {
+		if qs["reported "+kind] == nil {
+			continue
+		}
 		var rows []struct {
 			Child, Category, Status, Level string
 			N                              int
@@ -54,6 +57,9 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 			c := at(r.Child)
 			c.Reported = append(c.Reported, report.Reported{Kind: kind, Category: r.Category, Status: r.Status, Level: r.Level, N: r.N})
 		}
+	}
+	if qs["resolutions"] == nil {
+		return out, nil
 	}
 	var hours []struct {
 		Child, CaseKind, Level string
@@ -125,7 +131,7 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 
 // summaryQueries are the queries of SummaryCounts by name (one per kind for
 // the cases reported: "reported incident", "reported dispute"; the open
-// cases only for the kinds asked).
+// cases only for the kinds asked), of the parts q asks for.
 func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[string]*gorm.DB {
 	start, end, asOf, now := utc(q.Start), utc(q.End), utc(q.AsOf), utc(q.Now)
 	child, group := "'' AS child", ""
@@ -146,9 +152,14 @@ func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[strin
 		if kind == "dispute" {
 			table, level, levelGroup = "disputes", "level", ", level"
 		}
-		qs["reported "+kind] = scoped(table).Where("created_at >= ? AND created_at < ?", start, end).
-			Select(child + ", category, status, " + level + " AS level, COUNT(*) AS n").
-			Group(group + "category, status" + levelGroup)
+		if q.Parts.Has(report.PartReported) {
+			qs["reported "+kind] = scoped(table).Where("created_at >= ? AND created_at < ?", start, end).
+				Select(child + ", category, status, " + level + " AS level, COUNT(*) AS n").
+				Group(group + "category, status" + levelGroup)
+		}
+		if !q.Parts.Has(report.PartFacts) {
+			continue
+		}
 		switch kind {
 		case "dispute":
 			qs["open disputes"] = scoped("case_deadlines").
@@ -163,6 +174,9 @@ func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[strin
 				Where("case_kind = 'incident' AND fact IN ? AND at >= ? AND reported_at < ?", ends, asOf, asOf).
 				Select(child + ", COUNT(*) AS n, 0 AS overdue").Group(group + "case_kind")
 		}
+	}
+	if !q.Parts.Has(report.PartFacts) {
+		return qs
 	}
 	qs["resolutions"] = facts(fact.Resolved).Where("at >= ? AND at < ?", start, end).
 		Select(child + ", case_kind, level, " + db.hoursBetween("reported_at", "at") + " AS hours, COUNT(*) AS n").
