@@ -25,7 +25,9 @@ func (s *countingStore) CountCommunities(context.Context, Filter) ([]Count, erro
 	return nil, nil
 }
 
-func (s *countingStore) FindCommunities(context.Context, access.Scope) ([]region.Region, error) { return nil, nil }
+func (s *countingStore) FindCommunities(context.Context, access.Scope) ([]region.Region, error) {
+	return nil, nil
+}
 
 type paths map[string]string
 

@@ -43,7 +43,9 @@ func (tree) FindRegions(context.Context, access.Principal, region.Filter) ([]reg
 	return nil, nil
 }
 
-func (tree) FindCategories(context.Context, category.Kind) ([]category.Category, error) { return nil, nil }
+func (tree) FindCategories(context.Context, category.Kind) ([]category.Category, error) {
+	return nil, nil
+}
 
 // TestClosedPeriodsKeepTheirFacts: a period that has ended has its figures
 // from facts counted once and kept, its reported cases (current status)
