@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,10 +12,16 @@ import (
 	"pingan/internal/region"
 )
 
-// partStore answers every count and notes the parts each call asked for.
-type partStore struct{ calls []Parts }
+// partStore answers every count and notes the parts each call asked for
+// (the periods are counted side by side).
+type partStore struct {
+	mu    sync.Mutex
+	calls []Parts
+}
 
 func (s *partStore) SummaryCounts(_ context.Context, q CountQuery) (map[string]*Counts, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.calls = append(s.calls, q.Parts)
 	c := &Counts{}
 	if q.Parts.Has(PartReported) {

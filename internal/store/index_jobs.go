@@ -45,7 +45,7 @@ func (r jobRow) domain() ranking.Job {
 // finds its period computed and does nothing).
 func (db *DB) QueueJob(ctx context.Context, j ranking.Job) (ranking.Job, error) {
 	var out ranking.Job
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	queue := func(tx *gorm.DB) error {
 		var existing jobRow
 		err := db.forUpdate(tx.Where("period_kind = ? AND period = ? AND status = ? AND reason <> ?", j.PeriodKind, j.Period,
 			ranking.Pending, ranking.Backfill)).Order("created_at").Take(&existing).Error
@@ -63,7 +63,16 @@ func (db *DB) QueueJob(ctx context.Context, j ranking.Job) (ranking.Job, error) 
 		}
 		out = row.domain()
 		return nil
-	})
+	}
+	// Two instances queueing the same period at once both find no pending
+	// job, and MySQL's gap locks make one of them the deadlock victim: it
+	// runs again and finds the other's job (as ReplaceResults does).
+	var err error
+	for range 3 {
+		if err = db.tx(ctx, queue); err == nil || !isDeadlock(err) {
+			break
+		}
+	}
 	if err != nil {
 		return ranking.Job{}, fmt.Errorf("queue index job: %w", translate(err))
 	}
