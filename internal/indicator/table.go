@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -123,6 +124,14 @@ func entries(rows [][]string) ([]Entry, error) {
 		}
 		e := Entry{Row: n + 2, Indicator: cell(row, "indicator"), RegionCode: cell(row, "region_code"), Period: cell(row, "period"),
 			Note: cell(row, "note")}
+		// Codes hold no control characters, a note none but line breaks and
+		// tabs: a carriage return or the like would not read back the same.
+		for _, c := range []struct{ col, v, allowed string }{{"indicator", e.Indicator, ""}, {"region_code", e.RegionCode, ""},
+			{"period", e.Period, ""}, {"note", e.Note, "\n\t"}} {
+			if strings.ContainsFunc(c.v, func(r rune) bool { return unicode.IsControl(r) && !strings.ContainsRune(c.allowed, r) }) {
+				return nil, errs.Invalid("file", fmt.Sprintf("row %d: the %s holds a control character", n+2, c.col))
+			}
+		}
 		if v, ok := plainDecimal(cell(row, "value")); ok {
 			e.Value = &v
 		}
