@@ -141,12 +141,7 @@ func (s *server) exportIncidents(c *gin.Context) {
 		if err != nil {
 			return nil, false, err
 		}
-		more := len(items) > exportPage
-		if more {
-			items = items[:exportPage]
-			last := items[len(items)-1]
-			q.BeforeAt, q.BeforeID = last.CreatedAt, last.ID
-		}
+		items, more := cutPage(items, func(last incident.Incident) { q.BeforeAt, q.BeforeID = last.CreatedAt, last.ID })
 		rows := make([][]export.Cell, len(items))
 		for i, it := range items {
 			places, err := n.places(ctx, it.CountyCode, it.TownshipCode, it.CommunityCode, it.RegionCode)
@@ -211,12 +206,7 @@ func (s *server) exportDisputes(c *gin.Context) {
 		if err != nil {
 			return nil, false, err
 		}
-		more := len(items) > exportPage
-		if more {
-			items = items[:exportPage]
-			last := items[len(items)-1]
-			q.BeforeAt, q.BeforeID = last.CreatedAt, last.ID
-		}
+		items, more := cutPage(items, func(last dispute.Dispute) { q.BeforeAt, q.BeforeID = last.CreatedAt, last.ID })
 		rows := make([][]export.Cell, len(items))
 		for i, d := range items {
 			places, err := n.places(ctx, d.CountyCode, d.TownshipCode, d.CommunityCode, d.RegionCode)
@@ -341,13 +331,7 @@ func (s *server) exportWarnings(c *gin.Context) {
 		if err != nil {
 			return nil, false, err
 		}
-		more := len(items) > exportPage
-		if more {
-			items = items[:exportPage]
-			last := items[len(items)-1]
-			at := last.CreatedAt
-			q.BeforeAt, q.BeforeID = &at, last.ID
-		}
+		items, more := cutPage(items, func(last warning.Warning) { at := last.CreatedAt; q.BeforeAt, q.BeforeID = &at, last.ID })
 		rows := make([][]export.Cell, len(items))
 		for i, w := range items {
 			name, err := n.of(ctx, w.RegionCode)

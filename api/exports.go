@@ -21,6 +21,18 @@ import (
 // exportPage is how many rows one read of an export takes.
 const exportPage = 500
 
+// cutPage cuts a read of exportPage+1 items to one page: more when the read
+// found the extra item, then next is given the page's last item (to set the
+// keyset cursor of the following read).
+func cutPage[T any](items []T, next func(last T)) ([]T, bool) {
+	if len(items) <= exportPage {
+		return items, false
+	}
+	items = items[:exportPage]
+	next(items[len(items)-1])
+	return items, true
+}
+
 // exportWriteTimeout is how long one page may take to reach the client:
 // an export outlives the server's WriteTimeout, so each page moves the
 // connection's write deadline on.
