@@ -55,6 +55,7 @@ type App struct {
 	Indicators *indicator.Service
 	Ranking    *ranking.Service
 	Warnings   *warning.Service
+	Reports    *report.Service
 	Photos     *photo.Service
 	Notify     *notify.Service
 	Sealer     *pii.Sealer
@@ -110,8 +111,12 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 	warnings := warning.DefaultSettings()
 	warnings.OverdueCount = cfg.WarningOverdueCount
 	a.Warnings = warning.NewService(db, db, IndexResults{db}, WarningNotices{a.Notify}, db, warnings, cfg.Location, now, logger)
-	// The index runner also runs early warning's detection jobs.
-	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger, warningTask(a.Warnings, warnings, cfg.Location))
+	a.Reports = report.NewService(db, db, a.Regions, a.Categories, cfg.Location, now)
+	reports := a.Reports
+	// The index runner also runs early warning's detection jobs and counts
+	// the period summary's days.
+	a.Ranking = ranking.NewService(db, db, db, db, cfg.Location, now, logger, warningTask(a.Warnings, warnings, cfg.Location),
+		summaryTask(reports, cfg.Location))
 	places := intake.NewPlaces(db, cityBox(cfg.CityBBox), cfg.GridRadiusKM)
 	a.Incidents = incident.NewService(db, db, places, db, a.Ranking, db, cfg.Location, now)
 	a.Disputes = dispute.NewService(db, db, places, db, db, db, db, disputeNotices{a.Notify}, a.Ranking, sealer, deadlines, cfg.Location, now)
@@ -135,7 +140,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock fu
 		Registry: reg, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies, CursorKey: mac.Sum(nil),
 		Idempotency: db, Tx: db, Now: now,
 		Notify: a.Notify, Warnings: a.Warnings,
-		Reports:  report.NewService(db, db, a.Regions, a.Categories, cfg.Location, now),
+		Reports:  reports,
 		Workload: workload.NewService(db, db, cfg.Location, now),
 		Heatmaps: heatmap.NewService(db, db, db, cfg.HeatmapMinCount, cfg.Location, now),
 	})

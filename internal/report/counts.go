@@ -26,19 +26,23 @@ type CountQuery struct {
 	Child string
 	// Parts are the counts asked for; 0 is all of them.
 	Parts Parts
+	// Children are the codes of the child regions (with Child), which the
+	// daily counts are read for.
+	Children []string
 }
 
 // Parts selects counts of a CountQuery.
 type Parts int
 
 // The parts of the counts: the cases reported in the period by their
-// current status and level, which move as the cases do; and everything
-// else, counted from facts (SPEC §4.3), which no longer changes once the
-// period has ended.
+// current status and level, which move as the cases do; what happened in
+// the period, counted from facts (SPEC §4.3), which no longer changes once
+// the period has ended; and the cases open at AsOf, from facts too.
 const (
 	PartReported Parts = 1 << iota
 	PartFacts
-	AllParts = PartReported | PartFacts
+	PartOpen
+	AllParts = PartReported | PartFacts | PartOpen
 )
 
 // Has reports whether p asks for part (0 asks for every part).
@@ -76,3 +80,22 @@ type Hours struct {
 // Deadlines counts the deadlines due in a period: Met on time, Breached
 // (met late, given up late, or still running past due), out of Due.
 type Deadlines struct{ Due, Met, Breached int }
+
+// Add adds o's counts to c: the lists are joined (every figure sums or
+// ranks their entries, so an entry may repeat), the numbers added.
+func (c *Counts) Add(o *Counts) {
+	if o == nil {
+		return
+	}
+	c.Reported = append(c.Reported, o.Reported...)
+	c.Resolutions = append(c.Resolutions, o.Resolutions...)
+	c.Acceptances = append(c.Acceptances, o.Acceptances...)
+	c.Deadlines.Due += o.Deadlines.Due
+	c.Deadlines.Met += o.Deadlines.Met
+	c.Deadlines.Breached += o.Deadlines.Breached
+	c.FollowUps += o.FollowUps
+	c.SatisfactionSum += o.SatisfactionSum
+	c.SatisfactionN += o.SatisfactionN
+	c.Open += o.Open
+	c.Overdue += o.Overdue
+}

@@ -36,6 +36,7 @@ type Categories interface {
 // Service answers the period summary.
 type Service struct {
 	store      Store
+	days       Days // nil: every summary is counted from the cases and facts
 	paths      access.Regions
 	regions    Regions
 	categories Categories
@@ -52,14 +53,16 @@ const cachedCounts = 64
 
 // NewService returns the report service: paths for the scope rule
 // (the store), regions for names (region.Service); loc is the city's time
-// zone (local days), now its clock.
+// zone (local days), now its clock. A store that also keeps daily counts
+// (Days, as internal/store does) answers from them where it can.
 func NewService(store Store, paths access.Regions, regions Regions, categories Categories, loc *time.Location,
 	now func() time.Time) *Service {
 	closed, err := lru.New[string, map[string]*Counts](cachedCounts)
 	if err != nil {
 		panic("report.NewService: " + err.Error())
 	}
-	return &Service{store: store, paths: paths, regions: regions, categories: categories, loc: loc, now: now, closed: closed}
+	days, _ := store.(Days)
+	return &Service{store: store, days: days, paths: paths, regions: regions, categories: categories, loc: loc, now: now, closed: closed}
 }
 
 // Location is the time zone the periods are read in.
@@ -149,6 +152,9 @@ func (s *Service) Summary(ctx context.Context, p access.Principal, q Query) (Sum
 		if err != nil {
 			return Summary{}, err
 		}
+		for _, c := range children {
+			cq.Children = append(cq.Children, c.Code)
+		}
 	}
 	names, err := s.categoryNames(ctx)
 	if err != nil {
@@ -198,35 +204,31 @@ func (s *Service) Summary(ctx context.Context, p access.Principal, q Query) (Sum
 // communities, a city a handful of counties).
 const maxChildren = 10000
 
-// count counts q for period p. Once a period has ended, every figure but
-// the cases reported by current status and level is counted from facts
-// that no longer change — a fact is written at the server's time of its
-// action, and a deadline due in the past that still runs is breached
-// whenever it is asked — so those counts are kept (an LRU of cachedCounts
-// filters) and only the reported cases are counted again, from their
-// covering index. A period still running is counted whole every time.
-// Each instance keeps its own cache; they agree, since the kept counts
-// cannot change.
+// count counts q for period p: the cases reported and the facts of the
+// period from the daily counts where they answer (sum), the cases open at
+// its end from the facts. Once a period has ended, every figure but the
+// cases reported by current status and level is counted from facts that no
+// longer change — a fact is written at the server's time of its action,
+// and a deadline due in the past that still runs is breached whenever it
+// is asked — so those counts are kept (an LRU of cachedCounts filters) and
+// only the reported cases are counted again. Each instance keeps its own
+// cache; they agree, since the kept counts cannot change.
 func (s *Service) count(ctx context.Context, q CountQuery, p Period, now time.Time) (map[string]*Counts, error) {
 	q.Start, q.End, q.AsOf = p.Start, p.End, asOf(p, now)
 	if now.Before(p.End) {
-		q.Parts = AllParts
-		return s.store.SummaryCounts(ctx, q)
+		return s.factsAndOpen(ctx, q, now, PartReported|PartFacts)
 	}
-	key := fmt.Sprintf("%d|%s|%s|%s|%s|%d|%d|%s", q.Scope.Depth, q.Scope.Code, q.Scope.Grid, q.Scope.Reporter,
-		strings.Join(q.Kinds, ","), q.Start.UnixNano(), q.End.UnixNano(), q.Child)
+	key := fmt.Sprintf("%d|%s|%s|%s|%s|%d|%d|%s|%s", q.Scope.Depth, q.Scope.Code, q.Scope.Grid, q.Scope.Reporter,
+		strings.Join(q.Kinds, ","), q.Start.UnixNano(), q.End.UnixNano(), q.Child, strings.Join(q.Children, ","))
 	kept, ok := s.closed.Get(key)
 	if !ok {
-		fq := q
-		fq.Parts = PartFacts
 		var err error
-		if kept, err = s.store.SummaryCounts(ctx, fq); err != nil {
+		if kept, err = s.factsAndOpen(ctx, q, now, PartFacts); err != nil {
 			return nil, err
 		}
 		s.closed.Add(key, kept)
 	}
-	q.Parts = PartReported
-	live, err := s.store.SummaryCounts(ctx, q)
+	live, err := s.sum(ctx, q, now, PartReported)
 	if err != nil {
 		return nil, err
 	}
@@ -241,6 +243,27 @@ func (s *Service) count(ctx context.Context, q CountQuery, p Period, now time.Ti
 			out[k] = &Counts{}
 		}
 		out[k].Reported = c.Reported
+	}
+	return out, nil
+}
+
+// factsAndOpen counts parts of q (sum) and the cases open at q.AsOf.
+func (s *Service) factsAndOpen(ctx context.Context, q CountQuery, now time.Time, parts Parts) (map[string]*Counts, error) {
+	out, err := s.sum(ctx, q, now, parts)
+	if err != nil {
+		return nil, err
+	}
+	oq := q
+	oq.Parts = PartOpen
+	open, err := s.store.SummaryCounts(ctx, oq)
+	if err != nil {
+		return nil, err
+	}
+	for k, c := range open {
+		if out[k] == nil {
+			out[k] = &Counts{}
+		}
+		out[k].Add(c)
 	}
 	return out, nil
 }

@@ -58,56 +58,10 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 			c.Reported = append(c.Reported, report.Reported{Kind: kind, Category: r.Category, Status: r.Status, Level: r.Level, N: r.N})
 		}
 	}
-	if qs["resolutions"] == nil {
-		return out, nil
-	}
-	var hours []struct {
-		Child, CaseKind, Level string
-		Hours                  *int
-		N                      int
-	}
-	if err := scan("resolutions", &hours); err != nil {
-		return nil, err
-	}
-	for _, r := range hours {
-		c := at(r.Child)
-		c.Resolutions = append(c.Resolutions, report.Hours{Kind: r.CaseKind, Level: r.Level, Hours: *r.Hours, N: r.N})
-	}
-	hours = hours[:0]
-	if err := scan("acceptances", &hours); err != nil {
-		return nil, err
-	}
-	for _, r := range hours {
-		if r.Hours != nil { // resolved without being accepted (on the spot)
-			c := at(r.Child)
-			c.Acceptances = append(c.Acceptances, report.Hours{Kind: r.CaseKind, Hours: *r.Hours, N: r.N})
+	if qs["resolutions"] != nil {
+		if err := db.scanFacts(qs, scan, at); err != nil {
+			return nil, err
 		}
-	}
-	var due []struct {
-		Child              string
-		Due, Met, Breached int
-	}
-	if err := scan("deadlines", &due); err != nil {
-		return nil, err
-	}
-	for _, r := range due {
-		c := at(r.Child)
-		c.Deadlines.Due += r.Due
-		c.Deadlines.Met += r.Met
-		c.Deadlines.Breached += r.Breached
-	}
-	var follow []struct {
-		Child      string
-		N, Sum, SN int
-	}
-	if err := scan("follow-ups", &follow); err != nil {
-		return nil, err
-	}
-	for _, r := range follow {
-		c := at(r.Child)
-		c.FollowUps += r.N
-		c.SatisfactionSum += r.Sum
-		c.SatisfactionN += r.SN
 	}
 	for _, name := range []string{"open disputes", "open incidents", "incidents ended since"} {
 		if qs[name] == nil {
@@ -127,6 +81,59 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 		}
 	}
 	return out, nil
+}
+
+// scanFacts reads the counts of PartFacts into out's regions (at).
+func (db *DB) scanFacts(qs map[string]*gorm.DB, scan func(string, any) error, at func(string) *report.Counts) error {
+	var hours []struct {
+		Child, CaseKind, Level string
+		Hours                  *int
+		N                      int
+	}
+	if err := scan("resolutions", &hours); err != nil {
+		return err
+	}
+	for _, r := range hours {
+		c := at(r.Child)
+		c.Resolutions = append(c.Resolutions, report.Hours{Kind: r.CaseKind, Level: r.Level, Hours: *r.Hours, N: r.N})
+	}
+	hours = hours[:0]
+	if err := scan("acceptances", &hours); err != nil {
+		return err
+	}
+	for _, r := range hours {
+		if r.Hours != nil { // resolved without being accepted (on the spot)
+			c := at(r.Child)
+			c.Acceptances = append(c.Acceptances, report.Hours{Kind: r.CaseKind, Hours: *r.Hours, N: r.N})
+		}
+	}
+	var due []struct {
+		Child              string
+		Due, Met, Breached int
+	}
+	if err := scan("deadlines", &due); err != nil {
+		return err
+	}
+	for _, r := range due {
+		c := at(r.Child)
+		c.Deadlines.Due += r.Due
+		c.Deadlines.Met += r.Met
+		c.Deadlines.Breached += r.Breached
+	}
+	var follow []struct {
+		Child      string
+		N, Sum, SN int
+	}
+	if err := scan("follow-ups", &follow); err != nil {
+		return err
+	}
+	for _, r := range follow {
+		c := at(r.Child)
+		c.FollowUps += r.N
+		c.SatisfactionSum += r.Sum
+		c.SatisfactionN += r.SN
+	}
+	return nil
 }
 
 // summaryQueries are the queries of SummaryCounts by name (one per kind for
@@ -157,7 +164,7 @@ func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[strin
 				Select(child + ", category, status, " + level + " AS level, COUNT(*) AS n").
 				Group(group + "category, status" + levelGroup)
 		}
-		if !q.Parts.Has(report.PartFacts) {
+		if !q.Parts.Has(report.PartOpen) {
 			continue
 		}
 		switch kind {

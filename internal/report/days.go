@@ -1,0 +1,344 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"pingan/internal/access"
+)
+
+// Daily counts (SPEC §13.1 allows pre-aggregation; docs/reports.md, "Daily
+// counts"). Once a local day has ended, the scheduler counts its figures —
+// the cases reported that day by current status and level, and the facts of
+// that day — for the city, each county, township and community and each
+// case kind, and keeps them (CountDays). A summary of a city's year then
+// adds up 365 kept days per kind instead of reading a million cases.
+//
+// The facts of an ended day never change, so its kept facts stay true. The
+// cases reported that day move on (their current status and level), so a
+// change to a case marks its day to be counted again: every change made
+// before the watermark minus Settle is in the kept days, and a summary
+// counts the cases reported on a day changed since (a "dirty" day) from the
+// case tables, as it does today's and any day not counted yet. So a
+// summary answers the same numbers with or without the kept days (tests
+// compare both).
+
+// DayCounts are one region's counts of one local day and case kind.
+type DayCounts struct {
+	Day    string // local day, "2006-01-02"
+	Depth  int    // access.CityDepth … access.CommunityDepth
+	Region string // "" for the city
+	Kind   string
+	Counts *Counts
+}
+
+// Days keeps the daily counts. Implemented by internal/store.
+type Days interface {
+	// SummaryDays reads the kept counts of the days from..to (both
+	// included) of the regions at depth and the kinds.
+	SummaryDays(ctx context.Context, depth int, regions, kinds []string, from, to string) ([]DayCounts, error)
+	// CountedDays lists the counted days from..to with when each count
+	// began.
+	CountedDays(ctx context.Context, from, to string) (map[string]time.Time, error)
+	// SaveSummaryDay replaces a day's counts unless a later count is kept.
+	SaveSummaryDay(ctx context.Context, day string, countedAt time.Time, rows []DayCounts) (bool, error)
+	SummaryWatermark(ctx context.Context) (time.Time, error)
+	AdvanceSummaryWatermark(ctx context.Context, at time.Time) error
+	// CasesChangedSince lists the report times of the cases changed at
+	// or after since.
+	CasesChangedSince(ctx context.Context, since time.Time) ([]time.Time, error)
+	FirstReportedAt(ctx context.Context) (time.Time, bool, error)
+}
+
+// Settle bounds how long a write's transaction may take between the time
+// it stamps on a case (updated_at) and its commit: a change stamped more
+// than Settle before a count began is in that count. A write times out
+// long before (the server's write timeout is 30 s).
+const Settle = 10 * time.Minute
+
+// CountBudget bounds the days one CountDays run counts (the rest wait for
+// the next run), so that the scheduler's other jobs are not held up by a
+// long history.
+const CountBudget = 20 * time.Second
+
+// countDepths are the depths whose daily counts are kept, with the case
+// column of each (the city's is none).
+var countDepths = []struct {
+	depth  int
+	column string
+}{{access.CityDepth, ""}, {access.CountyDepth, "county_code"}, {access.TownshipDepth, "township_code"},
+	{access.CommunityDepth, "community_code"}}
+
+// CountDays is the scheduler's job (run once a minute on one instance):
+// it counts again every ended day a case of which changed since the
+// watermark (less Settle), then the days not counted yet, newest first,
+// for at most CountBudget; and moves the watermark on once every changed
+// day is counted. Safe to run on several instances at once: a day's count
+// is kept only if no later one is, and the watermark only moves forward.
+// The period argument (the job's) is unused.
+func (s *Service) CountDays(ctx context.Context, _ string) error {
+	if s.days == nil {
+		return nil
+	}
+	began := s.now()
+	first, ok, err := s.days.FirstReportedAt(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	today := localDay(began, s.loc)
+	firstDay := localDay(first, s.loc)
+	w, err := s.days.SummaryWatermark(ctx)
+	if err != nil {
+		return err
+	}
+	var changed []string
+	if !w.IsZero() {
+		if changed, err = s.changedDays(ctx, w, today); err != nil {
+			return err
+		}
+	}
+	counted, err := s.days.CountedDays(ctx, firstDay, today)
+	if err != nil {
+		return err
+	}
+	var uncounted []string
+	for d := dayBefore(today, s.loc); d >= firstDay; d = dayBefore(d, s.loc) {
+		if _, ok := counted[d]; !ok && !slices.Contains(changed, d) {
+			uncounted = append(uncounted, d)
+		}
+	}
+	stop := time.Now().Add(CountBudget)
+	for _, d := range changed {
+		if d < firstDay {
+			continue
+		}
+		if err := s.countDay(ctx, d); err != nil {
+			return err
+		}
+	}
+	if err := s.days.AdvanceSummaryWatermark(ctx, began); err != nil {
+		return err
+	}
+	for _, d := range uncounted {
+		if time.Now().After(stop) {
+			break
+		}
+		if err := s.countDay(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// changedDays lists the ended days before today (newest first) with a case
+// changed since the watermark w less Settle.
+func (s *Service) changedDays(ctx context.Context, w time.Time, today string) ([]string, error) {
+	ts, err := s.days.CasesChangedSince(ctx, w.Add(-Settle))
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range ts {
+		if d := localDay(t, s.loc); d < today && !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	slices.Reverse(out)
+	return out, nil
+}
+
+// countDay counts the ended local day d for every kept region and kind and
+// keeps the counts.
+func (s *Service) countDay(ctx context.Context, d string) error {
+	began := s.now()
+	start, err := time.ParseInLocation(time.DateOnly, d, s.loc)
+	if err != nil {
+		return err
+	}
+	end := start.AddDate(0, 0, 1)
+	var rows []DayCounts
+	for _, kind := range []string{"incident", "dispute"} {
+		for _, cd := range countDepths {
+			q := CountQuery{Scope: access.Scope{Depth: access.CityDepth}, Kinds: []string{kind}, Start: start, End: end,
+				AsOf: end, Now: began, OpenIncident: openIncident, Child: cd.column, Parts: PartReported | PartFacts}
+			m, err := s.store.SummaryCounts(ctx, q)
+			if err != nil {
+				return fmt.Errorf("count the summary of %s: %w", d, err)
+			}
+			for region, c := range m {
+				rows = append(rows, DayCounts{Day: d, Depth: cd.depth, Region: region, Kind: kind, Counts: c})
+			}
+		}
+	}
+	_, err = s.days.SaveSummaryDay(ctx, d, began, rows)
+	return err
+}
+
+// localDay is t's local day in loc.
+func localDay(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.DateOnly) }
+
+// dayBefore is the local day before d.
+func dayBefore(d string, loc *time.Location) string {
+	t, err := time.ParseInLocation(time.DateOnly, d, loc)
+	if err != nil {
+		return ""
+	}
+	return t.AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
+// keptRegions are the depth and codes of the kept rows that answer q (the
+// region's own, or its children's), and whether kept rows can answer it:
+// not for a grid worker's scope, a grid, or a community's grids.
+func keptRegions(q CountQuery) (int, []string, bool) {
+	s := q.Scope
+	if s.Reporter != "" || s.Grid != "" || s.Depth > access.CommunityDepth {
+		return 0, nil, false
+	}
+	depth := max(s.Depth, access.CityDepth)
+	if q.Child == "" {
+		if depth == access.CityDepth {
+			return depth, []string{""}, true
+		}
+		return depth, []string{s.Code}, true
+	}
+	if depth+1 > access.CommunityDepth {
+		return 0, nil, false
+	}
+	return depth + 1, q.Children, true
+}
+
+// sum counts the parts (PartReported, PartFacts) of q's period
+// [q.Start, q.End) from the kept days where they answer, and from the
+// cases and facts for the rest: days not counted or not ended, and for
+// the cases reported, days changed since they were counted.
+func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Parts) (map[string]*Counts, error) {
+	depth, regions, ok := keptRegions(q)
+	if !ok || s.days == nil {
+		q.Parts = parts
+		return s.store.SummaryCounts(ctx, q)
+	}
+	var days []string
+	for t := q.Start; t.Before(q.End); t = t.AddDate(0, 0, 1) {
+		days = append(days, localDay(t, s.loc))
+	}
+	first, last := days[0], days[len(days)-1]
+	counted, err := s.days.CountedDays(ctx, first, last)
+	if err != nil {
+		return nil, err
+	}
+	dirty := map[string]bool{}
+	if parts.Has(PartReported) && len(counted) > 0 {
+		w, err := s.days.SummaryWatermark(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if w.IsZero() {
+			counted = nil
+		} else {
+			ts, err := s.days.CasesChangedSince(ctx, w.Add(-Settle))
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range ts {
+				dirty[localDay(t, s.loc)] = true
+			}
+		}
+	}
+	// Each day's parts from the kept rows, and the rest counted live.
+	kept, live := make([]Parts, len(days)), make([]Parts, len(days))
+	anyKept := false
+	for i, d := range days {
+		start, _ := time.ParseInLocation(time.DateOnly, d, s.loc)
+		_, isCounted := counted[d]
+		if isCounted && !now.Before(start.AddDate(0, 0, 1)) {
+			kept[i] = parts &^ PartReported
+			if !dirty[d] {
+				kept[i] = parts
+			}
+		}
+		live[i] = parts &^ kept[i]
+		anyKept = anyKept || kept[i] != 0
+	}
+	out := map[string]*Counts{}
+	at := func(key string) *Counts {
+		if out[key] == nil {
+			out[key] = &Counts{}
+		}
+		return out[key]
+	}
+	if anyKept {
+		rows, err := s.days.SummaryDays(ctx, depth, regions, q.Kinds, first, last)
+		if err != nil {
+			return nil, err
+		}
+		index := make(map[string]int, len(days))
+		for i, d := range days {
+			index[d] = i
+		}
+		for _, r := range rows {
+			i, ok := index[r.Day]
+			if !ok || kept[i] == 0 {
+				continue
+			}
+			key := r.Region
+			if q.Child == "" {
+				key = ""
+			}
+			c := *r.Counts
+			if kept[i]&PartReported == 0 {
+				c.Reported = nil
+			}
+			if kept[i]&PartFacts == 0 {
+				c = Counts{Reported: c.Reported}
+			}
+			at(key).Add(&c)
+		}
+	}
+	// Runs of days with the same live parts are counted in one call.
+	for i := 0; i < len(days); {
+		j := i
+		for j < len(days) && live[j] == live[i] {
+			j++
+		}
+		if live[i] != 0 {
+			lq := q
+			lq.Parts = live[i]
+			lq.Start = dayStart(days[i], s.loc)
+			lq.End = dayStart(days[j-1], s.loc).AddDate(0, 0, 1)
+			lq.Start, lq.End = maxTime(lq.Start, q.Start), minTime(lq.End, q.End)
+			m, err := s.store.SummaryCounts(ctx, lq)
+			if err != nil {
+				return nil, err
+			}
+			for k, c := range m {
+				at(k).Add(c)
+			}
+		}
+		i = j
+	}
+	return out, nil
+}
+
+func dayStart(d string, loc *time.Location) time.Time {
+	t, _ := time.ParseInLocation(time.DateOnly, d, loc)
+	return t
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

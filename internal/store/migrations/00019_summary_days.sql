@@ -1,0 +1,55 @@
+-- +goose Up
+-- The period summary's daily counts (SPEC §11.1, §13.1; docs/reports.md,
+-- "Daily counts"): for each local day that has ended, the summary's
+-- figures of that day for the city, every county, township and community
+-- and each case kind, counted from the facts and the cases by the
+-- scheduler. A summary adds up the days of its period instead of reading
+-- every case and fact of it.
+--
+-- depth is the region's level (1 city, 2 county, 3 township, 4
+-- community); region_code is '' for the city. counts is the day's counts
+-- as JSON (the store's encoding of report.Counts).
+CREATE TABLE summary_days (
+    depth       SMALLINT     NOT NULL,
+    region_code VARCHAR(32)  NOT NULL,
+    case_kind   VARCHAR(16)  NOT NULL,
+    day         CHAR(10)     NOT NULL,
+    counts      MEDIUMTEXT   NOT NULL,
+    PRIMARY KEY (depth, region_code, case_kind, day)
+);
+
+-- The days counted, each with when its count began: a day's rows are
+-- replaced only by a count that began later.
+-- A day's rows, replaced when it is counted again.
+CREATE INDEX summary_days_day ON summary_days (day);
+
+CREATE TABLE summary_counted (
+    day        CHAR(10)    NOT NULL PRIMARY KEY,
+    counted_at DATETIME(6) NOT NULL
+);
+
+-- One row (id 1): every change to a case made before at minus the
+-- settling time (report.Settle) is in the counted days' rows. A case
+-- changed since marks its day to be counted again, and a summary counts
+-- that day's cases reported from the case tables meanwhile.
+CREATE TABLE summary_watermark (
+    id INT         NOT NULL PRIMARY KEY,
+    at DATETIME(6) NOT NULL
+);
+
+-- The cases changed since a time, with the day they were reported: the
+-- change feeds' (updated_at, id) indexes hold the report time too.
+DROP INDEX incidents_updated ON incidents;
+CREATE INDEX incidents_updated ON incidents (updated_at, id, created_at);
+DROP INDEX disputes_updated ON disputes;
+CREATE INDEX disputes_updated ON disputes (updated_at, id, created_at);
+
+-- +goose Down
+DROP INDEX disputes_updated ON disputes;
+CREATE INDEX disputes_updated ON disputes (updated_at, id);
+DROP INDEX incidents_updated ON incidents;
+CREATE INDEX incidents_updated ON incidents (updated_at, id);
+DROP TABLE summary_watermark;
+DROP TABLE summary_counted;
+DROP INDEX summary_days_day ON summary_days;
+DROP TABLE summary_days;

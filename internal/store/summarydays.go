@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"pingan/internal/report"
+)
+
+// The period summary's daily counts (migration 00019, docs/reports.md
+// "Daily counts"): report.Service counts each ended local day once per
+// region and kind and adds the days of a period up.
+
+// summaryDayRow is a row of summary_days.
+type summaryDayRow struct {
+	Depth      int
+	RegionCode string
+	CaseKind   string
+	Day        string
+	Counts     string
+}
+
+func (summaryDayRow) TableName() string { return "summary_days" }
+
+// dayCounts is how a day's report.Counts is kept in summary_days.counts:
+// short names, since a year of a city is thousands of them. The open cases
+// are not kept (they are counted at a period's end).
+type dayCounts struct {
+	Reported    []dayReported `json:"r,omitempty"`
+	Resolutions []dayHours    `json:"s,omitempty"`
+	Acceptances []dayHours    `json:"a,omitempty"`
+	Deadlines   [3]int        `json:"d"` // due, met, breached
+	FollowUps   [3]int        `json:"f"` // count, satisfaction sum, with a satisfaction
+}
+
+type dayReported struct {
+	Category string `json:"c"`
+	Status   string `json:"s"`
+	Level    string `json:"l,omitempty"`
+	N        int    `json:"n"`
+}
+
+type dayHours struct {
+	Level string `json:"l,omitempty"`
+	Hours int    `json:"h"`
+	N     int    `json:"n"`
+}
+
+func encodeDayCounts(c *report.Counts) (string, error) {
+	d := dayCounts{Deadlines: [3]int{c.Deadlines.Due, c.Deadlines.Met, c.Deadlines.Breached},
+		FollowUps: [3]int{c.FollowUps, c.SatisfactionSum, c.SatisfactionN}}
+	for _, r := range c.Reported {
+		d.Reported = append(d.Reported, dayReported{Category: r.Category, Status: r.Status, Level: r.Level, N: r.N})
+	}
+	for _, h := range c.Resolutions {
+		d.Resolutions = append(d.Resolutions, dayHours{Level: h.Level, Hours: h.Hours, N: h.N})
+	}
+	for _, h := range c.Acceptances {
+		d.Acceptances = append(d.Acceptances, dayHours{Level: h.Level, Hours: h.Hours, N: h.N})
+	}
+	b, err := json.Marshal(d)
+	return string(b), err
+}
+
+func decodeDayCounts(kind, s string) (*report.Counts, error) {
+	var d dayCounts
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		return nil, err
+	}
+	c := &report.Counts{Deadlines: report.Deadlines{Due: d.Deadlines[0], Met: d.Deadlines[1], Breached: d.Deadlines[2]},
+		FollowUps: d.FollowUps[0], SatisfactionSum: d.FollowUps[1], SatisfactionN: d.FollowUps[2]}
+	c.Reported = make([]report.Reported, len(d.Reported))
+	for i, r := range d.Reported {
+		c.Reported[i] = report.Reported{Kind: kind, Category: r.Category, Status: r.Status, Level: r.Level, N: r.N}
+	}
+	c.Resolutions = make([]report.Hours, len(d.Resolutions))
+	for i, h := range d.Resolutions {
+		c.Resolutions[i] = report.Hours{Kind: kind, Level: h.Level, Hours: h.Hours, N: h.N}
+	}
+	c.Acceptances = make([]report.Hours, len(d.Acceptances))
+	for i, h := range d.Acceptances {
+		c.Acceptances[i] = report.Hours{Kind: kind, Level: h.Level, Hours: h.Hours, N: h.N}
+	}
+	return c, nil
+}
+
+// SummaryDays reads the kept counts of the days from..to (local days
+// "2006-01-02", both included) of the regions at depth (region "" for the
+// city) and the kinds.
+func (db *DB) SummaryDays(ctx context.Context, depth int, regions, kinds []string, from, to string) ([]report.DayCounts, error) {
+	rows, err := db.conn(ctx).Model(&summaryDayRow{}).Select("region_code, case_kind, day, counts").
+		Where("depth = ? AND region_code IN ? AND case_kind IN ? AND day >= ? AND day <= ?", depth, regions, kinds, from, to).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("summary days: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []report.DayCounts
+	var r summaryDayRow
+	for rows.Next() {
+		if err := rows.Scan(&r.RegionCode, &r.CaseKind, &r.Day, &r.Counts); err != nil {
+			return nil, fmt.Errorf("summary days: %w", translate(err))
+		}
+		c, err := decodeDayCounts(r.CaseKind, r.Counts)
+		if err != nil {
+			return nil, fmt.Errorf("summary days: %s %s %s: %w", r.RegionCode, r.CaseKind, r.Day, err)
+		}
+		out = append(out, report.DayCounts{Day: r.Day, Depth: depth, Region: r.RegionCode, Kind: r.CaseKind, Counts: c})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("summary days: %w", translate(err))
+	}
+	return out, nil
+}
+
+// summaryCountedRow is a row of summary_counted.
+type summaryCountedRow struct {
+	Day       string `gorm:"primaryKey"`
+	CountedAt time.Time
+}
+
+func (summaryCountedRow) TableName() string { return "summary_counted" }
+
+// CountedDays lists the counted days from..to (both included) with when
+// each count began.
+func (db *DB) CountedDays(ctx context.Context, from, to string) (map[string]time.Time, error) {
+	var rows []summaryCountedRow
+	if err := db.conn(ctx).Where("day >= ? AND day <= ?", from, to).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("counted days: %w", translate(err))
+	}
+	out := make(map[string]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.Day] = r.CountedAt
+	}
+	return out, nil
+}
+
+// SaveSummaryDay replaces the kept counts of day with rows, counted from a
+// read that began at countedAt, unless a count that began later is kept
+// already (then it writes nothing and answers false). One transaction: a
+// day is never half replaced.
+func (db *DB) SaveSummaryDay(ctx context.Context, day string, countedAt time.Time, rows []report.DayCounts) (bool, error) {
+	out := make([]summaryDayRow, len(rows))
+	for i, r := range rows {
+		s, err := encodeDayCounts(r.Counts)
+		if err != nil {
+			return false, fmt.Errorf("save summary day %s: %w", day, err)
+		}
+		out[i] = summaryDayRow{Depth: r.Depth, RegionCode: r.Region, CaseKind: r.Kind, Day: day, Counts: s}
+	}
+	saved := false
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		at := utc(countedAt)
+		res := tx.Model(&summaryCountedRow{}).Where("day = ? AND counted_at < ?", day, at).Update("counted_at", at)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			res = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&summaryCountedRow{Day: day, CountedAt: at})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return nil // counted by a later read already
+			}
+		}
+		if err := tx.Where("day = ?", day).Delete(&summaryDayRow{}).Error; err != nil {
+			return err
+		}
+		if len(out) > 0 {
+			if err := tx.CreateInBatches(out, 500).Error; err != nil {
+				return err
+			}
+		}
+		saved = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("save summary day %s: %w", day, err)
+	}
+	return saved, nil
+}
+
+// summaryWatermarkRow is the row of summary_watermark.
+type summaryWatermarkRow struct {
+	ID int `gorm:"primaryKey"`
+	At time.Time
+}
+
+func (summaryWatermarkRow) TableName() string { return "summary_watermark" }
+
+// SummaryWatermark is the time every case change well before which is in
+// the counted days (zero before the first count).
+func (db *DB) SummaryWatermark(ctx context.Context) (time.Time, error) {
+	var at []time.Time
+	if err := db.conn(ctx).Model(&summaryWatermarkRow{}).Where("id = 1").Pluck("at", &at).Error; err != nil {
+		return time.Time{}, fmt.Errorf("summary watermark: %w", translate(err))
+	}
+	if len(at) == 0 {
+		return time.Time{}, nil
+	}
+	return at[0], nil
+}
+
+// AdvanceSummaryWatermark moves the watermark to at, if that is later.
+func (db *DB) AdvanceSummaryWatermark(ctx context.Context, at time.Time) error {
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		at := utc(at)
+		if err := tx.Model(&summaryWatermarkRow{}).Where("id = 1 AND at < ?", at).Update("at", at).Error; err != nil {
+			return err
+		}
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&summaryWatermarkRow{ID: 1, At: at}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("advance the summary watermark: %w", err)
+	}
+	return nil
+}
+
+// CasesChangedSince lists when each incident and dispute changed at or
+// after since (updated_at) was reported (created_at): one range of the
+// (updated_at, created_at) index of each table.
+func (db *DB) CasesChangedSince(ctx context.Context, since time.Time) ([]time.Time, error) {
+	var out []time.Time
+	for _, table := range []string{"incidents", "disputes"} {
+		var at []time.Time
+		if err := db.conn(ctx).Table(table).Where("updated_at >= ?", utc(since)).Pluck("created_at", &at).Error; err != nil {
+			return nil, fmt.Errorf("cases changed since: %w", translate(err))
+		}
+		out = append(out, at...)
+	}
+	return out, nil
+}
+
+// FirstReportedAt is when the earliest incident or dispute was reported:
+// the first entry of each table's created_at index.
+func (db *DB) FirstReportedAt(ctx context.Context) (time.Time, bool, error) {
+	var first time.Time
+	found := false
+	for _, table := range []string{"incidents", "disputes"} {
+		var at []time.Time
+		if err := db.conn(ctx).Table(table).Order("created_at").Limit(1).Pluck("created_at", &at).Error; err != nil {
+			return time.Time{}, false, fmt.Errorf("find the first report: %w", translate(err))
+		}
+		if len(at) > 0 && (!found || at[0].Before(first)) {
+			first, found = at[0], true
+		}
+	}
+	return first, found, nil
+}
