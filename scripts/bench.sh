@@ -169,7 +169,7 @@ if [ "$MODE" = index ] || [ "$MODE" = warnings ] || [ "$MODE" = heatmap ] || [ "
 		args=(-summary -runs "${BENCH_SUMMARY_RUNS:-5}" -paced "${BENCH_SUMMARY_PACED:-200}") what="the timed summaries"
 	fi
 	log "$MODE benchmark: migrate, regions, bulk load, then $what"
-	timeout 1800 "$WORK/bin/index" -dsn "${PINGAN_TEST_MYSQL}pingan_index?parseTime=true&readTimeout=300s&writeTimeout=300s" \
+	timeout 3600 "$WORK/bin/index" -dsn "${PINGAN_TEST_MYSQL}pingan_index?parseTime=true&readTimeout=300s&writeTimeout=300s" \
 		-incidents "${BENCH_INDEX_INCIDENTS:-1000000}" -disputes "${BENCH_INDEX_DISPUTES:-200000}" "${args[@]}" ||
 		die "$MODE benchmark failed"
 	exit 0
