@@ -116,7 +116,10 @@ func (s *server) runExport(c *gin.Context, job exportJob) {
 	c.Status(http.StatusOK)
 
 	rec := export.Record{Kind: job.kind, Format: job.format, Filters: job.filters, RegionPath: regionPath}
-	err = s.writeExport(c, rc, job, rows, more, &rec)
+	func() {
+		defer export.CollectEagerly()()
+		err = s.writeExport(c, rc, job, rows, more, &rec)
+	}()
 	// The audit entry is written whatever happened, with what was sent; in
 	// a context of its own, since the client may be gone.
 	actx, acancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), RequestTimeout)
