@@ -34,6 +34,9 @@ type DayCounts struct {
 	Counts *Counts
 }
 
+// CaseChange is when a case was reported and when it last changed.
+type CaseChange struct{ ReportedAt, ChangedAt time.Time }
+
 // Days keeps the daily counts. Implemented by internal/store.
 type Days interface {
 	// SummaryDays reads the kept counts of the days from..to (both
@@ -46,9 +49,9 @@ type Days interface {
 	SaveSummaryDay(ctx context.Context, day string, countedAt time.Time, rows []DayCounts) (bool, error)
 	SummaryWatermark(ctx context.Context) (time.Time, error)
 	AdvanceSummaryWatermark(ctx context.Context, at time.Time) error
-	// CasesChangedSince lists the report times of the cases changed at
-	// or after since.
-	CasesChangedSince(ctx context.Context, since time.Time) ([]time.Time, error)
+	// CasesChangedSince lists the cases changed at or after since: when
+	// each was reported and last changed.
+	CasesChangedSince(ctx context.Context, since time.Time) ([]CaseChange, error)
 	FirstReportedAt(ctx context.Context) (time.Time, bool, error)
 }
 
@@ -71,13 +74,13 @@ var countDepths = []struct {
 }{{access.CityDepth, ""}, {access.CountyDepth, "county_code"}, {access.TownshipDepth, "township_code"},
 	{access.CommunityDepth, "community_code"}}
 
-// CountDays is the scheduler's job (run once a minute on one instance):
-// it counts again every ended day a case of which changed since the
-// watermark (less Settle), then the days not counted yet, newest first,
-// for at most CountBudget; and moves the watermark on once every changed
-// day is counted. Safe to run on several instances at once: a day's count
-// is kept only if no later one is, and the watermark only moves forward.
-// The period argument (the job's) is unused.
+// CountDays is the scheduler's job (run every 10 minutes on one
+// instance): it counts again every ended day a case of which changed since
+// the day was counted (stale), then the days not counted yet, newest
+// first, for at most CountBudget; and moves the watermark on to when it
+// began once no day is stale. Safe to run on several instances at once: a
+// day's count is kept only if no later one is, and the watermark only
+// moves forward. The period argument (the job's) is unused.
 func (s *Service) CountDays(ctx context.Context, _ string) error {
 	if s.days == nil {
 		return nil
@@ -89,66 +92,79 @@ func (s *Service) CountDays(ctx context.Context, _ string) error {
 	}
 	today := localDay(began, s.loc)
 	firstDay := localDay(first, s.loc)
-	w, err := s.days.SummaryWatermark(ctx)
-	if err != nil {
-		return err
-	}
-	var changed []string
-	if !w.IsZero() {
-		if changed, err = s.changedDays(ctx, w, today); err != nil {
-			return err
-		}
-	}
 	counted, err := s.days.CountedDays(ctx, firstDay, today)
 	if err != nil {
 		return err
 	}
-	var uncounted []string
+	stale, err := s.stale(ctx, counted)
+	if err != nil {
+		return err
+	}
+	var todo []string
+	for d := range stale {
+		todo = append(todo, d)
+	}
+	slices.Sort(todo)
+	slices.Reverse(todo)
 	for d := dayBefore(today, s.loc); d >= firstDay; d = dayBefore(d, s.loc) {
-		if _, ok := counted[d]; !ok && !slices.Contains(changed, d) {
-			uncounted = append(uncounted, d)
+		if _, ok := counted[d]; !ok {
+			todo = append(todo, d)
 		}
 	}
 	stop := time.Now().Add(CountBudget)
-	for _, d := range changed {
-		if d < firstDay {
-			continue
+	for i, d := range todo {
+		if i == len(stale) {
+			// Every stale day is counted again: the changes before this
+			// run began are in the kept days.
+			if err := s.days.AdvanceSummaryWatermark(ctx, began); err != nil {
+				return err
+			}
 		}
-		if err := s.countDay(ctx, d); err != nil {
-			return err
-		}
-	}
-	if err := s.days.AdvanceSummaryWatermark(ctx, began); err != nil {
-		return err
-	}
-	for _, d := range uncounted {
 		if time.Now().After(stop) {
-			break
+			return nil // the rest next time
 		}
 		if err := s.countDay(ctx, d); err != nil {
 			return err
 		}
+	}
+	if len(todo) == len(stale) {
+		return s.days.AdvanceSummaryWatermark(ctx, began)
 	}
 	return nil
 }
 
-// changedDays lists the ended days before today (newest first) with a case
-// changed since the watermark w less Settle.
-func (s *Service) changedDays(ctx context.Context, w time.Time, today string) ([]string, error) {
-	ts, err := s.days.CasesChangedSince(ctx, w.Add(-Settle))
+// stale lists the counted days (counted: each with when its count began)
+// with a case that may have changed after it was counted: changed at or
+// after the count began less Settle. The changes read are those since the
+// watermark less Settle (every change before is in the counted days); with
+// no watermark yet (a first run cut short), since the earliest count less
+// Settle.
+func (s *Service) stale(ctx context.Context, counted map[string]time.Time) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(counted) == 0 {
+		return out, nil
+	}
+	since, err := s.days.SummaryWatermark(ctx)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, t := range ts {
-		if d := localDay(t, s.loc); d < today && !seen[d] {
-			seen[d] = true
-			out = append(out, d)
+	if since.IsZero() {
+		for _, at := range counted {
+			if since.IsZero() || at.Before(since) {
+				since = at
+			}
 		}
 	}
-	slices.Sort(out)
-	slices.Reverse(out)
+	changes, err := s.days.CasesChangedSince(ctx, since.Add(-Settle))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		d := localDay(c.ReportedAt, s.loc)
+		if at, ok := counted[d]; ok && !c.ChangedAt.Before(at.Add(-Settle)) {
+			out[d] = true
+		}
+	}
 	return out, nil
 }
 
@@ -232,21 +248,9 @@ func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Pa
 		return nil, err
 	}
 	dirty := map[string]bool{}
-	if parts.Has(PartReported) && len(counted) > 0 {
-		w, err := s.days.SummaryWatermark(ctx)
-		if err != nil {
+	if parts.Has(PartReported) {
+		if dirty, err = s.stale(ctx, counted); err != nil {
 			return nil, err
-		}
-		if w.IsZero() {
-			counted = nil
-		} else {
-			ts, err := s.days.CasesChangedSince(ctx, w.Add(-Settle))
-			if err != nil {
-				return nil, err
-			}
-			for _, t := range ts {
-				dirty[localDay(t, s.loc)] = true
-			}
 		}
 	}
 	// Each day's parts from the kept rows, and the rest counted live.

@@ -221,17 +221,20 @@ func (db *DB) AdvanceSummaryWatermark(ctx context.Context, at time.Time) error {
 	return nil
 }
 
-// CasesChangedSince lists when each incident and dispute changed at or
-// after since (updated_at) was reported (created_at): one range of the
-// (updated_at, created_at) index of each table.
-func (db *DB) CasesChangedSince(ctx context.Context, since time.Time) ([]time.Time, error) {
-	var out []time.Time
+// CasesChangedSince lists the incidents and disputes changed at or after
+// since: when each was reported and last changed (one range of the
+// (updated_at, id, created_at) index of each table).
+func (db *DB) CasesChangedSince(ctx context.Context, since time.Time) ([]report.CaseChange, error) {
+	var out []report.CaseChange
 	for _, table := range []string{"incidents", "disputes"} {
-		var at []time.Time
-		if err := db.conn(ctx).Table(table).Where("updated_at >= ?", utc(since)).Pluck("created_at", &at).Error; err != nil {
+		var rows []struct{ CreatedAt, UpdatedAt time.Time }
+		if err := db.conn(ctx).Table(table).Select("created_at, updated_at").Where("updated_at >= ?", utc(since)).
+			Scan(&rows).Error; err != nil {
 			return nil, fmt.Errorf("cases changed since: %w", translate(err))
 		}
-		out = append(out, at...)
+		for _, r := range rows {
+			out = append(out, report.CaseChange{ReportedAt: r.CreatedAt, ChangedAt: r.UpdatedAt})
+		}
 	}
 	return out, nil
 }
