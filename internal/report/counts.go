@@ -99,3 +99,32 @@ func (c *Counts) Add(o *Counts) {
 	c.Open += o.Open
 	c.Overdue += o.Overdue
 }
+
+// Compact merges the entries of c's lists that have the same key (kind,
+// category, status, level; kind, level, hours), so that a year of days
+// adds up to one entry per key. The figures are the same.
+func (c *Counts) Compact() {
+	c.Reported = compact(c.Reported, func(r Reported) Reported { r.N = 0; return r },
+		func(r *Reported, n int) { r.N += n }, func(r Reported) int { return r.N })
+	c.Resolutions = compact(c.Resolutions, func(h Hours) Hours { h.N = 0; return h },
+		func(h *Hours, n int) { h.N += n }, func(h Hours) int { return h.N })
+	c.Acceptances = compact(c.Acceptances, func(h Hours) Hours { h.N = 0; return h },
+		func(h *Hours, n int) { h.N += n }, func(h Hours) int { return h.N })
+}
+
+// compact merges the entries of list with the same key (the entry with
+// its count zeroed), in the order each key first appears.
+func compact[T comparable](list []T, key func(T) T, add func(*T, int), n func(T) int) []T {
+	at := make(map[T]int, len(list))
+	out := list[:0:0]
+	for _, e := range list {
+		k := key(e)
+		if i, ok := at[k]; ok {
+			add(&out[i], n(e))
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, e)
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"pingan/internal/access"
@@ -269,39 +270,24 @@ func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Pa
 		anyKept = anyKept || kept[i] != 0
 	}
 	out := map[string]*Counts{}
+	if anyKept {
+		sums, err := s.keptSums(ctx, q, depth, regions, days, kept, counted)
+		if err != nil {
+			return nil, err
+		}
+		// The sums are shared (cached): copied, their lists clipped so that
+		// adding to them copies too.
+		for k, c := range sums {
+			cc := *c
+			cc.Reported, cc.Resolutions, cc.Acceptances = slices.Clip(c.Reported), slices.Clip(c.Resolutions), slices.Clip(c.Acceptances)
+			out[k] = &cc
+		}
+	}
 	at := func(key string) *Counts {
 		if out[key] == nil {
 			out[key] = &Counts{}
 		}
 		return out[key]
-	}
-	if anyKept {
-		rows, err := s.days.SummaryDays(ctx, depth, regions, q.Kinds, first, last)
-		if err != nil {
-			return nil, err
-		}
-		index := make(map[string]int, len(days))
-		for i, d := range days {
-			index[d] = i
-		}
-		for _, r := range rows {
-			i, ok := index[r.Day]
-			if !ok || kept[i] == 0 {
-				continue
-			}
-			key := r.Region
-			if q.Child == "" {
-				key = ""
-			}
-			c := *r.Counts
-			if kept[i]&PartReported == 0 {
-				c.Reported = nil
-			}
-			if kept[i]&PartFacts == 0 {
-				c = Counts{Reported: c.Reported}
-			}
-			at(key).Add(&c)
-		}
 	}
 	// Runs of days with the same live parts are counted in one call.
 	for i := 0; i < len(days); {
@@ -325,6 +311,66 @@ func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Pa
 		}
 		i = j
 	}
+	return out, nil
+}
+
+// keptSums adds up the kept rows of the days (kept: each day's parts
+// from the rows, counted: when each was counted), compacted. The sums of
+// the last keptSumsCached such reads are kept in memory, keyed by the days,
+// their parts and their counts' times, so a summary asked again reads no
+// rows until one of its days is counted again.
+func (s *Service) keptSums(ctx context.Context, q CountQuery, depth int, regions, days []string, kept []Parts,
+	counted map[string]time.Time) (map[string]*Counts, error) {
+	var key strings.Builder
+	fmt.Fprintf(&key, "%d|%s|%s|%s|", depth, strings.Join(regions, ","), strings.Join(q.Kinds, ","), q.Child)
+	first, last := "", ""
+	for i, d := range days {
+		if kept[i] == 0 {
+			continue
+		}
+		if first == "" {
+			first = d
+		}
+		last = d
+		fmt.Fprintf(&key, "%s:%d:%d,", d, kept[i], counted[d].UnixMicro())
+	}
+	if sums, ok := s.sums.Get(key.String()); ok {
+		return sums, nil
+	}
+	rows, err := s.days.SummaryDays(ctx, depth, regions, q.Kinds, first, last)
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[string]int, len(days))
+	for i, d := range days {
+		index[d] = i
+	}
+	out := map[string]*Counts{}
+	for _, r := range rows {
+		i, ok := index[r.Day]
+		if !ok || kept[i] == 0 {
+			continue
+		}
+		k := r.Region
+		if q.Child == "" {
+			k = ""
+		}
+		c := *r.Counts
+		if kept[i]&PartReported == 0 {
+			c.Reported = nil
+		}
+		if kept[i]&PartFacts == 0 {
+			c = Counts{Reported: c.Reported}
+		}
+		if out[k] == nil {
+			out[k] = &Counts{}
+		}
+		out[k].Add(&c)
+	}
+	for _, c := range out {
+		c.Compact()
+	}
+	s.sums.Add(key.String(), out)
 	return out, nil
 }
 

@@ -45,6 +45,8 @@ type Service struct {
 	// closed holds the fact-counted figures of periods that have ended
 	// (see count).
 	closed *lru.Cache[string, map[string]*Counts]
+	// sums holds the sums of kept days last read (keptSums).
+	sums *lru.Cache[string, map[string]*Counts]
 }
 
 // cachedCounts is how many closed periods' counts (each a region, or its
@@ -61,8 +63,13 @@ func NewService(store Store, paths access.Regions, regions Regions, categories C
 	if err != nil {
 		panic("report.NewService: " + err.Error())
 	}
+	sums, err := lru.New[string, map[string]*Counts](cachedCounts)
+	if err != nil {
+		panic("report.NewService: " + err.Error())
+	}
 	days, _ := store.(Days)
-	return &Service{store: store, days: days, paths: paths, regions: regions, categories: categories, loc: loc, now: now, closed: closed}
+	return &Service{store: store, days: days, paths: paths, regions: regions, categories: categories, loc: loc, now: now,
+		closed: closed, sums: sums}
 }
 
 // Location is the time zone the periods are read in.
