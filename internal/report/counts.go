@@ -22,7 +22,8 @@ type CountQuery struct {
 	// accepted, in progress).
 	OpenIncident []string
 	// Child is the case column the figures are broken down by
-	// (county_code … region_code), or "" for the scope as one.
+	// (county_code … region_code), ChildPlaces, or "" for the scope as
+	// one.
 	Child string
 	// Parts are the counts asked for; 0 is all of them.
 	Parts Parts
@@ -30,6 +31,11 @@ type CountQuery struct {
 	// daily counts are read for.
 	Children []string
 }
+
+// ChildPlaces as a CountQuery's Child breaks the figures down by
+// community, keyed by "county/township/community" (the daily counts add
+// them up to every level).
+const ChildPlaces = "places"
 
 // Parts selects counts of a CountQuery.
 type Parts int

@@ -67,14 +67,6 @@ const Settle = 10 * time.Minute
 // long history.
 const CountBudget = 20 * time.Second
 
-// countDepths are the depths whose daily counts are kept, with the case
-// column of each (the city's is none).
-var countDepths = []struct {
-	depth  int
-	column string
-}{{access.CityDepth, ""}, {access.CountyDepth, "county_code"}, {access.TownshipDepth, "township_code"},
-	{access.CommunityDepth, "community_code"}}
-
 // CountDays is the scheduler's job (run every 10 minutes on one
 // instance): it counts again every ended day a case of which changed since
 // the day was counted (stale), then the days not counted yet, newest
@@ -169,8 +161,10 @@ func (s *Service) stale(ctx context.Context, counted map[string]time.Time) (map[
 	return out, nil
 }
 
-// countDay counts the ended local day d for every kept region and kind and
-// keeps the counts.
+// countDay counts the ended local day d, once per kind by community, adds
+// the communities up to their townships, counties and the city, and keeps
+// the counts. The counts are histograms (numbers of cases by category and
+// status, resolutions by hours), so they add up exactly.
 func (s *Service) countDay(ctx context.Context, d string) error {
 	began := s.now()
 	start, err := time.ParseInLocation(time.DateOnly, d, s.loc)
@@ -180,16 +174,37 @@ func (s *Service) countDay(ctx context.Context, d string) error {
 	end := start.AddDate(0, 0, 1)
 	var rows []DayCounts
 	for _, kind := range []string{"incident", "dispute"} {
-		for _, cd := range countDepths {
-			q := CountQuery{Scope: access.Scope{Depth: access.CityDepth}, Kinds: []string{kind}, Start: start, End: end,
-				AsOf: end, Now: began, OpenIncident: openIncident, Child: cd.column, Parts: PartReported | PartFacts}
-			m, err := s.store.SummaryCounts(ctx, q)
-			if err != nil {
-				return fmt.Errorf("count the summary of %s: %w", d, err)
+		q := CountQuery{Scope: access.Scope{Depth: access.CityDepth}, Kinds: []string{kind}, Start: start, End: end,
+			AsOf: end, Now: began, OpenIncident: openIncident, Child: ChildPlaces, Parts: PartReported | PartFacts}
+		m, err := s.store.SummaryCounts(ctx, q)
+		if err != nil {
+			return fmt.Errorf("count the summary of %s: %w", d, err)
+		}
+		type place struct {
+			depth  int
+			region string
+		}
+		sums := map[place]*Counts{}
+		add := func(depth int, region string, c *Counts) {
+			k := place{depth, region}
+			if sums[k] == nil {
+				sums[k] = &Counts{}
 			}
-			for region, c := range m {
-				rows = append(rows, DayCounts{Day: d, Depth: cd.depth, Region: region, Kind: kind, Counts: c})
+			sums[k].Add(c)
+		}
+		for places, c := range m {
+			codes := strings.SplitN(places, "/", 3)
+			if len(codes) != 3 {
+				return fmt.Errorf("count the summary of %s: places %q", d, places)
 			}
+			add(access.CityDepth, "", c)
+			add(access.CountyDepth, codes[0], c)
+			add(access.TownshipDepth, codes[1], c)
+			add(access.CommunityDepth, codes[2], c)
+		}
+		for k, c := range sums {
+			c.Compact()
+			rows = append(rows, DayCounts{Day: d, Depth: k.depth, Region: k.region, Kind: kind, Counts: c})
 		}
 	}
 	_, err = s.days.SaveSummaryDay(ctx, d, began, rows)

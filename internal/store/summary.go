@@ -143,7 +143,14 @@ func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[strin
 	start, end, asOf, now := utc(q.Start), utc(q.End), utc(q.AsOf), utc(q.Now)
 	child, group := "'' AS child", ""
 	if q.Child != "" {
-		child, group = q.Child+" AS child", q.Child+", "
+		col := q.Child
+		if col == report.ChildPlaces {
+			col = "county_code || '/' || township_code || '/' || community_code"
+			if db.dialect == "mysql" {
+				col = "CONCAT(county_code, '/', township_code, '/', community_code)"
+			}
+		}
+		child, group = col+" AS child", col+", "
 	}
 	scoped := func(table string) *gorm.DB { return applyScope(db.conn(ctx).Table(table), q.Scope, caseColumns) }
 	facts := func(k ...fact.Kind) *gorm.DB {
