@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"pingan/internal/access"
 	"pingan/internal/demo"
 	"pingan/internal/report"
@@ -62,7 +64,11 @@ func TestSummaryQueriesUseIndexes(t *testing.T) {
 	byChild.Child = "township_code"
 	disputes := month
 	disputes.Kinds = []string{"dispute"}
-	for name, q := range map[string]report.CountQuery{"city": month, "county": county, "by child": byChild, "disputes": disputes} {
+	day := month // the scheduler's count of a day, by community (report.CountDays)
+	day.End, day.AsOf, day.Child, day.Parts = day.Start.AddDate(0, 0, 1), day.Start.AddDate(0, 0, 1), report.ChildPlaces,
+		report.PartReported|report.PartFacts
+	for name, q := range map[string]report.CountQuery{"city": month, "county": county, "by child": byChild, "disputes": disputes,
+		"a day by community": day} {
 		qs := db.summaryQueries(ctx, q)
 		names := make([]string, 0, len(qs))
 		for n := range qs {
@@ -88,5 +94,28 @@ func TestSummaryQueriesUseIndexes(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSummaryDaysUseIndexes: reading the kept days of a period, and the
+// cases changed since the watermark, are ranges of their indexes.
+func TestSummaryDaysUseIndexes(t *testing.T) {
+	db := migratedMySQL(t)
+	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for name, q := range map[string]*gorm.DB{
+		"kept days": db.gorm.Model(&summaryDayRow{}).Select("region_code, case_kind, day, counts").
+			Where("depth = ? AND region_code IN ? AND case_kind IN ? AND day >= ? AND day <= ?", 2, []string{"370502", "370523"},
+				[]string{"incident", "dispute"}, "2026-01-01", "2026-12-31"),
+		"incidents changed": db.gorm.Table("incidents").Select("created_at, updated_at").Where("updated_at >= ?", since),
+		"disputes changed":  db.gorm.Table("disputes").Select("created_at, updated_at").Where("updated_at >= ?", since),
+	} {
+		t.Run(name, func(t *testing.T) {
+			plan := explain(t, db, q)
+			for _, row := range plan {
+				if row["key"] == "" || row["type"] == "ALL" || row["type"] == "index" {
+					t.Fatalf("no index range: %v", plan)
+				}
+			}
+		})
 	}
 }
