@@ -48,6 +48,8 @@ const (
 	PartReported Parts = 1 << iota
 	PartFacts
 	PartOpen
+	// PartFlows are a day's Flow, for the daily counts (not in AllParts).
+	PartFlows
 	AllParts = PartReported | PartFacts | PartOpen
 )
 
@@ -66,7 +68,20 @@ type Counts struct {
 	FollowUps, SatisfactionSum, SatisfactionN int
 	// Open cases at AsOf, and how many of them ran past a deadline then.
 	Open, Overdue int
+	// Flow is what moved the open cases in the period (PartFlows).
+	Flow Flow
 }
+
+// Flow is what changed the open cases in a period: the cases open at a
+// time t are the sum of Opened − Closed over every period before t, and
+// those overdue the sum of Due − DueClosed. For incidents (which have no
+// deadlines) Opened counts the cases reported and Closed those that ended
+// (resolved, rejected, cancelled: an incident ends once). For disputes
+// (open exactly while a deadline runs) Opened counts the deadlines begun,
+// Closed those ended, Due those due, and DueClosed the ended ones whose
+// later of due and end fell in the period: one that is due before t counts
+// as overdue at t unless both its due time and its end are before t.
+type Flow struct{ Opened, Closed, Due, DueClosed int }
 
 // Reported is a number of cases reported in a period with the same kind,
 // category, current status and (disputes) handling level.
@@ -104,6 +119,10 @@ func (c *Counts) Add(o *Counts) {
 	c.SatisfactionN += o.SatisfactionN
 	c.Open += o.Open
 	c.Overdue += o.Overdue
+	c.Flow.Opened += o.Flow.Opened
+	c.Flow.Closed += o.Flow.Closed
+	c.Flow.Due += o.Flow.Due
+	c.Flow.DueClosed += o.Flow.DueClosed
 }
 
 // Compact merges the entries of c's lists that have the same key (kind,

@@ -54,7 +54,14 @@ type Days interface {
 	// each was reported and last changed.
 	CasesChangedSince(ctx context.Context, since time.Time) ([]CaseChange, error)
 	FirstReportedAt(ctx context.Context) (time.Time, bool, error)
+	// SummaryOpen adds up the kept flows of every day up to through of
+	// the regions at depth and the kinds: the cases open at its end.
+	SummaryOpen(ctx context.Context, depth int, regions, kinds []string, through string) (map[string]OpenCount, error)
 }
+
+// OpenCount is a number of cases open at a time, and how many of them
+// were overdue then.
+type OpenCount struct{ Open, Overdue int }
 
 // Settle bounds how long a write's transaction may take between the time
 // it stamps on a case (updated_at) and its commit: a change stamped more
@@ -175,7 +182,7 @@ func (s *Service) countDay(ctx context.Context, d string) error {
 	var rows []DayCounts
 	for _, kind := range []string{"incident", "dispute"} {
 		q := CountQuery{Scope: access.Scope{Depth: access.CityDepth}, Kinds: []string{kind}, Start: start, End: end,
-			AsOf: end, Now: began, OpenIncident: openIncident, Child: ChildPlaces, Parts: PartReported | PartFacts}
+			AsOf: end, Now: began, OpenIncident: openIncident, Child: ChildPlaces, Parts: PartReported | PartFacts | PartFlows}
 		m, err := s.store.SummaryCounts(ctx, q)
 		if err != nil {
 			return fmt.Errorf("count the summary of %s: %w", d, err)
@@ -209,6 +216,51 @@ func (s *Service) countDay(ctx context.Context, d string) error {
 	}
 	_, err = s.days.SaveSummaryDay(ctx, d, began, rows)
 	return err
+}
+
+// keptOpen counts the cases open at the end of q's period (q.AsOf, a
+// local midnight) from the kept days' flows, when every day from the first
+// report up to that end is counted; ok is false otherwise (and for what
+// keptRegions does not answer).
+func (s *Service) keptOpen(ctx context.Context, q CountQuery) (map[string]*Counts, bool, error) {
+	depth, regions, ok := keptRegions(q)
+	if !ok || s.days == nil || !q.AsOf.Equal(q.End) {
+		return nil, false, nil
+	}
+	first, found, err := s.days.FirstReportedAt(ctx)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	firstDay, through := localDay(first, s.loc), localDay(q.AsOf.AddDate(0, 0, -1), s.loc)
+	if through < firstDay {
+		return map[string]*Counts{}, true, nil // nothing was reported before
+	}
+	counted, err := s.days.CountedDays(ctx, firstDay, through)
+	if err != nil {
+		return nil, false, err
+	}
+	for d := through; d >= firstDay; d = dayBefore(d, s.loc) {
+		if _, ok := counted[d]; !ok {
+			return nil, false, nil
+		}
+	}
+	open, err := s.days.SummaryOpen(ctx, depth, regions, q.Kinds, through)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make(map[string]*Counts, len(open))
+	for region, o := range open {
+		key := region
+		if q.Child == "" {
+			key = ""
+		}
+		if out[key] == nil {
+			out[key] = &Counts{}
+		}
+		out[key].Open += o.Open
+		out[key].Overdue += o.Overdue
+	}
+	return out, true, nil
 }
 
 // localDay is t's local day in loc.

@@ -260,11 +260,16 @@ func (s *Service) factsAndOpen(ctx context.Context, q CountQuery, now time.Time,
 	if err != nil {
 		return nil, err
 	}
-	oq := q
-	oq.Parts = PartOpen
-	open, err := s.store.SummaryCounts(ctx, oq)
+	open, ok, err := s.keptOpen(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		oq := q
+		oq.Parts = PartOpen
+		if open, err = s.store.SummaryCounts(ctx, oq); err != nil {
+			return nil, err
+		}
 	}
 	for k, c := range open {
 		if out[k] == nil {

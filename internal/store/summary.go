@@ -63,6 +63,34 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 			return nil, err
 		}
 	}
+	for _, name := range []string{"flow incidents opened", "flow incidents closed", "flow deadlines opened",
+		"flow deadlines closed", "flow deadlines due"} {
+		if qs[name] == nil {
+			continue
+		}
+		var flows []struct {
+			Child  string
+			N, Due int
+		}
+		if err := scan(name, &flows); err != nil {
+			return nil, err
+		}
+		for _, r := range flows {
+			f := &at(r.Child).Flow
+			switch name {
+			case "flow incidents opened", "flow deadlines opened":
+				f.Opened += r.N
+			case "flow incidents closed":
+				f.Closed += r.N
+			case "flow deadlines closed":
+				f.Closed += r.N
+				f.DueClosed += r.Due
+			case "flow deadlines due":
+				f.Due += r.N
+				f.DueClosed += r.Due
+			}
+		}
+	}
 	for _, name := range []string{"open disputes", "open incidents", "incidents ended since"} {
 		if qs[name] == nil {
 			continue
@@ -171,6 +199,30 @@ func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[strin
 				Select(child + ", category, status, " + level + " AS level, COUNT(*) AS n").
 				Group(group + "category, status" + levelGroup)
 		}
+		ends := []string{string(fact.Resolved), string(fact.Rejected), string(fact.Cancelled)}
+		if q.Parts&report.PartFlows != 0 {
+			// A day's flows (report.Flow), in [start, end).
+			switch kind {
+			case "incident":
+				qs["flow incidents opened"] = scoped("incidents").Where("created_at >= ? AND created_at < ?", start, end).
+					Select(child + ", COUNT(*) AS n, 0 AS due").Group(group + "'incident'")
+				qs["flow incidents closed"] = scoped("case_facts").
+					Where("case_kind = 'incident' AND fact IN ? AND at >= ? AND at < ?", ends, start, end).
+					Select(child + ", COUNT(*) AS n, 0 AS due").Group(group + "case_kind")
+			case "dispute":
+				deadlines := func() *gorm.DB { return scoped("case_deadlines").Where("case_kind = 'dispute'") }
+				qs["flow deadlines opened"] = deadlines().Where("started_at >= ? AND started_at < ?", start, end).
+					Select(child + ", COUNT(*) AS n, 0 AS due").Group(group + "case_kind")
+				// The later of due and end: the end, when it came at or
+				// after the due time; else the due time.
+				qs["flow deadlines closed"] = deadlines().Where("ended_at >= ? AND ended_at < ?", start, end).
+					Select(child + ", COUNT(*) AS n, SUM(CASE WHEN due_at <= ended_at THEN 1 ELSE 0 END) AS due").
+					Group(group + "case_kind")
+				qs["flow deadlines due"] = deadlines().Where("due_at >= ? AND due_at < ?", start, end).
+					Select(child + ", COUNT(*) AS n, SUM(CASE WHEN ended_at < due_at THEN 1 ELSE 0 END) AS due").
+					Group(group + "case_kind")
+			}
+		}
 		if !q.Parts.Has(report.PartOpen) {
 			continue
 		}
@@ -183,7 +235,6 @@ func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[strin
 		case "incident":
 			qs["open incidents"] = scoped("incidents").Where("status IN ? AND created_at < ?", q.OpenIncident, asOf).
 				Select(child + ", COUNT(*) AS n, 0 AS overdue").Group(group + "status")
-			ends := []string{string(fact.Resolved), string(fact.Rejected), string(fact.Cancelled)}
 			qs["incidents ended since"] = scoped("case_facts").
 				Where("case_kind = 'incident' AND fact IN ? AND at >= ? AND reported_at < ?", ends, asOf, asOf).
 				Select(child + ", COUNT(*) AS n, 0 AS overdue").Group(group + "case_kind")

@@ -23,6 +23,10 @@ type summaryDayRow struct {
 	CaseKind   string
 	Day        string
 	Counts     string
+	Opened     int
+	Closed     int
+	Due        int
+	DueClosed  int
 }
 
 func (summaryDayRow) TableName() string { return "summary_days" }
@@ -117,6 +121,31 @@ func (db *DB) SummaryDays(ctx context.Context, depth int, regions, kinds []strin
 	return out, nil
 }
 
+// SummaryOpen adds up the kept flows of every day up to through (a local
+// day, included) of the regions at depth (region "" for the city) and the
+// kinds: per region, the cases open at the end of that day and how many of
+// them were overdue then (report.Flow). One range of the primary key per
+// region and kind.
+func (db *DB) SummaryOpen(ctx context.Context, depth int, regions, kinds []string, through string) (map[string]report.OpenCount, error) {
+	var rows []struct {
+		RegionCode    string
+		Open, Overdue int
+	}
+	err := db.conn(ctx).Model(&summaryDayRow{}).
+		Select("region_code, COALESCE(SUM(opened), 0) - COALESCE(SUM(closed), 0) AS open, "+
+			"COALESCE(SUM(due), 0) - COALESCE(SUM(due_closed), 0) AS overdue").
+		Where("depth = ? AND region_code IN ? AND case_kind IN ? AND day <= ?", depth, regions, kinds, through).
+		Group("region_code").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("summary open: %w", translate(err))
+	}
+	out := make(map[string]report.OpenCount, len(rows))
+	for _, r := range rows {
+		out[r.RegionCode] = report.OpenCount{Open: r.Open, Overdue: r.Overdue}
+	}
+	return out, nil
+}
+
 // summaryCountedRow is a row of summary_counted.
 type summaryCountedRow struct {
 	Day       string `gorm:"primaryKey"`
@@ -150,7 +179,9 @@ func (db *DB) SaveSummaryDay(ctx context.Context, day string, countedAt time.Tim
 		if err != nil {
 			return false, fmt.Errorf("save summary day %s: %w", day, err)
 		}
-		out[i] = summaryDayRow{Depth: r.Depth, RegionCode: r.Region, CaseKind: r.Kind, Day: day, Counts: s}
+		f := r.Counts.Flow
+		out[i] = summaryDayRow{Depth: r.Depth, RegionCode: r.Region, CaseKind: r.Kind, Day: day, Counts: s,
+			Opened: f.Opened, Closed: f.Closed, Due: f.Due, DueClosed: f.DueClosed}
 	}
 	saved := false
 	err := db.tx(ctx, func(tx *gorm.DB) error {

@@ -8,13 +8,20 @@
 --
 -- depth is the region's level (1 city, 2 county, 3 township, 4
 -- community); region_code is '' for the city. counts is the day's counts
--- as JSON (the store's encoding of report.Counts).
+-- as JSON (the store's encoding of report.Counts). opened, closed, due and
+-- due_closed are the day's flows (report.Flow), whose sums over every day
+-- up to one are the cases open at its end and how many of them are
+-- overdue.
 CREATE TABLE summary_days (
     depth       SMALLINT     NOT NULL,
     region_code VARCHAR(32)  NOT NULL,
     case_kind   VARCHAR(16)  NOT NULL,
     day         CHAR(10)     NOT NULL,
     counts      MEDIUMTEXT   NOT NULL,
+    opened      INT          NOT NULL,
+    closed      INT          NOT NULL,
+    due         INT          NOT NULL,
+    due_closed  INT          NOT NULL,
     PRIMARY KEY (depth, region_code, case_kind, day)
 );
 
@@ -37,6 +44,9 @@ CREATE TABLE summary_watermark (
     at DATETIME(6) NOT NULL
 );
 
+-- The deadlines that began on a day (a day's flow of open disputes).
+CREATE INDEX case_deadlines_started ON case_deadlines (case_kind, started_at, county_code, township_code, community_code);
+
 -- The cases changed since a time, with the day they were reported: the
 -- change feeds' (updated_at, id) indexes hold the report time too.
 DROP INDEX incidents_updated ON incidents;
@@ -45,6 +55,7 @@ DROP INDEX disputes_updated ON disputes;
 CREATE INDEX disputes_updated ON disputes (updated_at, id, created_at);
 
 -- +goose Down
+DROP INDEX case_deadlines_started ON case_deadlines;
 DROP INDEX disputes_updated ON disputes;
 CREATE INDEX disputes_updated ON disputes (updated_at, id);
 DROP INDEX incidents_updated ON incidents;
