@@ -245,11 +245,17 @@ func (db *DB) ComputedPeriods(ctx context.Context, kind string) ([]string, error
 // FirstCaseAt is when the earliest incident or dispute occurred: the first
 // entry of each table's occurred_at index.
 func (db *DB) FirstCaseAt(ctx context.Context) (time.Time, bool, error) {
+	return db.firstCase(ctx, "occurred_at")
+}
+
+// firstCase is the earliest value of column (a time that both case tables
+// index) over the incidents and the disputes, and whether there is a case.
+func (db *DB) firstCase(ctx context.Context, column string) (time.Time, bool, error) {
 	var first time.Time
 	found := false
 	for _, table := range []string{"incidents", "disputes"} {
 		var at []time.Time
-		if err := db.conn(ctx).Table(table).Order("occurred_at").Limit(1).Pluck("occurred_at", &at).Error; err != nil {
+		if err := db.conn(ctx).Table(table).Order(column).Limit(1).Pluck(column, &at).Error; err != nil {
 			return time.Time{}, false, fmt.Errorf("find the first case: %w", translate(err))
 		}
 		if len(at) > 0 && (!found || at[0].Before(first)) {

@@ -24,7 +24,11 @@ import (
 //     (a dispute has one exactly while it is open), overdue when it was
 //     past due; incidents (which have no deadlines) those open now and
 //     reported before AsOf, plus those reported before AsOf that ended
-//     (resolved, rejected, cancelled: an incident ends once) since.
+//     (resolved, rejected, cancelled: an incident ends once) since;
+//   - with report.PartFlows (asked for alone by the daily counts), the
+//     period's report.Flow: incidents reported and ended, dispute
+//     deadlines begun, ended, and due — case tables, case_facts,
+//     case_deadlines.
 func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[string]*report.Counts, error) {
 	out := map[string]*report.Counts{}
 	at := func(child string) *report.Counts {

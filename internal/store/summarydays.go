@@ -273,16 +273,5 @@ func (db *DB) CasesChangedSince(ctx context.Context, since time.Time) ([]report.
 // FirstReportedAt is when the earliest incident or dispute was reported:
 // the first entry of each table's created_at index.
 func (db *DB) FirstReportedAt(ctx context.Context) (time.Time, bool, error) {
-	var first time.Time
-	found := false
-	for _, table := range []string{"incidents", "disputes"} {
-		var at []time.Time
-		if err := db.conn(ctx).Table(table).Order("created_at").Limit(1).Pluck("created_at", &at).Error; err != nil {
-			return time.Time{}, false, fmt.Errorf("find the first report: %w", translate(err))
-		}
-		if len(at) > 0 && (!found || at[0].Before(first)) {
-			first, found = at[0], true
-		}
-	}
-	return first, found, nil
+	return db.firstCase(ctx, "created_at")
 }
