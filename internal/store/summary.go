@@ -25,7 +25,7 @@ import (
 //     past due; incidents (which have no deadlines) those open now and
 //     reported before AsOf, plus those reported before AsOf that ended
 //     (resolved, rejected, cancelled: an incident ends once) since;
-//   - with report.PartFlows (asked for alone by the daily counts), the
+//   - with report.PartFlows (asked for by the daily counts), the
 //     period's report.Flow: incidents reported and ended, dispute
 //     deadlines begun, ended, and due — case tables, case_facts,
 //     case_deadlines.
