@@ -12,19 +12,20 @@ import (
 
 // Daily counts (SPEC §13.1 allows pre-aggregation; docs/reports.md, "Daily
 // counts"). Once a local day has ended, the scheduler counts its figures —
-// the cases reported that day by current status and level, and the facts of
-// that day — for the city, each county, township and community and each
-// case kind, and keeps them (CountDays). A summary of a city's year then
-// adds up 365 kept days per kind instead of reading a million cases.
+// the cases reported that day by current status and level, the facts of
+// that day, and its flows of open cases — once per case kind by community,
+// adds them up to every township, county and the city, and keeps them
+// (CountDays). A summary of a city's year then adds up 365 kept days per
+// kind instead of reading a million cases, and the cases open at a past
+// period's end are the sum of the flows of every day before (keptOpen).
 //
 // The facts of an ended day never change, so its kept facts stay true. The
 // cases reported that day move on (their current status and level), so a
-// change to a case marks its day to be counted again: every change made
-// before the watermark minus Settle is in the kept days, and a summary
-// counts the cases reported on a day changed since (a "dirty" day) from the
-// case tables, as it does today's and any day not counted yet. So a
-// summary answers the same numbers with or without the kept days (tests
-// compare both).
+// day with a case changed after its count began (less Settle) is stale:
+// the next run counts it again, and meanwhile a summary counts that day's
+// cases reported from the case tables, as it does today's and any day not
+// counted yet. So a summary answers the same numbers with or without the
+// kept days (tests compare both).
 
 // DayCounts are one region's counts of one local day and case kind.
 type DayCounts struct {
@@ -65,8 +66,8 @@ type OpenCount struct{ Open, Overdue int }
 
 // Settle bounds how long a write's transaction may take between the time
 // it stamps on a case (updated_at) and its commit: a change stamped more
-// than Settle before a count began is in that count. A write times out
-// long before (the server's write timeout is 30 s).
+// than Settle before a count began is in that count. A request's
+// database work times out long before (api.RequestTimeout, 10 s).
 const Settle = 10 * time.Minute
 
 // CountBudget bounds the days one CountDays run counts (the rest wait for
@@ -315,9 +316,9 @@ func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Pa
 	if err != nil {
 		return nil, err
 	}
-	dirty := map[string]bool{}
+	stale := map[string]bool{}
 	if parts.Has(PartReported) {
-		if dirty, err = s.stale(ctx, counted); err != nil {
+		if stale, err = s.stale(ctx, counted); err != nil {
 			return nil, err
 		}
 	}
@@ -329,7 +330,7 @@ func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Pa
 		_, isCounted := counted[d]
 		if isCounted && !now.Before(start.AddDate(0, 0, 1)) {
 			kept[i] = parts &^ PartReported
-			if !dirty[d] {
+			if !stale[d] {
 				kept[i] = parts
 			}
 		}
