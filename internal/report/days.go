@@ -112,7 +112,7 @@ func (s *Service) CountDays(ctx context.Context, _ string) error {
 			todo = append(todo, d)
 		}
 	}
-	stop := time.Now().Add(CountBudget)
+	stop := time.Now().Add(s.budget)
 	for i, d := range todo {
 		if i == len(stale) {
 			// Every stale day is counted again: the changes before this
@@ -121,8 +121,8 @@ func (s *Service) CountDays(ctx context.Context, _ string) error {
 				return err
 			}
 		}
-		if time.Now().After(stop) {
-			return nil // the rest next time
+		if i > 0 && time.Now().After(stop) {
+			return nil // the rest next time (each run counts one day at least)
 		}
 		if err := s.countDay(ctx, d); err != nil {
 			return err

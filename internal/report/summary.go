@@ -47,6 +47,8 @@ type Service struct {
 	closed *lru.Cache[string, map[string]*Counts]
 	// sums holds the sums of kept days last read (keptSums).
 	sums *lru.Cache[string, map[string]*Counts]
+	// budget bounds a CountDays run (CountBudget).
+	budget time.Duration
 }
 
 // cachedCounts is how many closed periods' counts (each a region, or its
@@ -69,7 +71,7 @@ func NewService(store Store, paths access.Regions, regions Regions, categories C
 	}
 	days, _ := store.(Days)
 	return &Service{store: store, days: days, paths: paths, regions: regions, categories: categories, loc: loc, now: now,
-		closed: closed, sums: sums}
+		closed: closed, sums: sums, budget: CountBudget}
 }
 
 // Location is the time zone the periods are read in.
