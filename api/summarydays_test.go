@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,14 +187,34 @@ func TestSummaryDailyCounts(t *testing.T) {
 			}
 			// The watermark moves forward only.
 			w, err := e.app.DB.SummaryWatermark(ctx)
-			if err != nil || w.IsZero() {
-				t.Fatalf("watermark %s %v", w, err)
+			if err != nil || w.At.IsZero() || w.Zone != loc.String() {
+				t.Fatalf("watermark %v %v", w, err)
 			}
-			if err := e.app.DB.AdvanceSummaryWatermark(ctx, w.Add(-time.Hour)); err != nil {
+			if err := e.app.DB.AdvanceSummaryWatermark(ctx, report.Watermark{At: w.At.Add(-time.Hour), Zone: w.Zone}); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := e.app.DB.SummaryWatermark(ctx); !got.Equal(w) {
-				t.Fatalf("watermark went back from %s to %s", w, got)
+			if got, _ := e.app.DB.SummaryWatermark(ctx); !got.At.Equal(w.At) {
+				t.Fatalf("watermark went back from %s to %s", w.At, got.At)
+			}
+			// Days of another zone are not read: a server whose zone
+			// changed counts from the cases until they are counted again.
+			// (100 more opened kept on the first day would show, were they
+			// read.)
+			ref := bodies()
+			for _, st := range []string{"UPDATE summary_watermark SET zone = 'UTC'",
+				"UPDATE summary_days SET opened = opened + 100 WHERE depth = 1 AND case_kind = 'incident'"} {
+				if _, err := e.app.DB.SQL().Exec(st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := bodies(); !slices.Equal(got, ref) {
+				t.Fatalf("with the days of another zone:\n%s\nwant\n%s", got, ref)
+			}
+			if err := e.app.Reports.CountDays(ctx, ""); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := e.app.DB.SummaryWatermark(ctx); got.Zone != loc.String() || len(counted()) == 0 {
+				t.Fatalf("after a change of zone: watermark %v, %d days counted", got, len(counted()))
 			}
 		})
 	}

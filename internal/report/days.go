@@ -49,8 +49,11 @@ type Days interface {
 	CountedDays(ctx context.Context, from, to string) (map[string]time.Time, error)
 	// SaveSummaryDay replaces a day's counts unless a later count is kept.
 	SaveSummaryDay(ctx context.Context, day string, countedAt time.Time, rows []DayCounts) (bool, error)
-	SummaryWatermark(ctx context.Context) (time.Time, error)
-	AdvanceSummaryWatermark(ctx context.Context, at time.Time) error
+	SummaryWatermark(ctx context.Context) (Watermark, error)
+	// AdvanceSummaryWatermark moves the watermark forward, in its zone.
+	AdvanceSummaryWatermark(ctx context.Context, w Watermark) error
+	// ResetSummaryDays forgets every counted day and sets the watermark.
+	ResetSummaryDays(ctx context.Context, w Watermark) error
 	// CasesChangedSince lists the cases changed at or after since: when
 	// each was reported and last changed.
 	CasesChangedSince(ctx context.Context, since time.Time) ([]CaseChange, error)
@@ -58,6 +61,14 @@ type Days interface {
 	// SummaryOpen adds up the kept flows of every day up to through of
 	// the regions at depth and the kinds: the cases open at its end.
 	SummaryOpen(ctx context.Context, depth int, regions, kinds []string, through string) (map[string]OpenCount, error)
+}
+
+// Watermark is the time every case change more than Settle before which
+// is in the counted days, and the time zone (its name) whose local days
+// they are; zero before the first count.
+type Watermark struct {
+	At   time.Time
+	Zone string
 }
 
 // OpenCount is a number of cases open at a time, and how many of them
@@ -93,11 +104,23 @@ func (s *Service) CountDays(ctx context.Context, _ string) error {
 	}
 	today := localDay(began, s.loc)
 	firstDay := localDay(first, s.loc)
+	w, err := s.days.SummaryWatermark(ctx)
+	if err != nil {
+		return err
+	}
+	zone := s.loc.String()
+	if w.Zone != "" && w.Zone != zone {
+		// Counted as local days of another zone: counted again.
+		w = Watermark{At: began, Zone: zone}
+		if err := s.days.ResetSummaryDays(ctx, w); err != nil {
+			return err
+		}
+	}
 	counted, err := s.days.CountedDays(ctx, firstDay, today)
 	if err != nil {
 		return err
 	}
-	stale, err := s.stale(ctx, counted)
+	stale, err := s.stale(ctx, counted, w)
 	if err != nil {
 		return err
 	}
@@ -108,7 +131,10 @@ func (s *Service) CountDays(ctx context.Context, _ string) error {
 	slices.Sort(todo)
 	slices.Reverse(todo)
 	for d := dayBefore(today, s.loc); d >= firstDay; d = dayBefore(d, s.loc) {
-		if _, ok := counted[d]; !ok {
+		if !s.settled(d, began) {
+			continue // a write of its last moments may not have committed yet
+		}
+		if at, ok := counted[d]; (!ok || !s.settled(d, at)) && !stale[d] {
 			todo = append(todo, d)
 		}
 	}
@@ -117,7 +143,7 @@ func (s *Service) CountDays(ctx context.Context, _ string) error {
 		if i == len(stale) {
 			// Every stale day is counted again: the changes before this
 			// run began are in the kept days.
-			if err := s.days.AdvanceSummaryWatermark(ctx, began); err != nil {
+			if err := s.days.AdvanceSummaryWatermark(ctx, Watermark{At: began, Zone: zone}); err != nil {
 				return err
 			}
 		}
@@ -129,26 +155,40 @@ func (s *Service) CountDays(ctx context.Context, _ string) error {
 		}
 	}
 	if len(todo) == len(stale) {
-		return s.days.AdvanceSummaryWatermark(ctx, began)
+		return s.days.AdvanceSummaryWatermark(ctx, Watermark{At: began, Zone: zone})
 	}
 	return nil
+}
+
+// keptZone reads the watermark and reports whether the counted days are
+// local days of the service's zone (a server whose PINGAN_TZ changed
+// counts from the cases until the scheduler has counted them again).
+func (s *Service) keptZone(ctx context.Context) (Watermark, bool, error) {
+	w, err := s.days.SummaryWatermark(ctx)
+	if err != nil {
+		return Watermark{}, false, err
+	}
+	return w, w.Zone == s.loc.String(), nil
+}
+
+// settled reports whether a count of day d that began at is final: it
+// began Settle after the day's end, so that every write of the day had
+// committed.
+func (s *Service) settled(d string, at time.Time) bool {
+	return !at.Before(dayStart(d, s.loc).AddDate(0, 0, 1).Add(Settle))
 }
 
 // stale lists the counted days (counted: each with when its count began)
 // with a case that may have changed after it was counted: changed at or
 // after the count began less Settle. The changes read are those since the
-// watermark less Settle (every change before is in the counted days); with
-// no watermark yet (a first run cut short), since the earliest count less
-// Settle.
-func (s *Service) stale(ctx context.Context, counted map[string]time.Time) (map[string]bool, error) {
+// watermark w less Settle (every change before is in the counted days);
+// with no watermark yet, since the earliest count less Settle.
+func (s *Service) stale(ctx context.Context, counted map[string]time.Time, w Watermark) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(counted) == 0 {
 		return out, nil
 	}
-	since, err := s.days.SummaryWatermark(ctx)
-	if err != nil {
-		return nil, err
-	}
+	since := w.At
 	if since.IsZero() {
 		for _, at := range counted {
 			if since.IsZero() || at.Before(since) {
@@ -228,6 +268,9 @@ func (s *Service) keptOpen(ctx context.Context, q CountQuery) (map[string]*Count
 	if !ok || s.days == nil || !q.AsOf.Equal(q.End) {
 		return nil, false, nil
 	}
+	if _, zoned, err := s.keptZone(ctx); err != nil || !zoned {
+		return nil, false, err
+	}
 	first, found, err := s.days.FirstReportedAt(ctx)
 	if err != nil || !found {
 		return nil, false, err
@@ -241,7 +284,7 @@ func (s *Service) keptOpen(ctx context.Context, q CountQuery) (map[string]*Count
 		return nil, false, err
 	}
 	for d := through; d >= firstDay; d = dayBefore(d, s.loc) {
-		if _, ok := counted[d]; !ok {
+		if at, ok := counted[d]; !ok || !s.settled(d, at) {
 			return nil, false, nil
 		}
 	}
@@ -307,6 +350,14 @@ func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Pa
 		q.Parts = parts
 		return s.store.SummaryCounts(ctx, q)
 	}
+	w, zoned, err := s.keptZone(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !zoned {
+		q.Parts = parts
+		return s.store.SummaryCounts(ctx, q)
+	}
 	var days []string
 	for t := q.Start; t.Before(q.End); t = t.AddDate(0, 0, 1) {
 		days = append(days, localDay(t, s.loc))
@@ -318,7 +369,7 @@ func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Pa
 	}
 	stale := map[string]bool{}
 	if parts.Has(PartReported) {
-		if stale, err = s.stale(ctx, counted); err != nil {
+		if stale, err = s.stale(ctx, counted, w); err != nil {
 			return nil, err
 		}
 	}
@@ -327,8 +378,7 @@ func (s *Service) sum(ctx context.Context, q CountQuery, now time.Time, parts Pa
 	anyKept := false
 	for i, d := range days {
 		start, _ := time.ParseInLocation(time.DateOnly, d, s.loc)
-		_, isCounted := counted[d]
-		if isCounted && !now.Before(start.AddDate(0, 0, 1)) {
+		if at, ok := counted[d]; ok && s.settled(d, at) && !now.Before(start.AddDate(0, 0, 1)) {
 			kept[i] = parts &^ PartReported
 			if !stale[d] {
 				kept[i] = parts

@@ -17,6 +17,7 @@ type dayStore struct {
 	counted   map[string]time.Time
 	rows      map[string][]DayCounts
 	watermark time.Time
+	zone      string
 	changes   []CaseChange
 	first     time.Time
 }
@@ -68,18 +69,28 @@ func (s *dayStore) SaveSummaryDay(_ context.Context, day string, countedAt time.
 	return true, nil
 }
 
-func (s *dayStore) SummaryWatermark(context.Context) (time.Time, error) {
+func (s *dayStore) SummaryWatermark(context.Context) (Watermark, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.watermark, nil
+	return Watermark{At: s.watermark, Zone: s.zone}, nil
 }
 
-func (s *dayStore) AdvanceSummaryWatermark(_ context.Context, at time.Time) error {
+func (s *dayStore) AdvanceSummaryWatermark(_ context.Context, w Watermark) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if at.After(s.watermark) {
-		s.watermark = at
+	if s.zone == "" {
+		s.zone = w.Zone
 	}
+	if w.Zone == s.zone && w.At.After(s.watermark) {
+		s.watermark = w.At
+	}
+	return nil
+}
+
+func (s *dayStore) ResetSummaryDays(_ context.Context, w Watermark) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counted, s.rows, s.watermark, s.zone = map[string]time.Time{}, map[string][]DayCounts{}, w.At, w.Zone
 	return nil
 }
 
@@ -178,7 +189,7 @@ func TestCountDays(t *testing.T) {
 	now = now.Add(time.Hour)
 	st.changes = append(st.changes, CaseChange{ReportedAt: time.Date(2026, 11, 13, 8, 0, 0, 0, loc), ChangedAt: now})
 	now = now.Add(Settle + time.Second)
-	stale, err := svc.stale(ctx, st.counted)
+	stale, err := svc.stale(ctx, st.counted, Watermark{At: st.watermark, Zone: st.zone})
 	if err != nil || !stale["2026-11-13"] || len(stale) != 1 {
 		t.Fatalf("stale days %v (%v), want the 13th", stale, err)
 	}
@@ -190,19 +201,19 @@ func TestCountDays(t *testing.T) {
 	if !st.watermark.After(w) {
 		t.Fatal("the watermark did not move once the stale day was counted again")
 	}
-	if stale, _ := svc.stale(ctx, st.counted); len(stale) != 0 {
+	if stale, _ := svc.stale(ctx, st.counted, Watermark{At: st.watermark, Zone: st.zone}); len(stale) != 0 {
 		t.Fatalf("still stale after its count: %v", stale)
 	}
 	// A change stamped less than Settle before a count began may have been
 	// committed after it: its day stays stale.
 	st.changes = append(st.changes, CaseChange{ReportedAt: time.Date(2026, 11, 13, 9, 0, 0, 0, loc), ChangedAt: now.Add(-time.Minute)})
 	run()
-	if stale, _ := svc.stale(ctx, st.counted); !stale["2026-11-13"] {
+	if stale, _ := svc.stale(ctx, st.counted, Watermark{At: st.watermark, Zone: st.zone}); !stale["2026-11-13"] {
 		t.Fatalf("a change a minute before the count: the 13th is not stale (%v)", stale)
 	}
 	now = now.Add(Settle)
 	run()
-	if stale, _ := svc.stale(ctx, st.counted); len(stale) != 0 {
+	if stale, _ := svc.stale(ctx, st.counted, Watermark{At: st.watermark, Zone: st.zone}); len(stale) != 0 {
 		t.Fatalf("counted again Settle later, still stale: %v", stale)
 	}
 
@@ -222,7 +233,17 @@ func TestCountDays(t *testing.T) {
 	if !st.watermark.After(w) {
 		t.Fatal("the watermark did not move once both stale days were counted")
 	}
-	if stale, _ := svc.stale(ctx, st.counted); len(stale) != 0 {
+	if stale, _ := svc.stale(ctx, st.counted, Watermark{At: st.watermark, Zone: st.zone}); len(stale) != 0 {
 		t.Fatalf("still stale: %v", stale)
+	}
+
+	// Another zone: every day is forgotten and counted again in it.
+	utc := NewService(st, tree{}, tree{}, tree{}, time.UTC, func() time.Time { return now })
+	utc.budget = 0
+	if err := utc.CountDays(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st.zone != "UTC" || len(st.counted) != 1 {
+		t.Fatalf("after a change of zone: zone %q, %d days counted, want UTC and the one of this run", st.zone, len(st.counted))
 	}
 }

@@ -224,7 +224,9 @@ const maxChildren = 10000
 // cache; they agree, since the kept counts cannot change.
 func (s *Service) count(ctx context.Context, q CountQuery, p Period, now time.Time) (map[string]*Counts, error) {
 	q.Start, q.End, q.AsOf = p.Start, p.End, asOf(p, now)
-	if now.Before(p.End) {
+	if now.Before(p.End.Add(Settle)) {
+		// Running, or ended so lately that a write of its last moments
+		// may not have committed: counted whole, not kept.
 		return s.factsAndOpen(ctx, q, now, PartReported|PartFacts)
 	}
 	key := fmt.Sprintf("%d|%s|%s|%s|%s|%d|%d|%s|%s", q.Scope.Depth, q.Scope.Code, q.Scope.Grid, q.Scope.Reporter,

@@ -68,7 +68,7 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 		}
 	}
 	for _, name := range []string{"flow incidents opened", "flow incidents closed", "flow deadlines opened",
-		"flow deadlines closed", "flow deadlines due"} {
+		"flow deadlines closed", "flow deadlines due", "flow deadlines due late"} {
 		if qs[name] == nil {
 			continue
 		}
@@ -89,7 +89,7 @@ func (db *DB) SummaryCounts(ctx context.Context, q report.CountQuery) (map[strin
 			case "flow deadlines closed":
 				f.Closed += r.N
 				f.DueClosed += r.Due
-			case "flow deadlines due":
+			case "flow deadlines due", "flow deadlines due late":
 				f.Due += r.N
 				f.DueClosed += r.Due
 			}
@@ -143,14 +143,17 @@ func (db *DB) scanFacts(qs map[string]*gorm.DB, scan func(string, any) error, at
 		Child              string
 		Due, Met, Breached int
 	}
-	if err := scan("deadlines", &due); err != nil {
-		return err
-	}
-	for _, r := range due {
-		c := at(r.Child)
-		c.Deadlines.Due += r.Due
-		c.Deadlines.Met += r.Met
-		c.Deadlines.Breached += r.Breached
+	for _, name := range []string{"deadlines", "deadlines begun late"} {
+		due = due[:0]
+		if err := scan(name, &due); err != nil {
+			return err
+		}
+		for _, r := range due {
+			c := at(r.Child)
+			c.Deadlines.Due += r.Due
+			c.Deadlines.Met += r.Met
+			c.Deadlines.Breached += r.Breached
+		}
 	}
 	var follow []struct {
 		Child      string
@@ -222,9 +225,15 @@ func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[strin
 				qs["flow deadlines closed"] = deadlines().Where("ended_at >= ? AND ended_at < ?", start, end).
 					Select(child + ", COUNT(*) AS n, SUM(CASE WHEN due_at <= ended_at THEN 1 ELSE 0 END) AS due").
 					Group(group + "case_kind")
+				// Due by the due time, or by the start when it began after
+				// its due time (as the summary's deadlines due).
 				qs["flow deadlines due"] = deadlines().Where("due_at >= ? AND due_at < ?", start, end).
-					Select(child + ", COUNT(*) AS n, SUM(CASE WHEN ended_at < due_at THEN 1 ELSE 0 END) AS due").
+					Select(child + ", SUM(CASE WHEN started_at <= due_at THEN 1 ELSE 0 END) AS n, " +
+						"SUM(CASE WHEN ended_at < due_at THEN 1 ELSE 0 END) AS due").
 					Group(group + "case_kind")
+				qs["flow deadlines due late"] = deadlines().
+					Where("started_at >= ? AND started_at < ? AND due_at < started_at", start, end).
+					Select(child + ", COUNT(*) AS n, 0 AS due").Group(group + "case_kind")
 			}
 		}
 		if !q.Parts.Has(report.PartOpen) {
@@ -254,11 +263,19 @@ func (db *DB) summaryQueries(ctx context.Context, q report.CountQuery) map[strin
 	qs["acceptances"] = facts(fact.Resolved).Where("at >= ? AND at < ?", start, end).
 		Select(child + ", case_kind, " + db.hoursBetween("reported_at", first) + " AS hours, COUNT(*) AS n").
 		Group(group + "case_kind, hours")
-	qs["deadlines"] = scoped("case_deadlines").Where("case_kind IN ? AND due_at >= ? AND due_at < ?", q.Kinds, start, end).
-		Select(child+", COUNT(*) AS due, "+
-			"SUM(CASE WHEN met_at IS NOT NULL AND breached_at IS NULL THEN 1 ELSE 0 END) AS met, "+
-			"SUM(CASE WHEN "+breached+" THEN 1 ELSE 0 END) AS breached", now).
-		Group(group + "case_kind")
+	// A deadline is due in the period by its due time, or by its start if
+	// it began after its due time (a case accepted later than its whole
+	// resolve limit): it was due, and breached, from the moment it began.
+	// So no deadline ever becomes due in a period that has ended.
+	deadlines := func(where string, args ...any) *gorm.DB {
+		return scoped("case_deadlines").Where("case_kind IN ? AND "+where, append([]any{q.Kinds}, args...)...).
+			Select(child+", COUNT(*) AS due, "+
+				"SUM(CASE WHEN met_at IS NOT NULL AND breached_at IS NULL THEN 1 ELSE 0 END) AS met, "+
+				"SUM(CASE WHEN "+breached+" THEN 1 ELSE 0 END) AS breached", now).
+			Group(group + "case_kind")
+	}
+	qs["deadlines"] = deadlines("due_at >= ? AND due_at < ? AND started_at <= due_at", start, end)
+	qs["deadlines begun late"] = deadlines("started_at >= ? AND started_at < ? AND due_at < started_at", start, end)
 	qs["follow-ups"] = facts(fact.FollowedUp).Where("at >= ? AND at < ?", start, end).
 		Select(child + ", COUNT(*) AS n, " + satisfactionSum + " AS sum, COUNT(satisfaction) AS sn").
 		Group(group + "case_kind")

@@ -218,36 +218,56 @@ func (db *DB) SaveSummaryDay(ctx context.Context, day string, countedAt time.Tim
 
 // summaryWatermarkRow is the row of summary_watermark.
 type summaryWatermarkRow struct {
-	ID int `gorm:"primaryKey"`
-	At time.Time
+	ID   int `gorm:"primaryKey"`
+	At   time.Time
+	Zone string
 }
 
 func (summaryWatermarkRow) TableName() string { return "summary_watermark" }
 
 // SummaryWatermark is the time every case change well before which is in
-// the counted days (zero before the first count).
-func (db *DB) SummaryWatermark(ctx context.Context) (time.Time, error) {
-	var at []time.Time
-	if err := db.conn(ctx).Model(&summaryWatermarkRow{}).Where("id = 1").Pluck("at", &at).Error; err != nil {
-		return time.Time{}, fmt.Errorf("summary watermark: %w", translate(err))
+// the counted days, and the time zone the days were counted in (zero
+// before the first count).
+func (db *DB) SummaryWatermark(ctx context.Context) (report.Watermark, error) {
+	var rows []summaryWatermarkRow
+	if err := db.conn(ctx).Where("id = 1").Find(&rows).Error; err != nil {
+		return report.Watermark{}, fmt.Errorf("summary watermark: %w", translate(err))
 	}
-	if len(at) == 0 {
-		return time.Time{}, nil
+	if len(rows) == 0 {
+		return report.Watermark{}, nil
 	}
-	return at[0], nil
+	return report.Watermark{At: rows[0].At, Zone: rows[0].Zone}, nil
 }
 
-// AdvanceSummaryWatermark moves the watermark to at, if that is later.
-func (db *DB) AdvanceSummaryWatermark(ctx context.Context, at time.Time) error {
+// AdvanceSummaryWatermark moves the watermark to w.At, if that is later
+// and the days are counted in w.Zone (the first call sets it).
+func (db *DB) AdvanceSummaryWatermark(ctx context.Context, w report.Watermark) error {
 	err := db.tx(ctx, func(tx *gorm.DB) error {
-		at := utc(at)
-		if err := tx.Model(&summaryWatermarkRow{}).Where("id = 1 AND at < ?", at).Update("at", at).Error; err != nil {
+		at := utc(w.At)
+		if err := tx.Model(&summaryWatermarkRow{}).Where("id = 1 AND at < ? AND zone = ?", at, w.Zone).Update("at", at).Error; err != nil {
 			return err
 		}
-		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&summaryWatermarkRow{ID: 1, At: at}).Error
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&summaryWatermarkRow{ID: 1, At: at, Zone: w.Zone}).Error
 	})
 	if err != nil {
 		return fmt.Errorf("advance the summary watermark: %w", err)
+	}
+	return nil
+}
+
+// ResetSummaryDays forgets every counted day and sets the watermark to w
+// (the days were counted in another time zone), in one transaction.
+func (db *DB) ResetSummaryDays(ctx context.Context, w report.Watermark) error {
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		for _, t := range []string{"summary_days", "summary_counted", "summary_watermark"} {
+			if err := tx.Exec("DELETE FROM " + t).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Create(&summaryWatermarkRow{ID: 1, At: utc(w.At), Zone: w.Zone}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("reset the summary's days: %w", err)
 	}
 	return nil
 }

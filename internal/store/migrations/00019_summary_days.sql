@@ -38,14 +38,23 @@ CREATE TABLE summary_counted (
 -- One row (id 1): every change to a case made before at minus the
 -- settling time (report.Settle) is in the counted days' rows. A case
 -- changed since marks its day to be counted again, and a summary counts
--- that day's cases reported from the case tables meanwhile.
+-- that day's cases reported from the case tables meanwhile. zone is the
+-- time zone the days are local days of (PINGAN_TZ); another zone makes
+-- the scheduler count every day again.
 CREATE TABLE summary_watermark (
-    id INT         NOT NULL PRIMARY KEY,
-    at DATETIME(6) NOT NULL
+    id   INT         NOT NULL PRIMARY KEY,
+    at   DATETIME(6) NOT NULL,
+    zone VARCHAR(64) NOT NULL
 );
 
--- The deadlines that began on a day (a day's flow of open disputes).
-CREATE INDEX case_deadlines_started ON case_deadlines (case_kind, started_at, county_code, township_code, community_code);
+-- The deadlines that began on a day (a day's flow of open disputes, and
+-- the deadlines due that day because they began after their due time),
+-- and the deadlines due on a day with their start.
+CREATE INDEX case_deadlines_started ON case_deadlines (case_kind, started_at, due_at, county_code, township_code,
+    community_code, region_code, category, met_at, breached_at, ended_at);
+DROP INDEX case_deadlines_due ON case_deadlines;
+CREATE INDEX case_deadlines_due ON case_deadlines (case_kind, due_at, community_code, township_code, county_code, category,
+    breached_at, ended_at, met_at, region_code, started_at);
 
 -- The cases changed since a time, with the day they were reported: the
 -- change feeds' (updated_at, id) indexes hold the report time too.
@@ -55,6 +64,9 @@ DROP INDEX disputes_updated ON disputes;
 CREATE INDEX disputes_updated ON disputes (updated_at, id, created_at);
 
 -- +goose Down
+DROP INDEX case_deadlines_due ON case_deadlines;
+CREATE INDEX case_deadlines_due ON case_deadlines (case_kind, due_at, community_code, township_code, county_code, category,
+    breached_at, ended_at, met_at, region_code);
 DROP INDEX case_deadlines_started ON case_deadlines;
 DROP INDEX disputes_updated ON disputes;
 CREATE INDEX disputes_updated ON disputes (updated_at, id);
