@@ -78,9 +78,10 @@ type Counts struct {
 // deadlines) Opened counts the cases reported and Closed those that ended
 // (resolved, rejected, cancelled: an incident ends once). For disputes
 // (open exactly while a deadline runs) Opened counts the deadlines begun,
-// Closed those ended, Due those due, and DueClosed the ended ones whose
-// later of due and end fell in the period: one that is due before t counts
-// as overdue at t unless both its due time and its end are before t.
+// Closed those ended, Due those due (at the later of their due time and
+// start, as the summary's deadlines due), and DueClosed the ended ones
+// whose later of due time and end fell in the period: a deadline begun and
+// due before t counts as overdue at t unless it also ended before t.
 type Flow struct{ Opened, Closed, Due, DueClosed int }
 
 // Reported is a number of cases reported in a period with the same kind,
