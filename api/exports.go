@@ -18,8 +18,10 @@ import (
 // and its 403), read page by page by keyset and written as they come. The
 // columns are in exportcolumns.go.
 
-// exportPage is how many rows one read of an export takes.
-const exportPage = 500
+// exportPage is how many rows one read of an export takes: 2 000 exported
+// 23 % faster than 500 on MariaDB (fewer keyset queries, each planned
+// again), for about 2 MB more of live heap (docs/performance.md, exports).
+const exportPage = 2000
 
 // cutPage cuts a read of exportPage+1 items to one page: more when the read
 // found the extra item, then next is given the page's last item (to set the
