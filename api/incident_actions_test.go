@@ -22,8 +22,10 @@ func iaActions(t *testing.T, m map[string]any) string {
 // and in lists and offline sync.
 func TestIncidentAllowedActions(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
-		key := newKey()
-		r := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: e.login(t, "demo-gridworker"), body: incidentBody(nil),
+		// One body for the report and its replay: incidentBody stamps the
+		// time it is called, to the second.
+		key, body := newKey(), incidentBody(nil)
+		r := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: e.login(t, "demo-gridworker"), body: body,
 			header: map[string]string{"Idempotency-Key": key}})
 		expect(t, r, 201, "")
 		low := r.json(t)
@@ -32,7 +34,7 @@ func TestIncidentAllowedActions(t *testing.T) {
 		if got := iaActions(t, low); got != "[cancel resolve]" {
 			t.Fatalf("the reporter's actions on creation: %s", got)
 		}
-		replay := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: e.login(t, "demo-gridworker"), body: incidentBody(nil),
+		replay := e.do(t, req{method: "POST", path: "/api/v1/incidents", token: e.login(t, "demo-gridworker"), body: body,
 			header: map[string]string{"Idempotency-Key": key}})
 		if string(replay.Body) != string(r.Body) {
 			t.Fatalf("the replay differs:\n%s\n%s", replay.Body, r.Body)
